@@ -1,0 +1,100 @@
+"""Tally: wallets, transfers and a shop. `create_app` builds the Flask application."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from webapp import sqlite as _sqlite  # noqa: F401  (registers SQLite connection settings)
+from webapp.config import INSTANCE_DIR, Config, load_config
+from webapp.extensions import cache, csrf, db, limiter, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: config → logging → extensions → blueprints → errors → CLI.
+
+    `config` is a Config object, or a mapping of settings laid over the configuration
+    that TALLY_ENV names; by default the environment decides everything.
+    """
+    settings = config if isinstance(config, Config) else load_config()
+    settings.validate()
+
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.config.from_mapping(settings.as_dict())
+    if isinstance(config, Mapping):
+        app.config.from_mapping(config)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    register_logging(app)
+    register_proxy_fix(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handling(app)
+    register_commands(app)
+    register_event_handlers()
+    return app
+
+
+def register_logging(app: Flask) -> None:
+    from webapp.logging import configure_logging, register_request_logging
+
+    configure_logging(app)
+    register_request_logging(app)
+
+
+def register_proxy_fix(app: Flask) -> None:
+    """Trust X-Forwarded-* only from as many proxies as configured (none by default)."""
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
+
+
+def register_extensions(app: Flask) -> None:
+    from webapp.security import passwords
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    cache.init_app(app)
+    passwords.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from webapp import api, ops, web
+
+    app.register_blueprint(web.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(ops.bp)
+    csrf.exempt(api.bp)
+
+
+def register_error_handling(app: Flask) -> None:
+    from webapp.headers import register_security_headers
+    from webapp.http import register_error_handlers
+
+    register_error_handlers(app)
+    register_security_headers(app)
+
+
+def register_commands(app: Flask) -> None:
+    from webapp.cli import register_commands as add_commands
+
+    add_commands(app)
+
+
+def register_event_handlers() -> None:
+    from webapp.services.subscriptions import subscribe_event_handlers
+
+    subscribe_event_handlers()

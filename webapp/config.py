@@ -1,0 +1,184 @@
+"""Configuration read from the environment.
+
+Three classes, one per `TALLY_ENV`: the embedded default (`development`, no services),
+`production` (PostgreSQL and Redis, real secrets) and `testing` (pytest). Each is built
+from a mapping so tests can pass their own environment instead of patching `os.environ`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+# Placeholders that only development may run with; production refuses them.
+DEFAULT_SECRET_KEY = "dev-secret-key-change-me"
+DEFAULT_JWT_SECRET_KEY = "dev-jwt-secret-key-change-me-please-32b"
+MIN_PRODUCTION_SECRET_BYTES = 32  # 256 bits
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+TRUE_WORDS = {"1", "true", "yes", "on"}
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a configuration Tally may start with."""
+
+
+def _as_bool(value: str) -> bool:
+    return value.strip().lower() in TRUE_WORDS
+
+
+def _as_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _ratelimit_passthrough(environ: Mapping[str, str]) -> dict[str, Any]:
+    """flask-limiter's own RATELIMIT_* keys, passed through with light typing."""
+    passed: dict[str, Any] = {}
+    for key, raw in environ.items():
+        if not key.startswith("RATELIMIT_"):
+            continue
+        if raw.strip().lower() in TRUE_WORDS | {"0", "false", "no", "off"}:
+            passed[key] = _as_bool(raw)
+        else:
+            passed[key] = raw
+    return passed
+
+
+class Config:
+    """The embedded default: SQLite under instance/, in-process cache and rate limits."""
+
+    ENV_NAME = "development"
+    TESTING = False
+    DEBUG = False
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        env = dict(os.environ if environ is None else environ)
+        self.SECRET_KEY = env.get("SECRET_KEY") or DEFAULT_SECRET_KEY
+        self.JWT_SECRET_KEY = env.get("JWT_SECRET_KEY") or DEFAULT_JWT_SECRET_KEY
+        self.JWT_ALGORITHM = "HS256"
+        self.JWT_ISSUER = env.get("JWT_ISSUER", "tally")
+        self.ACCESS_TOKEN_TTL = _as_int(env, "ACCESS_TOKEN_TTL", 900)
+        self.REFRESH_TOKEN_TTL = _as_int(env, "REFRESH_TOKEN_TTL", 7 * 24 * 3600)
+        self.TRUSTED_PROXIES = _as_int(env, "TRUSTED_PROXIES", 0)
+        self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO").upper()
+
+        self.SQLALCHEMY_DATABASE_URI = env.get("DATABASE_URL") or self.default_database_url()
+        self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI)
+        self.REDIS_URL = env.get("REDIS_URL") or None
+
+        if self.REDIS_URL:
+            self.CACHE_TYPE = "RedisCache"
+            self.CACHE_REDIS_URL = self.REDIS_URL
+        else:
+            self.CACHE_TYPE = "SimpleCache"
+        self.CACHE_DEFAULT_TIMEOUT = 300
+        self.CACHE_KEY_PREFIX = env.get("CACHE_KEY_PREFIX", "tally:")
+
+        self.RATELIMIT_ENABLED = True
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_DEFAULT = "300/minute"  # every /api route, per user (per IP if anonymous)
+        self.__dict__.update(_ratelimit_passthrough(env))
+
+        self.MAX_CONTENT_LENGTH = 64 * 1024
+        self.WTF_CSRF_ENABLED = True
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = False
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.HSTS_ENABLED = False
+
+        # argon2id parameters (argon2-cffi's RFC 9106 low-memory profile, above OWASP's minimum).
+        self.ARGON2_TIME_COST = 3
+        self.ARGON2_MEMORY_COST = 64 * 1024
+        self.ARGON2_PARALLELISM = 4
+
+    def default_database_url(self) -> str:
+        return f"sqlite:///{INSTANCE_DIR / 'tally.db'}"
+
+    def validate(self) -> None:
+        """Raise ConfigError when this configuration must not start."""
+
+    def as_dict(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for cls in reversed(type(self).__mro__):
+            values.update({k: v for k, v in vars(cls).items() if k.isupper()})
+        values.update({k: v for k, v in vars(self).items() if k.isupper()})
+        return values
+
+
+class ProductionConfig(Config):
+    """PostgreSQL + Redis; refuses to start with a missing, default or short secret."""
+
+    ENV_NAME = "production"
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        super().__init__(environ)
+        env = dict(os.environ if environ is None else environ)
+        self._given_secret = env.get("SECRET_KEY", "")
+        self._given_jwt_secret = env.get("JWT_SECRET_KEY", "")
+        self.SESSION_COOKIE_SECURE = True
+        self.REMEMBER_COOKIE_SECURE = True
+        self.HSTS_ENABLED = True
+
+    def validate(self) -> None:
+        problems = []
+        for name, given, default in (
+            ("SECRET_KEY", self._given_secret, DEFAULT_SECRET_KEY),
+            ("JWT_SECRET_KEY", self._given_jwt_secret, DEFAULT_JWT_SECRET_KEY),
+        ):
+            if not given:
+                problems.append(f"{name} is missing")
+            elif given == default:
+                problems.append(f"{name} is the development default")
+            elif len(given.encode()) < MIN_PRODUCTION_SECRET_BYTES:
+                problems.append(f"{name} is shorter than {MIN_PRODUCTION_SECRET_BYTES} bytes")
+        if problems:
+            raise ConfigError("refusing to start in production: " + "; ".join(problems))
+
+
+class TestingConfig(Config):
+    """For pytest: cheap password hashing, no CSRF, an explicit database."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        super().__init__(environ)
+        self.WTF_CSRF_ENABLED = False
+        self.ARGON2_TIME_COST = 1
+        self.ARGON2_MEMORY_COST = 8
+        self.ARGON2_PARALLELISM = 1
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": Config,
+    "production": ProductionConfig,
+    "testing": TestingConfig,
+}
+
+
+def engine_options(database_url: str) -> dict[str, Any]:
+    """Pool settings per backend: detect dead connections on PostgreSQL, fail fast."""
+    if database_url.startswith("postgresql"):
+        return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
+    return {}
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> Config:
+    """Choose and build the configuration named by TALLY_ENV."""
+    env = os.environ if environ is None else environ
+    name = env.get("TALLY_ENV", "development")
+    try:
+        config_class = CONFIGS[name]
+    except KeyError as exc:
+        raise ConfigError(f"TALLY_ENV must be one of {sorted(CONFIGS)}, got {name!r}") from exc
+    return config_class(environ)

@@ -1,0 +1,105 @@
+"""The domain error hierarchy.
+
+Services raise these; `webapp.http` is the one place that turns them into an API
+envelope or an error page. Nothing here knows about Flask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class AppError(Exception):
+    """Base of every error a caller may see: a stable code, an HTTP status, a message."""
+
+    code = "INTERNAL_ERROR"
+    status = 500
+    message = "Something went wrong on our side."
+
+    def __init__(self, message: str | None = None, *, details: Mapping[str, str] | None = None):
+        self.message = message or type(self).message
+        self.details = dict(details) if details else None
+        super().__init__(self.message)
+
+
+class BadRequest(AppError):
+    code = "BAD_REQUEST"
+    status = 400
+    message = "The request could not be understood."
+
+
+class InvalidCursor(BadRequest):
+    message = "The cursor is malformed."
+
+
+class Unauthorized(AppError):
+    code = "UNAUTHORIZED"
+    status = 401
+    message = "Authentication is required."
+
+
+class Forbidden(AppError):
+    code = "FORBIDDEN"
+    status = 403
+    message = "You do not have permission to do this."
+
+
+class AccountDisabled(Forbidden):
+    code = "ACCOUNT_DISABLED"
+    message = "This account has been disabled."
+
+
+class NotFound(AppError):
+    code = "NOT_FOUND"
+    status = 404
+    message = "Not found."
+
+
+class Conflict(AppError):
+    code = "CONFLICT"
+    status = 409
+    message = "The request conflicts with the current state."
+
+
+class ValidationError(AppError):
+    code = "VALIDATION_ERROR"
+    status = 422
+    message = "Some fields are invalid."
+
+
+class BusinessRuleError(AppError):
+    """A well-formed request that the rules of the domain refuse."""
+
+    status = 422
+
+
+class InsufficientFunds(BusinessRuleError):
+    code = "INSUFFICIENT_FUNDS"
+    message = "The account does not hold enough money."
+
+
+class OutOfStock(BusinessRuleError):
+    code = "OUT_OF_STOCK"
+    message = "Not enough stock."
+
+
+class CurrencyMismatch(BusinessRuleError):
+    code = "CURRENCY_MISMATCH"
+    message = "The currencies do not match."
+
+
+class IdempotencyKeyReused(BusinessRuleError):
+    code = "IDEMPOTENCY_KEY_REUSED"
+    message = "This Idempotency-Key was used with a different request."
+
+
+class RateLimited(AppError):
+    code = "RATE_LIMITED"
+    status = 429
+    message = "Too many requests. Slow down and try again later."
+
+
+class ServiceUnavailable(AppError):
+    code = "SERVICE_UNAVAILABLE"
+    status = 503
+    message = "The service is temporarily unavailable."

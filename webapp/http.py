@@ -1,0 +1,124 @@
+"""The one place errors become responses: the envelope under /api, a page elsewhere.
+
+Routing errors (404, 405) never reach a blueprint's handlers, so everything is handled
+at the app level and the surface is chosen by path.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from webapp.api.envelope import api_error
+from webapp.errors import AppError, ServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+JSON_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+# Codes of the contract's error table, for errors raised by Flask/Werkzeug themselves.
+HTTP_ERROR_CODES = {
+    400: ("BAD_REQUEST", "The request could not be understood."),
+    401: ("UNAUTHORIZED", "Authentication is required."),
+    403: ("FORBIDDEN", "You do not have permission to do this."),
+    404: ("NOT_FOUND", "Not found."),
+    405: ("METHOD_NOT_ALLOWED", "This method is not allowed here."),
+    409: ("CONFLICT", "The request conflicts with the current state."),
+    413: ("PAYLOAD_TOO_LARGE", "The request body is larger than 64 KiB."),
+    415: ("UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json."),
+    422: ("VALIDATION_ERROR", "Some fields are invalid."),
+    429: ("RATE_LIMITED", "Too many requests. Slow down and try again later."),
+    500: ("INTERNAL_ERROR", "Something went wrong on our side."),
+    503: ("SERVICE_UNAVAILABLE", "The service is temporarily unavailable."),
+}
+
+PAGE_TITLES = {
+    400: "Bad request",
+    403: "Forbidden",
+    404: "Page not found",
+    405: "Method not allowed",
+    413: "Too large",
+    429: "Slow down",
+    500: "Something went wrong",
+    503: "Temporarily unavailable",
+}
+PAGE_MESSAGES = {
+    403: "You do not have access to this page.",
+    404: "There is nothing at this address.",
+    429: "You have made too many requests. Wait a moment and try again.",
+    500: "Something went wrong on our side. It has been logged; please try again.",
+}
+
+
+def is_json_surface() -> bool:
+    path = request.path
+    return path == "/api" or path.startswith("/api/") or path in JSON_PATHS
+
+
+def render_api_error(
+    status: int, code: str, message: str, details: dict[str, str] | None = None
+) -> Response:
+    return api_error(code, message, status, details=details)
+
+
+def render_error_page(status: int, message: str | None = None) -> Response:
+    title = PAGE_TITLES.get(status, "Error")
+    body = render_template(
+        "errors/error.html",
+        status=status,
+        title=title,
+        message=message or PAGE_MESSAGES.get(status, HTTP_ERROR_CODES.get(status, ("", ""))[1]),
+    )
+    return Response(body, status=status, mimetype="text/html")
+
+
+def _respond(status: int, code: str, message: str, details: dict[str, str] | None) -> Response:
+    if is_json_surface():
+        return render_api_error(status, code, message, details)
+    return render_error_page(status, message if status < 500 else None)
+
+
+def handle_app_error(error: AppError) -> Response:
+    if error.status >= 500:
+        log.error("application error", exc_info=error)
+    return _respond(error.status, error.code, error.message, error.details)
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    code, default_message = HTTP_ERROR_CODES.get(status, ("HTTP_ERROR", error.name))
+    # Our own raises carry a specific description; Werkzeug's defaults are replaced.
+    message = error.description if error.description != type(error).description else None
+    response = _respond(status, code, message or default_message, None)
+    for name, value in error.get_headers():
+        if name.lower() in ("allow", "retry-after", "www-authenticate"):
+            response.headers[name] = value
+    return response
+
+
+def handle_csrf_error(error: CSRFError) -> Response:
+    return _respond(400, "BAD_REQUEST", "The form has expired. Go back, reload and try again.", None)
+
+
+def handle_database_unavailable(error: OperationalError) -> Response:
+    log.error("database unavailable", exc_info=error)
+    unavailable = ServiceUnavailable()
+    return _respond(unavailable.status, unavailable.code, unavailable.message, None)
+
+
+def handle_unexpected_error(error: Exception) -> Response:
+    log.error("unhandled exception", exc_info=error)
+    code, message = HTTP_ERROR_CODES[500]
+    return _respond(500, code, message, None)
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(AppError, handle_app_error)
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(Exception, handle_unexpected_error)

@@ -1,0 +1,26 @@
+"""Every model, imported here so that metadata (and Alembic) sees the whole schema."""
+
+from webapp.models.account import Account
+from webapp.models.base import Base
+from webapp.models.event import Event
+from webapp.models.idempotency import IdempotencyKey
+from webapp.models.ledger import LedgerEntry, LedgerTransaction
+from webapp.models.order import Order, OrderItem
+from webapp.models.product import Product
+from webapp.models.user import AuthSession, RefreshToken, User, UserRole
+
+__all__ = [
+    "Account",
+    "AuthSession",
+    "Base",
+    "Event",
+    "IdempotencyKey",
+    "LedgerEntry",
+    "LedgerTransaction",
+    "Order",
+    "OrderItem",
+    "Product",
+    "RefreshToken",
+    "User",
+    "UserRole",
+]

@@ -1,0 +1,25 @@
+"""The audit log: one row per domain event, written in the transaction of the change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.models.base import Base, CreatedAtMixin, JsonDocument
+
+
+class Event(CreatedAtMixin, Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_type_id", "type", "id"),
+        Index("ix_events_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(String(64))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    subject: Mapped[str] = mapped_column(String(128))
+    data: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
+    request_id: Mapped[str | None] = mapped_column(String(128))

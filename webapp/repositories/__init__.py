@@ -1,0 +1,1 @@
+"""Repositories: one per aggregate, the only place queries are written."""

@@ -1,0 +1,92 @@
+"""The generic repository: the queries every aggregate needs, written once.
+
+Repositories add and flush; they never commit (the unit of work does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.base import ExecutableOption
+
+from webapp.models import Base
+from webapp.repositories.keyset import KeysetOrder, Page
+
+ModelT = TypeVar("ModelT", bound=Base)
+
+Filters = Sequence[ColumnElement[bool]]
+Options = Sequence[ExecutableOption]
+
+
+class Repository(Generic[ModelT]):
+    model: ClassVar[type[Any]]
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @property
+    def default_order(self) -> KeysetOrder:
+        """Newest first, by primary key."""
+        return KeysetOrder((self.model.id,), descending=True)
+
+    def find_by_id(self, entity_id: int, *, options: Options = ()) -> ModelT | None:
+        return self.session.get(self.model, entity_id, options=options)
+
+    def find_many(
+        self,
+        *,
+        where: Filters = (),
+        order_by: Sequence[ColumnElement[Any]] | None = None,
+        limit: int | None = None,
+        options: Options = (),
+    ) -> list[ModelT]:
+        statement = select(self.model).where(*where).options(*options)
+        statement = statement.order_by(*(order_by or self.default_order.order_by()))
+        if limit is not None:
+            statement = statement.limit(limit)
+        return list(self.session.scalars(statement))
+
+    def find_page(
+        self,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        where: Filters = (),
+        order: KeysetOrder | None = None,
+        options: Options = (),
+    ) -> Page[ModelT]:
+        """One page in keyset order: `limit` rows after `cursor`, plus whether more follow."""
+        order = order or self.default_order
+        conditions = list(where)
+        if cursor is not None:
+            conditions.append(order.after(order.decode(cursor)))
+        rows = self.find_many(
+            where=conditions, order_by=order.order_by(), limit=limit + 1, options=options
+        )
+        has_more = len(rows) > limit
+        items = rows[:limit]
+        next_cursor = order.encode(items[-1]) if has_more else None
+        return Page(items=items, next_cursor=next_cursor, has_more=has_more)
+
+    def count(self, *, where: Filters = ()) -> int:
+        statement = select(func.count()).select_from(self.model).where(*where)
+        return int(self.session.scalar(statement) or 0)
+
+    def create(self, **values: Any) -> ModelT:
+        entity = self.model(**values)
+        self.session.add(entity)
+        self.session.flush()
+        return entity
+
+    def update(self, entity: ModelT, **values: Any) -> ModelT:
+        for name, value in values.items():
+            setattr(entity, name, value)
+        self.session.flush()
+        return entity
+
+    def delete(self, entity: ModelT) -> None:
+        self.session.delete(entity)
+        self.session.flush()

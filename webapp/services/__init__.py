@@ -1,0 +1,1 @@
+"""Services: the use cases. They own the rules and the transactions."""

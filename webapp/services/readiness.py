@@ -1,0 +1,42 @@
+"""Readiness: can this process reach the services it depends on?"""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from sqlalchemy.exc import SQLAlchemyError
+
+from webapp.extensions import db
+from webapp.repositories.health import ping_database
+
+log = logging.getLogger(__name__)
+
+OK = "ok"
+UNREACHABLE = "unreachable"
+NOT_CONFIGURED = "not configured"
+
+
+def check_readiness(redis_url: str | None) -> dict[str, str]:
+    """Each dependency's state; every value is OK or NOT_CONFIGURED when all is well."""
+    checks = {"database": OK, "redis": NOT_CONFIGURED}
+    try:
+        ping_database(db.session)
+    except SQLAlchemyError:
+        log.warning("readiness: database unreachable", exc_info=True)
+        checks["database"] = UNREACHABLE
+    finally:
+        db.session.rollback()
+    if redis_url:
+        try:
+            client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2)
+            client.ping()
+            checks["redis"] = OK
+        except redis.RedisError:
+            log.warning("readiness: redis unreachable", exc_info=True)
+            checks["redis"] = UNREACHABLE
+    return checks
+
+
+def is_ready(checks: dict[str, str]) -> bool:
+    return all(state in (OK, NOT_CONFIGURED) for state in checks.values())

@@ -1,0 +1,164 @@
+"""The unit of work: the only place a transaction is committed.
+
+    with UnitOfWork() as uow:
+        user = uow.users.create(...)
+        uow.emit(DomainEvent("user.created", f"user:{user.id}", {...}))
+        uow.commit()
+
+Leaving the block without `commit()` rolls everything back, events included. A unit of
+work opened inside another joins it: only the outermost one commits. `transaction()`
+wraps a unit of work and retries it when the database reports a serialization failure,
+a deadlock or a busy SQLite file, so callers see the retry's result, never a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import sqlite3
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from webapp.extensions import db
+from webapp.logging import current_request_id
+from webapp.models import Event
+from webapp.repositories.accounts import AccountRepository
+from webapp.repositories.events import EventRepository
+from webapp.repositories.users import UserRepository
+from webapp.services.events import DomainEvent, in_transaction, publish_after_commit
+from webapp.sqlite import BEGIN_IMMEDIATE_OPTION
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_ACTIVE_KEY = "tally.unit_of_work"
+# PostgreSQL: serialization_failure, deadlock_detected.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+class UnitOfWork:
+    def __init__(self, session: Session | None = None, *, write_lock: bool = False) -> None:
+        self._session = session
+        self._write_lock = write_lock
+        self._outer: UnitOfWork | None = None
+        self._events: list[DomainEvent] = []
+        self._committed = False
+        self._repositories: dict[type, Any] = {}
+
+    @property
+    def session(self) -> Session:
+        return self._session if self._session is not None else db.session
+
+    def __enter__(self) -> UnitOfWork:
+        session = self.session
+        self._outer = session.info.get(_ACTIVE_KEY)
+        if self._outer is None:
+            session.info[_ACTIVE_KEY] = self
+            if self._write_lock:
+                # Start a fresh transaction that holds the write lock from its first statement.
+                if session.in_transaction():
+                    session.rollback()
+                session.connection(execution_options={BEGIN_IMMEDIATE_OPTION: True})
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._outer is not None:
+            return
+        try:
+            if not self._committed:
+                self.rollback()
+        finally:
+            self.session.info.pop(_ACTIVE_KEY, None)
+
+    # Repositories over this unit of work's session.
+    def _repository(self, repository_class: type[T]) -> T:
+        if repository_class not in self._repositories:
+            self._repositories[repository_class] = repository_class(self.session)  # type: ignore[call-arg]
+        return self._repositories[repository_class]
+
+    @property
+    def users(self) -> UserRepository:
+        return self._repository(UserRepository)
+
+    @property
+    def accounts(self) -> AccountRepository:
+        return self._repository(AccountRepository)
+
+    @property
+    def events(self) -> EventRepository:
+        return self._repository(EventRepository)
+
+    def emit(self, event: DomainEvent) -> Event:
+        """Record the event in the audit log and run its in-transaction handlers now."""
+        if self._outer is not None:
+            return self._outer.emit(event)
+        row = self.events.create(
+            type=event.type,
+            actor_id=event.actor_id,
+            subject=event.subject,
+            data=dict(event.data),
+            request_id=current_request_id(),
+        )
+        in_transaction.send(event.type, event=event, uow=self)
+        self._events.append(event)
+        return row
+
+    def flush(self) -> None:
+        self.session.flush()
+
+    def commit(self) -> None:
+        if self._outer is not None:
+            return
+        self.session.commit()
+        self._committed = True
+        events, self._events = self._events, []
+        publish_after_commit(events)
+
+    def rollback(self) -> None:
+        self._events = []
+        self.session.rollback()
+
+
+def is_retryable(exc: DBAPIError) -> bool:
+    """A conflict that the same work, run again, can get past."""
+    original = exc.orig
+    if getattr(original, "sqlstate", None) in RETRYABLE_SQLSTATES:
+        return True
+    return isinstance(original, sqlite3.OperationalError) and "locked" in str(original)
+
+
+def transaction(
+    work: Callable[[UnitOfWork], T], *, write_lock: bool = False, attempts: int = 5
+) -> T:
+    """Run `work` in a unit of work and commit, retrying transient database conflicts.
+
+    Inside another unit of work it simply joins it: only the outermost one can retry.
+    """
+    if db.session.info.get(_ACTIVE_KEY) is not None:
+        attempts = 1
+    for attempt in range(1, attempts + 1):
+        try:
+            with UnitOfWork(write_lock=write_lock) as uow:
+                result = work(uow)
+                uow.commit()
+                return result
+        except DBAPIError as exc:
+            if attempt == attempts or not is_retryable(exc):
+                raise
+            log.warning(
+                "retrying a transaction after a database conflict",
+                extra={"fields": {"attempt": attempt, "error": type(exc.orig).__name__}},
+            )
+            time.sleep(random.uniform(0, 0.02 * 2**attempt))
+    raise AssertionError("unreachable")
