@@ -6,6 +6,7 @@ import os
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from webapp.errors import AppError
 from webapp.services.users import UserService
@@ -30,6 +31,7 @@ DEFAULT_DEMO_PASSWORD = "tally-demo-password"
     help="Used only when the user does not exist yet.",
 )
 @click.option("--name", default="Administrator", show_default=True)
+@with_appcontext
 def create_admin(email: str, password: str, name: str) -> None:
     """Create an administrator, or promote an existing user. Safe to run again."""
     try:
@@ -46,6 +48,7 @@ def create_admin(email: str, password: str, name: str) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo() -> None:
     """Create demo members and an administrator through the services. Safe to run again."""
     password = os.environ.get("DEMO_PASSWORD", DEFAULT_DEMO_PASSWORD)

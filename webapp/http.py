@@ -10,6 +10,7 @@ import logging
 
 from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -67,25 +68,37 @@ def render_api_error(
 
 def render_error_page(status: int, message: str | None = None) -> Response:
     title = PAGE_TITLES.get(status, "Error")
-    body = render_template(
-        "errors/error.html",
-        status=status,
-        title=title,
-        message=message or PAGE_MESSAGES.get(status, HTTP_ERROR_CODES.get(status, ("", ""))[1]),
-    )
+    message = message or PAGE_MESSAGES.get(status) or HTTP_ERROR_CODES.get(status, ("", ""))[1]
+    try:
+        body = render_template("errors/error.html", status=status, title=title, message=message)
+    except Exception:
+        # The error page must not fail in turn: fall back to a page without the layout.
+        log.exception("error page could not be rendered")
+        body = f"<!doctype html><title>{status} {escape(title)}</title><h1>{escape(title)}</h1>"
     return Response(body, status=status, mimetype="text/html")
 
 
-def _respond(status: int, code: str, message: str, details: dict[str, str] | None) -> Response:
+def _respond(
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, str] | None = None,
+    *,
+    page_message: str | None = None,
+) -> Response:
+    """The envelope on the JSON surface; elsewhere the error page (its own wording by default)."""
     if is_json_surface():
         return render_api_error(status, code, message, details)
-    return render_error_page(status, message if status < 500 else None)
+    return render_error_page(status, page_message)
 
 
 def handle_app_error(error: AppError) -> Response:
     if error.status >= 500:
         log.error("application error", exc_info=error)
-    return _respond(error.status, error.code, error.message, error.details)
+    page_message = error.message if error.status < 500 else None
+    return _respond(
+        error.status, error.code, error.message, error.details, page_message=page_message
+    )
 
 
 def handle_http_exception(error: HTTPException) -> Response:
@@ -93,7 +106,7 @@ def handle_http_exception(error: HTTPException) -> Response:
     code, default_message = HTTP_ERROR_CODES.get(status, ("HTTP_ERROR", error.name))
     # Our own raises carry a specific description; Werkzeug's defaults are replaced.
     message = error.description if error.description != type(error).description else None
-    response = _respond(status, code, message or default_message, None)
+    response = _respond(status, code, message or default_message, page_message=message)
     for name, value in error.get_headers():
         if name.lower() in ("allow", "retry-after", "www-authenticate"):
             response.headers[name] = value
@@ -101,19 +114,20 @@ def handle_http_exception(error: HTTPException) -> Response:
 
 
 def handle_csrf_error(error: CSRFError) -> Response:
-    return _respond(400, "BAD_REQUEST", "The form has expired. Go back, reload and try again.", None)
+    message = "The form has expired. Go back, reload the page and try again."
+    return _respond(400, "BAD_REQUEST", message, page_message=message)
 
 
 def handle_database_unavailable(error: OperationalError) -> Response:
     log.error("database unavailable", exc_info=error)
     unavailable = ServiceUnavailable()
-    return _respond(unavailable.status, unavailable.code, unavailable.message, None)
+    return _respond(unavailable.status, unavailable.code, unavailable.message)
 
 
 def handle_unexpected_error(error: Exception) -> Response:
     log.error("unhandled exception", exc_info=error)
     code, message = HTTP_ERROR_CODES[500]
-    return _respond(500, code, message, None)
+    return _respond(500, code, message)
 
 
 def register_error_handlers(app: Flask) -> None:

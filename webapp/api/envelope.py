@@ -1,4 +1,4 @@
-"""The response envelope: every /api body is `{"data": …, "meta": …}` or `{"error": …, "meta": …}`."""
+"""The response envelope: every /api body is `{data, meta}` or `{error, meta}`."""
 
 from __future__ import annotations
 

@@ -26,9 +26,7 @@ class RequestSchema(BaseModel):
 
 
 class PublicSchema(BaseModel):
-    model_config = ConfigDict(
-        from_attributes=True, alias_generator=to_camel, populate_by_name=True
-    )
+    model_config = ConfigDict(from_attributes=True, alias_generator=to_camel, populate_by_name=True)
 
 
 class UserCreate(RequestSchema):

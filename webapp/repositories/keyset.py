@@ -70,7 +70,8 @@ class KeysetOrder:
             raise InvalidCursor() from exc
         if not isinstance(values, list) or len(values) != len(self.columns):
             raise InvalidCursor()
-        return [self._typed(column, value) for column, value in zip(self.columns, values)]
+        pairs = zip(self.columns, values, strict=True)
+        return [self._typed(column, value) for column, value in pairs]
 
     @staticmethod
     def _typed(column: InstrumentedAttribute[Any], value: Any) -> Any:

@@ -53,7 +53,7 @@ class UnitOfWork:
 
     @property
     def session(self) -> Session:
-        return self._session if self._session is not None else db.session
+        return self._session if self._session is not None else db.session()
 
     def __enter__(self) -> UnitOfWork:
         session = self.session

@@ -64,9 +64,7 @@ class UserService:
                 role_rows=[UserRole(role=ROLE_USER)],
             )
             uow.emit(
-                DomainEvent(
-                    "user.created", f"user:{user.id}", {"email": email}, actor_id=user.id
-                )
+                DomainEvent("user.created", f"user:{user.id}", {"email": email}, actor_id=user.id)
             )
             try:
                 uow.commit()
@@ -92,12 +90,15 @@ class UserService:
             assert user is not None
             uow.users.add_role(user, ROLE_ADMIN)
             uow.emit(
-                DomainEvent(
-                    "user.updated", f"user:{user.id}", {"roles": user.roles}, actor_id=None
-                )
+                DomainEvent("user.updated", f"user:{user.id}", {"roles": user.roles}, actor_id=None)
             )
             uow.commit()
         return AdminOutcome(user=user, created=created, promoted=True)
+
+    def find_active(self, user_id: int) -> User | None:
+        with UnitOfWork() as uow:
+            user = uow.users.find_by_id(user_id)
+            return user if user is not None and user.is_active else None
 
     def find_by_email(self, email: str) -> User | None:
         with UnitOfWork() as uow:

@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("web", __name__)
 
-from webapp.web import home  # noqa: E402,F401  (routes register themselves on bp)
+from webapp.web import home, session_auth  # noqa: E402,F401  (they register themselves)

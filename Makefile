@@ -1,0 +1,41 @@
+# The two commands: `make run` and `make test`. Both build .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
+
+.PHONY: run test lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-runtime: requirements.txt | $(BIN)/python
+	$(PIP) install -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(PIP) install -r requirements-dev.txt
+	touch $@ $(VENV)/.installed-runtime
+
+## run: migrate, seed the demo data and serve on http://127.0.0.1:5000 (SQLite, no services)
+run: $(VENV)/.installed-runtime
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo
+	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
+
+## test: the whole suite on SQLite; again on PostgreSQL/Redis when TEST_DATABASE_URL/TEST_REDIS_URL are set
+test: $(VENV)/.installed-dev
+	@echo "== pytest on SQLite, in-process cache and rate limits"
+	env -u TEST_DATABASE_URL -u TEST_REDIS_URL $(BIN)/python -m pytest
+	@if [ -n "$$TEST_DATABASE_URL$$TEST_REDIS_URL" ]; then \
+		echo "== pytest on $${TEST_DATABASE_URL:+PostgreSQL }$${TEST_REDIS_URL:+Redis}"; \
+		$(BIN)/python -m pytest; \
+	fi
+
+## lint: ruff
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

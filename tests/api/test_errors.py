@@ -1,0 +1,166 @@
+"""Every error status of the contract that needs no domain, each enveloped."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from envelopes import assert_error
+from sqlalchemy import func, select
+
+from webapp.errors import Forbidden
+from webapp.extensions import db
+from webapp.models import User
+
+REGISTER = "/api/v1/auth/register"
+
+
+def user_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(User))
+
+
+def test_malformed_json_is_400(client, app):
+    response = client.post(REGISTER, data='{"email": ', content_type="application/json")
+    error = assert_error(response, 400, "BAD_REQUEST")
+    assert "JSON" in error["message"]
+    assert user_count(app) == 0
+
+
+@pytest.mark.parametrize("body", ["[]", '"text"', "42", "null", "true"])
+def test_a_json_body_that_is_not_an_object_is_400(client, body):
+    response = client.post(REGISTER, data=body, content_type="application/json")
+    assert_error(response, 400, "BAD_REQUEST")
+
+
+def test_unknown_api_route_is_404(client):
+    assert_error(client.get("/api/v1/does/not/exist"), 404, "NOT_FOUND")
+    assert_error(client.post("/api/v2/anything", json={}), 404, "NOT_FOUND")
+
+
+def test_wrong_method_on_a_known_route_is_405_with_allow(client):
+    response = client.delete(REGISTER)
+    assert_error(response, 405, "METHOD_NOT_ALLOWED")
+    assert "POST" in response.headers["Allow"]
+
+
+def test_body_over_64_kib_is_413(client, app):
+    big = json.dumps({"email": "a@example.com", "password": "x" * (64 * 1024), "name": "A"})
+    response = client.post(REGISTER, data=big, content_type="application/json")
+    assert_error(response, 413, "PAYLOAD_TOO_LARGE")
+    assert user_count(app) == 0
+
+
+def test_a_body_just_under_the_limit_is_read(client):
+    body = json.dumps({"email": "a@example.com", "password": "x" * 60_000, "name": "A"})
+    response = client.post(REGISTER, data=body, content_type="application/json")
+    assert_error(response, 422, "VALIDATION_ERROR")  # read, then refused by the password rule
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
+)
+def test_a_body_that_is_not_json_is_415(client, app, content_type):
+    response = client.post(REGISTER, data="email=a@example.com", content_type=content_type)
+    assert_error(response, 415, "UNSUPPORTED_MEDIA_TYPE")
+    assert user_count(app) == 0
+
+
+def test_schema_errors_are_422_with_field_details(client, app):
+    response = client.post(REGISTER, json={"email": 12, "password": None})
+    error = assert_error(response, 422, "VALIDATION_ERROR")
+    assert set(error["details"]) == {"email", "password", "name"}
+    assert user_count(app) == 0
+
+
+@pytest.mark.parametrize("value", [100, 1.5, True, None, [], {}])
+def test_strict_validation_never_coerces(client, app, value):
+    response = client.post(
+        REGISTER, json={"email": "a@example.com", "password": "correct-horse", "name": value}
+    )
+    error = assert_error(response, 422, "VALIDATION_ERROR")
+    assert set(error["details"]) == {"name"}
+    assert user_count(app) == 0
+
+
+def test_unknown_fields_are_refused(client, app):
+    response = client.post(
+        REGISTER,
+        json={
+            "email": "a@example.com",
+            "password": "correct-horse",
+            "name": "A",
+            "roles": ["admin"],
+        },
+    )
+    error = assert_error(response, 422, "VALIDATION_ERROR")
+    assert "roles" in error["details"]
+    assert user_count(app) == 0
+
+
+@pytest.fixture
+def failing_app(make_app):
+    """An app with routes that fail in the ways the error handlers must contain."""
+    app = make_app()
+
+    def boom():
+        raise RuntimeError("secret internals: SELECT * FROM users")
+
+    def forbidden():
+        raise Forbidden()
+
+    app.add_url_rule("/api/v1/_test/boom", "api_boom", boom)
+    app.add_url_rule("/_test/boom", "page_boom", boom)
+    app.add_url_rule("/_test/forbidden", "page_forbidden", forbidden)
+    app.add_url_rule("/api/v1/_test/forbidden", "api_forbidden", forbidden)
+    return app
+
+
+def test_an_unexpected_error_is_500_without_a_stack_trace(failing_app, capsys):
+    response = failing_app.test_client().get("/api/v1/_test/boom")
+    error = assert_error(response, 500, "INTERNAL_ERROR")
+    assert "secret internals" not in response.get_data(as_text=True)
+    assert "RuntimeError" not in error["message"]
+    # The trace goes to the log, tagged with the request id.
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+    logged = [line for line in lines if line.get("level") == "ERROR"]
+    assert logged and logged[0]["requestId"] == response.headers["X-Request-ID"]
+    assert "RuntimeError" in logged[0]["exception"]
+
+
+def test_an_unexpected_error_on_a_page_is_the_500_page(failing_app):
+    response = failing_app.test_client().get("/_test/boom")
+    assert response.status_code == 500
+    assert response.mimetype == "text/html"
+    text = response.get_data(as_text=True)
+    assert "Something went wrong" in text
+    assert "secret internals" not in text and "Traceback" not in text
+
+
+def test_a_domain_error_becomes_its_status_on_both_surfaces(failing_app):
+    client = failing_app.test_client()
+    assert_error(client.get("/api/v1/_test/forbidden"), 403, "FORBIDDEN")
+    page = client.get("/_test/forbidden")
+    assert page.status_code == 403 and page.mimetype == "text/html"
+
+
+def test_rate_limited_api_is_429_with_retry_after(make_app):
+    app = make_app(RATELIMIT_DEFAULT="2/minute")
+    client = app.test_client()
+    for _ in range(2):
+        assert client.post(REGISTER, json={}).status_code == 422
+    response = client.post(REGISTER, json={})
+    assert_error(response, 429, "RATE_LIMITED")
+    assert int(response.headers["Retry-After"]) > 0
+    assert response.headers["X-RateLimit-Limit"] == "2"
+    assert response.headers["X-RateLimit-Remaining"] == "0"
+    # Pages and probes are outside the API's default limit.
+    assert client.get("/healthz").status_code == 200
+
+
+def test_database_unreachable_is_503(make_app, tmp_path):
+    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/missing/dir/tally.db")
+    response = app.test_client().post(
+        REGISTER, json={"email": "a@example.com", "password": "correct-horse", "name": "A"}
+    )
+    assert_error(response, 503, "SERVICE_UNAVAILABLE")

@@ -1,0 +1,168 @@
+"""Fixtures that build the world: an app on a migrated database, clients, users, counters.
+
+The suite runs on SQLite by default. With TEST_DATABASE_URL (and TEST_REDIS_URL) set it
+runs on PostgreSQL (and Redis) instead; `make test` runs it both ways.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import redis
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from flask_migrate import upgrade
+from sqlalchemy import event, inspect, text
+
+from webapp import create_app
+from webapp.config import TestingConfig
+from webapp.extensions import db
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
+
+PASSWORD = "correct-horse-battery"
+
+
+def testing_config(database_url: str, **environ: str) -> TestingConfig:
+    """A TestingConfig from an explicit environment: the developer's own never leaks in."""
+    env = {"TALLY_ENV": "testing", "DATABASE_URL": database_url}
+    if TEST_REDIS_URL:
+        env["REDIS_URL"] = TEST_REDIS_URL
+    env.update(environ)
+    return TestingConfig(env)
+
+
+def reset_database(app: Flask) -> None:
+    """Empty every table, fast, keeping the migrated schema."""
+    with app.app_context():
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if TEST_DATABASE_URL:
+        return TEST_DATABASE_URL
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'tally-test.db'}"
+
+
+@pytest.fixture(scope="session")
+def migrated_database(database_url: str) -> str:
+    """The test database, emptied of whatever an earlier run left and migrated to head."""
+    app = create_app(testing_config(database_url))
+    with app.app_context():
+        with db.engine.begin() as connection:
+            leftovers = inspect(connection).get_table_names()
+            if leftovers and connection.dialect.name == "postgresql":
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+            elif leftovers:
+                connection.execute(text("PRAGMA foreign_keys = OFF"))
+                for table in leftovers:
+                    connection.execute(text(f'DROP TABLE IF EXISTS "{table}"'))
+        upgrade()
+        db.engine.dispose()
+    return database_url
+
+
+@pytest.fixture
+def make_app(migrated_database: str) -> Iterator[Callable[..., Flask]]:
+    """Build an app on the test database with extra environment settings."""
+    built: list[Flask] = []
+
+    def build(**environ: str) -> Flask:
+        app = create_app(testing_config(migrated_database, **environ))
+        built.append(app)
+        return app
+
+    yield build
+    for app in built:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    app = make_app()
+    reset_database(app)
+    if TEST_REDIS_URL:
+        redis.Redis.from_url(TEST_REDIS_URL).flushdb()
+    return app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def app_context(app: Flask) -> Iterator[None]:
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def register(client: FlaskClient) -> Callable[..., dict[str, Any]]:
+    """Register a member through the API and return the `data` of the response."""
+
+    def do_register(email: str = "member@example.com", name: str = "Member") -> dict[str, Any]:
+        response = client.post(
+            "/api/v1/auth/register", json={"email": email, "password": PASSWORD, "name": name}
+        )
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()["data"]
+
+    return do_register
+
+
+class StatementCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_statements(app: Flask) -> Callable[[], Any]:
+    """`with count_statements() as counter:` records every SQL statement sent meanwhile."""
+
+    @contextmanager
+    def counting() -> Iterator[StatementCounter]:
+        counter = StatementCounter()
+        with app.app_context():
+            engine = db.engine
+
+        def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            counter.statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+
+    return counting
+
+
+def pytest_report_header() -> list[str]:
+    backend = "PostgreSQL" if TEST_DATABASE_URL else "SQLite"
+    cache = "Redis" if TEST_REDIS_URL else "in-process"
+    return [f"tally: database {backend}, cache and rate limits {cache}"]

@@ -1,0 +1,104 @@
+"""Configuration from the environment; production refuses to start on default secrets."""
+
+from __future__ import annotations
+
+import pytest
+
+from webapp import config as config_module
+from webapp import create_app
+from webapp.config import (
+    DEFAULT_JWT_SECRET_KEY,
+    DEFAULT_SECRET_KEY,
+    Config,
+    ConfigError,
+    ProductionConfig,
+    load_config,
+)
+
+TestingConfig = config_module.TestingConfig
+TestingConfig.__test__ = False  # a settings class, not a test class
+
+STRONG = "k" * 48
+
+
+def production(**env: str) -> dict[str, str]:
+    values = {"TALLY_ENV": "production", "SECRET_KEY": STRONG, "JWT_SECRET_KEY": STRONG}
+    values.update(env)
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def test_the_default_is_the_embedded_mode():
+    config = load_config({})
+    assert type(config) is Config
+    assert config.SQLALCHEMY_DATABASE_URI.startswith("sqlite:///")
+    assert config.SQLALCHEMY_DATABASE_URI.endswith("instance/tally.db")
+    assert config.CACHE_TYPE == "SimpleCache"
+    assert config.RATELIMIT_STORAGE_URI == "memory://"
+    assert config.ACCESS_TOKEN_TTL == 900
+    assert config.REFRESH_TOKEN_TTL == 7 * 24 * 3600
+    assert config.TRUSTED_PROXIES == 0
+
+
+def test_services_come_from_database_url_and_redis_url():
+    config = load_config(
+        {"DATABASE_URL": "postgresql+psycopg://db/tally", "REDIS_URL": "redis://cache:6379/0"}
+    )
+    assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://db/tally"
+    assert config.SQLALCHEMY_ENGINE_OPTIONS["pool_pre_ping"] is True
+    assert config.CACHE_TYPE == "RedisCache"
+    assert config.CACHE_REDIS_URL == "redis://cache:6379/0"
+    assert config.RATELIMIT_STORAGE_URI == "redis://cache:6379/0"
+
+
+def test_ratelimit_keys_pass_through_to_flask_limiter():
+    config = load_config({"RATELIMIT_ENABLED": "false", "RATELIMIT_DEFAULT": "5/second"})
+    assert config.RATELIMIT_ENABLED is False
+    assert config.RATELIMIT_DEFAULT == "5/second"
+
+
+def test_token_lifetimes_are_configurable_and_checked():
+    assert load_config({"ACCESS_TOKEN_TTL": "60"}).ACCESS_TOKEN_TTL == 60
+    with pytest.raises(ConfigError):
+        load_config({"ACCESS_TOKEN_TTL": "soon"})
+
+
+def test_tally_env_chooses_the_class():
+    assert type(load_config({"TALLY_ENV": "testing"})) is TestingConfig
+    assert type(load_config(production())) is ProductionConfig
+    with pytest.raises(ConfigError):
+        load_config({"TALLY_ENV": "staging"})
+
+
+def test_production_accepts_strong_secrets():
+    config = load_config(production())
+    config.validate()
+    assert config.SESSION_COOKIE_SECURE is True
+    assert config.HSTS_ENABLED is True
+
+
+@pytest.mark.parametrize(
+    ("env", "complaint"),
+    [
+        ({"SECRET_KEY": None}, "SECRET_KEY is missing"),
+        ({"SECRET_KEY": ""}, "SECRET_KEY is missing"),
+        ({"SECRET_KEY": DEFAULT_SECRET_KEY}, "SECRET_KEY is the development default"),
+        ({"JWT_SECRET_KEY": None}, "JWT_SECRET_KEY is missing"),
+        ({"JWT_SECRET_KEY": DEFAULT_JWT_SECRET_KEY}, "JWT_SECRET_KEY is the development default"),
+        ({"JWT_SECRET_KEY": "short-secret"}, "JWT_SECRET_KEY is shorter than 32 bytes"),
+    ],
+)
+def test_production_refuses_missing_default_or_short_secrets(env, complaint):
+    with pytest.raises(ConfigError, match=complaint):
+        load_config(production(**env)).validate()
+
+
+def test_create_app_refuses_to_build_a_production_app_on_default_secrets():
+    with pytest.raises(ConfigError):
+        create_app(ProductionConfig({"TALLY_ENV": "production"}))
+
+
+def test_testing_uses_cheap_hashing_and_no_csrf():
+    config = TestingConfig({})
+    assert config.WTF_CSRF_ENABLED is False
+    assert config.ARGON2_TIME_COST == 1
+    assert Config({}).WTF_CSRF_ENABLED is True

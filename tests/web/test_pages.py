@@ -1,0 +1,43 @@
+"""Pages in the site layout, and the error pages."""
+
+from __future__ import annotations
+
+from bs4 import BeautifulSoup
+
+
+def soup(response) -> BeautifulSoup:
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def test_the_landing_page_is_in_the_layout(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    page = soup(response)
+    assert page.title.string.strip().endswith("Tally")
+    assert page.select_one("header nav a.brand").string == "Tally"
+    assert page.find("h1")
+
+
+def test_pages_load_no_asset_from_elsewhere(client):
+    page = soup(client.get("/"))
+    for tag, attribute in (("link", "href"), ("script", "src"), ("img", "src")):
+        for element in page.find_all(tag):
+            value = element.get(attribute)
+            if value:
+                assert value.startswith("/"), value
+    assert client.get("/static/css/tally.css").status_code == 200
+
+
+def test_an_unknown_page_is_the_404_page_in_the_layout(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    page = soup(response)
+    assert page.select_one("header nav a.brand")
+    assert page.select_one(".error-status").string == "404"
+
+
+def test_a_wrong_method_on_a_page_is_a_page_not_json(client):
+    response = client.post("/")
+    assert response.status_code == 405
+    assert response.mimetype == "text/html"
