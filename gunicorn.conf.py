@@ -10,7 +10,6 @@ bind = os.environ.get("BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = 30
-accesslog = None  # the app writes its own JSON access line per request
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -22,7 +21,10 @@ logconfig_dict = {
             "stream": "ext://sys.stdout",
         }
     },
+    "root": {"handlers": ["stdout"], "level": "INFO"},
     "loggers": {
         "gunicorn.error": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        # The app writes its own access line (with the request id); gunicorn's would repeat it.
+        "gunicorn.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
     },
 }

@@ -193,3 +193,15 @@ def test_postgres_serialization_failures_are_retryable():
     assert uow_module.is_retryable(OperationalError("x", {}, SerializationFailure()))
     assert uow_module.is_retryable(OperationalError("x", {}, Deadlock()))
     assert not uow_module.is_retryable(OperationalError("x", {}, UniqueViolation()))
+
+
+def test_a_write_locked_unit_of_work_takes_the_sqlite_write_lock_first(count_statements):
+    db.session.rollback()
+    with count_statements() as counter, UnitOfWork(write_lock=True) as uow:
+        add_user(uow)
+        uow.commit()
+    if db.engine.dialect.name == "sqlite":
+        assert counter.statements[0] == "BEGIN IMMEDIATE"
+    else:  # PostgreSQL locks rows (SELECT … FOR UPDATE) instead of the whole database
+        assert "BEGIN IMMEDIATE" not in counter.statements
+    assert count(User) == 1

@@ -41,3 +41,33 @@ def test_a_wrong_method_on_a_page_is_a_page_not_json(client):
     response = client.post("/")
     assert response.status_code == 405
     assert response.mimetype == "text/html"
+
+
+def test_the_403_and_429_pages_are_in_the_layout(make_app):
+    from webapp.errors import Forbidden
+    from webapp.extensions import limiter
+
+    app = make_app()
+
+    def forbidden():
+        raise Forbidden()
+
+    @limiter.limit("1/minute")
+    def limited():
+        return "ok"
+
+    app.add_url_rule("/_test/forbidden-page", "forbidden_page", forbidden)
+    app.add_url_rule("/_test/limited-page", "limited_page", limited)
+    client = app.test_client()
+
+    page = client.get("/_test/forbidden-page")
+    assert page.status_code == 403
+    assert soup(page).select_one("header nav a.brand")
+    assert soup(page).select_one(".error-status").string == "403"
+
+    assert client.get("/_test/limited-page").status_code == 200
+    page = client.get("/_test/limited-page")
+    assert page.status_code == 429
+    assert page.mimetype == "text/html"
+    assert soup(page).select_one(".error-status").string == "429"
+    assert page.headers["Retry-After"]
