@@ -205,3 +205,21 @@ def test_a_write_locked_unit_of_work_takes_the_sqlite_write_lock_first(count_sta
     else:  # PostgreSQL locks rows (SELECT … FOR UPDATE) instead of the whole database
         assert "BEGIN IMMEDIATE" not in counter.statements
     assert count(User) == 1
+
+
+def test_a_read_only_unit_of_work_leaves_what_it_loaded_usable_without_sql(count_statements):
+    with UnitOfWork() as uow:
+        user_id = add_user(uow).id
+        uow.commit()
+    db.session.expunge_all()
+    with UnitOfWork() as uow:
+        user = uow.users.find_by_id(user_id)
+    with count_statements() as counter:
+        assert (user.email, user.roles) == ("u@example.com", ["user"])
+    assert counter.count == 0
+
+
+def test_a_forgotten_commit_after_a_flush_still_rolls_back():
+    with UnitOfWork() as uow:
+        add_user(uow)  # flushed, never committed
+    assert count(User) == 0

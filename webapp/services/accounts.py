@@ -10,9 +10,11 @@ from webapp.services.unit_of_work import UnitOfWork
 
 def open_main_account(_sender: str, *, event: DomainEvent, uow: UnitOfWork) -> None:
     """`user.created`, in the registration's transaction: no member is ever without "Main"."""
-    user_id = int(event.subject.split(":", 1)[1])
     uow.accounts.create(
-        user_id=user_id, kind=KIND_MEMBER, name=MAIN_ACCOUNT_NAME, currency=DEFAULT_CURRENCY
+        user_id=event.subject_id,
+        kind=KIND_MEMBER,
+        name=MAIN_ACCOUNT_NAME,
+        currency=DEFAULT_CURRENCY,
     )
 
 

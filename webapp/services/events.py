@@ -30,9 +30,17 @@ after_commit = _signals.signal("tally.event.after-commit")
 @dataclass(frozen=True)
 class DomainEvent:
     type: str
-    subject: str
+    subject: str  # "kind:id", e.g. "user:42"
     data: Mapping[str, Any] = field(default_factory=dict)
     actor_id: int | None = None
+
+    @property
+    def subject_id(self) -> int:
+        return int(self.subject.rsplit(":", 1)[1])
+
+
+def subject(kind: str, entity_id: int) -> str:
+    return f"{kind}:{entity_id}"
 
 
 def publish_after_commit(events: Iterable[DomainEvent]) -> None:

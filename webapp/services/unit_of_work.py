@@ -5,8 +5,10 @@
         uow.emit(DomainEvent("user.created", f"user:{user.id}", {...}))
         uow.commit()
 
-Leaving the block without `commit()` rolls everything back, events included. A unit of
-work opened inside another joins it: only the outermost one commits. `transaction()`
+Leaving the block without `commit()` rolls everything back, events included; a unit of
+work that only read ends its transaction without expiring what it loaded, so the
+objects it returns serialize without another query. A unit of work opened inside
+another joins it: only the outermost one commits. `transaction()`
 wraps a unit of work and retries it when the database reports a serialization failure,
 a deadlock or a busy SQLite file, so callers see the retry's result, never a 500.
 """
@@ -21,6 +23,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar
 
+from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -38,8 +41,14 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _ACTIVE_KEY = "tally.unit_of_work"
+_WROTE_KEY = "tally.unit_of_work.wrote"
 # PostgreSQL: serialization_failure, deadlock_detected.
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+@event.listens_for(Session, "after_flush")
+def _remember_writes(session: Session, _context: Any) -> None:
+    session.info[_WROTE_KEY] = True
 
 
 class UnitOfWork:
@@ -60,6 +69,7 @@ class UnitOfWork:
         self._outer = session.info.get(_ACTIVE_KEY)
         if self._outer is None:
             session.info[_ACTIVE_KEY] = self
+            session.info.pop(_WROTE_KEY, None)
             if self._write_lock:
                 # Start a fresh transaction that holds the write lock from its first statement.
                 if session.in_transaction():
@@ -76,10 +86,19 @@ class UnitOfWork:
         if self._outer is not None:
             return
         try:
-            if not self._committed:
+            if self._committed:
+                return
+            if exc_type is None and self._only_read():
+                self.session.commit()  # nothing to undo; ends the transaction, keeps objects loaded
+            else:
                 self.rollback()
         finally:
             self.session.info.pop(_ACTIVE_KEY, None)
+
+    def _only_read(self) -> bool:
+        session = self.session
+        wrote = session.info.get(_WROTE_KEY) or session.new or session.dirty or session.deleted
+        return not wrote and not self._events
 
     # Repositories over this unit of work's session.
     def _repository(self, repository_class: type[T]) -> T:

@@ -11,7 +11,7 @@ from webapp.errors import Conflict, ValidationError
 from webapp.models import User
 from webapp.models.user import ROLE_ADMIN, ROLE_USER, UserRole
 from webapp.security import passwords
-from webapp.services.events import DomainEvent
+from webapp.services.events import DomainEvent, subject
 from webapp.services.unit_of_work import UnitOfWork
 
 MIN_PASSWORD_LENGTH = 8
@@ -64,7 +64,9 @@ class UserService:
                 role_rows=[UserRole(role=ROLE_USER)],
             )
             uow.emit(
-                DomainEvent("user.created", f"user:{user.id}", {"email": email}, actor_id=user.id)
+                DomainEvent(
+                    "user.created", subject("user", user.id), {"email": email}, actor_id=user.id
+                )
             )
             try:
                 uow.commit()
@@ -89,9 +91,7 @@ class UserService:
             user = uow.users.find_by_id(user.id)
             assert user is not None
             uow.users.add_role(user, ROLE_ADMIN)
-            uow.emit(
-                DomainEvent("user.updated", f"user:{user.id}", {"roles": user.roles}, actor_id=None)
-            )
+            uow.emit(DomainEvent("user.updated", subject("user", user.id), {"roles": user.roles}))
             uow.commit()
         return AdminOutcome(user=user, created=created, promoted=True)
 
