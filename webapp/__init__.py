@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from webapp import sqlite as _sqlite  # noqa: F401  (registers SQLite connection settings)
 from webapp.config import INSTANCE_DIR, Config, load_config
 from webapp.extensions import cache, csrf, db, limiter, login_manager, migrate
+from webapp.routing import IdConverter
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +32,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     if isinstance(config, Mapping):
         app.config.from_mapping(config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.url_map.converters["id"] = IdConverter
     os.makedirs(app.instance_path, exist_ok=True)
 
     register_logging(app)
@@ -65,6 +67,9 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
+    login_manager.login_view = "web.login"
+    login_manager.login_message = "Log in to see that page."
+    login_manager.login_message_category = "info"
     csrf.init_app(app)
     limiter.init_app(app)
     cache.init_app(app)

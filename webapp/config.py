@@ -74,17 +74,25 @@ class Config:
         self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI)
         self.REDIS_URL = env.get("REDIS_URL") or None
 
+        # A dead Redis must cost a request a second at most, never hang it.
+        redis_timeouts = {"socket_connect_timeout": 1, "socket_timeout": 1}
         if self.REDIS_URL:
             self.CACHE_TYPE = "RedisCache"
             self.CACHE_REDIS_URL = self.REDIS_URL
+            self.CACHE_OPTIONS = dict(redis_timeouts)
         else:
             self.CACHE_TYPE = "SimpleCache"
+            self.CACHE_THRESHOLD = 10_000
         self.CACHE_DEFAULT_TIMEOUT = 300
         self.CACHE_KEY_PREFIX = env.get("CACHE_KEY_PREFIX", "tally:")
 
         self.RATELIMIT_ENABLED = True
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_STORAGE_OPTIONS = dict(redis_timeouts) if self.REDIS_URL else {}
         self.RATELIMIT_DEFAULT = "300/minute"  # every /api route, per user (per IP if anonymous)
+        self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "10/minute")  # per IP and per email
+        self.REGISTER_RATE_LIMIT = env.get("REGISTER_RATE_LIMIT", "10/minute")  # per IP
+        self.REFRESH_RATE_LIMIT = env.get("REFRESH_RATE_LIMIT", "30/minute")  # per IP
         self.__dict__.update(_ratelimit_passthrough(env))
 
         self.MAX_CONTENT_LENGTH = 64 * 1024

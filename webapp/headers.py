@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, session
 
 from webapp.http import is_json_surface
 
@@ -35,6 +35,7 @@ def register_security_headers(app: Flask) -> None:
         headers["Cross-Origin-Opener-Policy"] = "same-origin"
         if hsts:
             headers["Strict-Transport-Security"] = HSTS
-        if is_json_surface():
+        # The API, and every page someone is logged in to, is private and changes.
+        if is_json_surface() or session.get("_user_id"):
             headers["Cache-Control"] = "no-store"
         return response

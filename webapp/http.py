@@ -88,7 +88,10 @@ def _respond(
 ) -> Response:
     """The envelope on the JSON surface; elsewhere the error page (its own wording by default)."""
     if is_json_surface():
-        return render_api_error(status, code, message, details)
+        response = render_api_error(status, code, message, details)
+        if status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="tally"'
+        return response
     return render_error_page(status, page_message)
 
 

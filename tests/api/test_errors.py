@@ -148,8 +148,8 @@ def test_rate_limited_api_is_429_with_retry_after(make_app):
     app = make_app(RATELIMIT_DEFAULT="2/minute")
     client = app.test_client()
     for _ in range(2):
-        assert client.post(REGISTER, json={}).status_code == 422
-    response = client.post(REGISTER, json={})
+        assert client.get("/api/v1/users/me").status_code == 401
+    response = client.get("/api/v1/users/me")
     assert_error(response, 429, "RATE_LIMITED")
     assert int(response.headers["Retry-After"]) > 0
     assert response.headers["X-RateLimit-Limit"] == "2"

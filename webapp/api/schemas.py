@@ -1,16 +1,18 @@
 """Every request and response schema of /api/v1 (XCreate, XUpdate, XPublic).
 
 Requests are strict: a JSON string is never coerced to a number, nor a number to a
-string, and unknown fields are refused. Responses are read from domain objects and
-written in camelCase with ids as strings.
+string, and unknown fields are refused. Query strings are text by nature, so query
+schemas parse numbers from them (and still refuse "1.5" or "ten"). Responses are read
+from domain objects and written in camelCase with ids as strings. Lengths and formats
+are the services' rules (one place for the API and the forms); schemas fix the types.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 
@@ -25,16 +27,48 @@ class RequestSchema(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", alias_generator=to_camel)
 
 
+class QuerySchema(BaseModel):
+    model_config = ConfigDict(extra="ignore", alias_generator=to_camel)
+
+
 class PublicSchema(BaseModel):
     model_config = ConfigDict(from_attributes=True, alias_generator=to_camel, populate_by_name=True)
 
 
+# --- Pagination ---------------------------------------------------------------------------
+
+
+class CursorQuery(QuerySchema):
+    limit: int = Field(20, ge=1, le=100)
+    cursor: str | None = Field(None, max_length=512)
+
+
+# --- Auth ---------------------------------------------------------------------------------
+
+
 class UserCreate(RequestSchema):
-    # Lengths and formats are the service's rules (one place for the API and the forms);
-    # the schema fixes the types.
     email: str
     password: str
     name: str
+
+
+class LoginRequest(RequestSchema):
+    email: str
+    password: str
+
+
+class RefreshRequest(RequestSchema):
+    refresh_token: str
+
+
+class TokenPairPublic(PublicSchema):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
+
+
+# --- Users --------------------------------------------------------------------------------
 
 
 class UserPublic(PublicSchema):
@@ -45,3 +79,31 @@ class UserPublic(PublicSchema):
     is_active: bool
     created_at: datetime
     updated_at: datetime
+
+
+class UserSelfUpdate(RequestSchema):
+    """Either `{name}` or `{currentPassword, newPassword}` (or both)."""
+
+    name: str | None = None
+    current_password: str | None = None
+    new_password: str | None = None
+
+    @model_validator(mode="after")
+    def _password_pair(self) -> UserSelfUpdate:
+        if (self.current_password is None) != (self.new_password is None):
+            missing = "newPassword" if self.new_password is None else "currentPassword"
+            raise ValueError(f"{missing} is required to change the password")
+        if self.name is None and self.new_password is None:
+            raise ValueError("send name, or currentPassword and newPassword")
+        return self
+
+
+class UserAdminUpdate(RequestSchema):
+    roles: list[str] | None = None
+    is_active: bool | None = None
+    name: str | None = None
+
+
+class UserListQuery(CursorQuery):
+    q: str | None = Field(None, max_length=254)
+    role: Literal["user", "admin"] | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from webapp.models import User, UserRole
 from webapp.repositories.base import Repository
@@ -18,3 +18,27 @@ class UserRepository(Repository[User]):
         if not user.has_role(role):
             user.role_rows.append(UserRole(role=role))
             self.session.flush()
+
+    def set_roles(self, user: User, roles: list[str]) -> None:
+        kept = [row for row in user.role_rows if row.role in roles]
+        added = [UserRole(role=role) for role in roles if not user.has_role(role)]
+        user.role_rows = kept + added
+        self.session.flush()
+
+    @staticmethod
+    def search_filters(*, q: str | None, role: str | None) -> list[ColumnElement[bool]]:
+        """Filters for the admin list: `q` in email or name (case-insensitive), a role."""
+        filters: list[ColumnElement[bool]] = []
+        if q:
+            pattern = (
+                "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            )
+            filters.append(
+                or_(
+                    User.email.like(pattern, escape="\\"),
+                    func.lower(User.name).like(pattern, escape="\\"),
+                )
+            )
+        if role:
+            filters.append(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
+        return filters

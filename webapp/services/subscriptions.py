@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from webapp.services import accounts
-from webapp.services.events import in_transaction
+from webapp.services import accounts, user_records
+from webapp.services.events import after_commit, in_transaction
 
 
 def subscribe_event_handlers() -> None:
     # Part of the change: runs in the emitting transaction.
     in_transaction.connect(accounts.open_main_account, sender="user.created", weak=False)
+
+    # Side effects: run after the commit, before the write returns.
+    for event_type in user_records.USER_RECORD_EVENTS:
+        after_commit.connect(user_records.invalidate_user_record, sender=event_type, weak=False)

@@ -32,6 +32,7 @@ from webapp.logging import current_request_id
 from webapp.models import Event
 from webapp.repositories.accounts import AccountRepository
 from webapp.repositories.events import EventRepository
+from webapp.repositories.sessions import AuthSessionRepository, RefreshTokenRepository
 from webapp.repositories.users import UserRepository
 from webapp.services.events import DomainEvent, in_transaction, publish_after_commit
 from webapp.sqlite import BEGIN_IMMEDIATE_OPTION
@@ -117,6 +118,14 @@ class UnitOfWork:
     @property
     def events(self) -> EventRepository:
         return self._repository(EventRepository)
+
+    @property
+    def sessions(self) -> AuthSessionRepository:
+        return self._repository(AuthSessionRepository)
+
+    @property
+    def refresh_tokens(self) -> RefreshTokenRepository:
+        return self._repository(RefreshTokenRepository)
 
     def emit(self, event: DomainEvent) -> Event:
         """Record the event in the audit log and run its in-transaction handlers now."""

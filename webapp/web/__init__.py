@@ -6,4 +6,5 @@ from flask import Blueprint
 
 bp = Blueprint("web", __name__)
 
-from webapp.web import home, session_auth  # noqa: E402,F401  (they register themselves)
+# Routes register themselves on bp.
+from webapp.web import auth, home, session_auth, settings  # noqa: E402,F401

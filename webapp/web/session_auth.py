@@ -1,14 +1,107 @@
-"""Browser sessions: how flask-login finds the user behind a session cookie."""
+"""Browser sessions on flask-login, backed by revocable session records.
+
+The cookie names the user and their session record ("<user id>:<session id>"). Each
+request checks it against the cached user record, so a cookie copied before logout,
+"log out everywhere", a password change or deactivation is anonymous afterwards.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
+from flask import abort, g, session
+from flask_login import UserMixin, current_user, login_required, login_user, logout_user
+
 from webapp.extensions import login_manager
-from webapp.models import User
-from webapp.services.users import UserService
+from webapp.models import AuthSession
+from webapp.services.auth import AuthService, Principal
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+TOUCH_EVERY_SECONDS = 300
+SEEN_KEY = "seen"
+
+
+class SessionUser(UserMixin):
+    def __init__(self, principal: Principal) -> None:
+        self.principal = principal
+
+    def get_id(self) -> str:
+        return f"{self.principal.user_id}:{self.principal.session_id}"
+
+    @property
+    def id(self) -> int:
+        return self.principal.user_id
+
+    @property
+    def session_id(self) -> int:
+        return self.principal.session_id
+
+    @property
+    def name(self) -> str:
+        return self.principal.record.name
+
+    @property
+    def email(self) -> str:
+        return self.principal.record.email
+
+    @property
+    def is_admin(self) -> bool:
+        return self.principal.has_role("admin")
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+def load_session_user(cookie_id: str) -> SessionUser | None:
+    user_part, _, session_part = cookie_id.partition(":")
+    if not (user_part.isdigit() and session_part.isdigit()):
         return None
-    return UserService().find_active(int(user_id))
+    principal = AuthService().principal_for_session(int(user_part), int(session_part))
+    if principal is None:
+        return None
+    g.user_id = principal.user_id
+    _note_use(principal.session_id)
+    return SessionUser(principal)
+
+
+def _note_use(session_id: int) -> None:
+    """Record the session's last use now and then, not on every request."""
+    now = int(time.time())
+    if now - int(session.get(SEEN_KEY, 0)) >= TOUCH_EVERY_SECONDS:
+        AuthService().touch_session(session_id)
+        session[SEEN_KEY] = now
+
+
+def start_browser_session(auth_session: AuthSession) -> None:
+    """Log the browser in to a fresh session: nothing of the old cookie survives."""
+    principal = AuthService().principal_for_session(auth_session.user_id, auth_session.id)
+    assert principal is not None, "a session just opened is active"
+    session.clear()
+    login_user(SessionUser(principal))
+    session[SEEN_KEY] = int(time.time())
+
+
+def end_browser_session() -> None:
+    if current_user.is_authenticated:
+        AuthService().logout_session(current_user.id, current_user.session_id)
+    logout_user()
+    session.clear()
+
+
+def role_required(role: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Anonymous → the login page; logged in without the role → the 403 page."""
+
+    def decorate(view: Callable[P, R]) -> Callable[P, R]:
+        @wraps(view)
+        @login_required
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+            if not current_user.principal.has_role(role):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorate

@@ -1,0 +1,66 @@
+"""Bearer-token authentication for /api: the only way in (no cookies, no query strings)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
+from flask import g, request
+
+from webapp.errors import Forbidden, Unauthorized
+from webapp.services.auth import AuthService, Principal
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_UNRESOLVED = object()
+
+
+def bearer_token() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def current_principal() -> Principal | None:
+    """The caller behind this request's bearer token, resolved once per request."""
+    principal = g.get("principal", _UNRESOLVED)
+    if principal is _UNRESOLVED:
+        token = bearer_token()
+        principal = None
+        if token is not None:
+            try:
+                principal = AuthService().principal_for_access_token(token)
+            except Unauthorized:
+                principal = None
+        g.principal = principal
+        if principal is not None:
+            g.user_id = principal.user_id
+    return principal  # type: ignore[return-value]
+
+
+def require_auth(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """401 without a live access token; 403 when the caller lacks every one of `roles`."""
+
+    def decorate(view: Callable[P, R]) -> Callable[P, R]:
+        @wraps(view)
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+            principal = current_principal()
+            if principal is None:
+                raise Unauthorized()
+            if roles and not any(principal.has_role(role) for role in roles):
+                raise Forbidden()
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+def principal() -> Principal:
+    """The authenticated caller inside a `require_auth` view."""
+    resolved = current_principal()
+    assert resolved is not None, "principal() used outside require_auth"
+    return resolved

@@ -1,0 +1,63 @@
+"""Queries over login sessions and their refresh tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from webapp.models import AuthSession, RefreshToken
+from webapp.repositories.base import Repository
+
+
+class AuthSessionRepository(Repository[AuthSession]):
+    model = AuthSession
+
+    def active_ids_for(self, user_id: int) -> frozenset[int]:
+        statement = select(AuthSession.id).where(
+            AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None)
+        )
+        return frozenset(self.session.scalars(statement))
+
+    def list_active_for(self, user_id: int) -> list[AuthSession]:
+        return self.find_many(
+            where=[AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None)],
+            order_by=[AuthSession.id.desc()],
+        )
+
+    def revoke(self, session_id: int, at: datetime) -> None:
+        self.session.execute(
+            update(AuthSession)
+            .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+        self._revoke_tokens([session_id], at)
+
+    def revoke_all_for(self, user_id: int, at: datetime, *, keep: int | None = None) -> list[int]:
+        """End every active session of the user but `keep`; returns the ids ended."""
+        conditions = [AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None)]
+        if keep is not None:
+            conditions.append(AuthSession.id != keep)
+        ended = list(self.session.scalars(select(AuthSession.id).where(*conditions)))
+        if ended:
+            self.session.execute(
+                update(AuthSession).where(AuthSession.id.in_(ended)).values(revoked_at=at)
+            )
+            self._revoke_tokens(ended, at)
+        return ended
+
+    def _revoke_tokens(self, family_ids: list[int], at: datetime) -> None:
+        self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id.in_(family_ids), RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+
+
+class RefreshTokenRepository(Repository[RefreshToken]):
+    model = RefreshToken
+
+    def find_by_hash_for_update(self, token_hash: str) -> RefreshToken | None:
+        """The token row, locked until the transaction ends (rotation is read-modify-write)."""
+        statement = select(RefreshToken).where(RefreshToken.token_hash == token_hash)
+        return self.session.scalar(statement.with_for_update())

@@ -1,0 +1,277 @@
+"""Authentication: logins (browser and token), token rotation, logouts, principals.
+
+A login opens a session (an `auth_sessions` row): a browser login or an API refresh-token
+family. Access tokens name their session (`sid`) and are accepted only while that
+session and its user are active, which the cached user record answers without SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app
+
+from webapp.errors import AccountDisabled, NotFound, Unauthorized
+from webapp.models import AuthSession, RefreshToken, User
+from webapp.models.user import SESSION_API, SESSION_BROWSER
+from webapp.security import (
+    ACCESS_TOKEN,
+    REFRESH_TOKEN,
+    InvalidToken,
+    TokenClaims,
+    TokenSettings,
+    decode_token,
+    encode_token,
+    hash_token,
+    passwords,
+)
+from webapp.services.events import DomainEvent, subject
+from webapp.services.unit_of_work import UnitOfWork, transaction
+from webapp.services.user_records import UserRecord, user_records
+
+BAD_CREDENTIALS = "Invalid email or password."
+BAD_TOKEN = "The token is invalid, expired or revoked."
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "Bearer"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the user's cached record and the session the call belongs to."""
+
+    record: UserRecord
+    session_id: int
+
+    @property
+    def user_id(self) -> int:
+        return self.record.id
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        return self.record.roles
+
+    def has_role(self, role: str) -> bool:
+        return self.record.has_role(role)
+
+
+def token_settings() -> TokenSettings:
+    config = current_app.config
+    return TokenSettings(
+        secret=config["JWT_SECRET_KEY"],
+        issuer=config["JWT_ISSUER"],
+        algorithm=config["JWT_ALGORITHM"],
+        access_ttl=config["ACCESS_TOKEN_TTL"],
+        refresh_ttl=config["REFRESH_TOKEN_TTL"],
+    )
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class AuthService:
+    def authenticate(self, email: str, password: str) -> User:
+        """Check credentials: one answer for an unknown email and a wrong password.
+
+        An unknown email still costs a password verification, so timing tells nothing.
+        A disabled account is only reported to someone who knows its password.
+        """
+        with UnitOfWork() as uow:
+            user = uow.users.find_by_email(email.strip().lower())
+        if user is None:
+            passwords.verify_dummy(password)
+            raise Unauthorized(BAD_CREDENTIALS)
+        if not passwords.verify(user.password_hash, password):
+            raise Unauthorized(BAD_CREDENTIALS)
+        if not user.is_active:
+            raise AccountDisabled()
+        return user
+
+    def login_browser(self, email: str, password: str, client: ClientInfo) -> AuthSession:
+        """Open a browser session; the caller puts its id in the (rotated) cookie."""
+        user = self.authenticate(email, password)
+        with UnitOfWork() as uow:
+            session = self._open_session(uow, user, password, SESSION_BROWSER, client)
+            uow.commit()
+        return session
+
+    def login_for_tokens(self, email: str, password: str, client: ClientInfo) -> TokenPair:
+        """Open an API session (a refresh-token family) and issue its first token pair."""
+        user = self.authenticate(email, password)
+        with UnitOfWork() as uow:
+            session = self._open_session(uow, user, password, SESSION_API, client)
+            pair, _row = self._issue_pair(uow, user.id, session.id)
+            uow.commit()
+        return pair
+
+    def refresh(self, refresh_token: str) -> TokenPair:
+        """Rotate: the presented token dies and a new pair is issued in its family.
+
+        Presenting a token that was already rotated means it leaked: the whole family is
+        revoked (its newest token too) and `auth.refresh_reuse` is recorded.
+        """
+        claims = self._decode(refresh_token, REFRESH_TOKEN)
+        pair = transaction(
+            lambda uow: self._rotate(uow, refresh_token, claims.session_id), write_lock=True
+        )
+        if pair is None:
+            raise Unauthorized(BAD_TOKEN)
+        return pair
+
+    def logout(self, refresh_token: str) -> None:
+        """End the session of this refresh token: its refresh and access tokens die now."""
+        claims = self._decode(refresh_token, REFRESH_TOKEN, verify_expiry=False)
+        with UnitOfWork() as uow:
+            row = uow.refresh_tokens.find_by_hash_for_update(hash_token(refresh_token))
+            if row is None or row.family_id != claims.session_id:
+                raise Unauthorized(BAD_TOKEN)
+            self._end_session(uow, claims.user_id, row.family_id)
+            uow.commit()
+
+    def logout_session(self, user_id: int, session_id: int) -> None:
+        """End one of the user's sessions (browser logout, or revoke from settings)."""
+        with UnitOfWork() as uow:
+            session = uow.sessions.find_by_id(session_id)
+            if session is None or session.user_id != user_id:
+                raise NotFound("No such session.")
+            self._end_session(uow, user_id, session_id)
+            uow.commit()
+
+    def logout_everywhere(self, user_id: int, *, actor_id: int | None = None) -> None:
+        """End every session of the user: browser logins and token families alike."""
+        with UnitOfWork() as uow:
+            ended = uow.sessions.revoke_all_for(user_id, utcnow())
+            uow.emit(
+                DomainEvent(
+                    "user.sessions_revoked",
+                    subject("user", user_id),
+                    {"sessions": len(ended)},
+                    actor_id=user_id if actor_id is None else actor_id,
+                )
+            )
+            uow.commit()
+
+    def touch_session(self, session_id: int) -> None:
+        """Record that a browser session was just used (shown in settings)."""
+        with UnitOfWork() as uow:
+            session = uow.sessions.find_by_id(session_id)
+            if session is not None and session.revoked_at is None:
+                session.last_used_at = utcnow()
+                uow.commit()
+
+    def principal_for_access_token(self, token: str) -> Principal:
+        claims = self._decode(token, ACCESS_TOKEN)
+        principal = self.principal_for_session(claims.user_id, claims.session_id)
+        if principal is None:
+            raise Unauthorized(BAD_TOKEN)
+        return principal
+
+    def principal_for_session(self, user_id: int, session_id: int) -> Principal | None:
+        """The caller if the user is active and the session still open; no SQL when cached."""
+        record = user_records.get(user_id)
+        if record is None or not record.is_active or session_id not in record.session_ids:
+            return None
+        return Principal(record=record, session_id=session_id)
+
+    # --- inside a unit of work ------------------------------------------------------------
+
+    def _open_session(
+        self, uow: UnitOfWork, user: User, password: str, kind: str, client: ClientInfo
+    ) -> AuthSession:
+        user = uow.users.find_by_id(user.id) or user
+        if passwords.needs_rehash(user.password_hash):
+            user.password_hash = passwords.hash(password)
+        session = uow.sessions.create(
+            user_id=user.id,
+            kind=kind,
+            last_used_at=utcnow(),
+            user_agent=(client.user_agent or "")[:255] or None,
+            ip_address=client.ip,
+        )
+        uow.emit(
+            DomainEvent(
+                "user.login",
+                subject("user", user.id),
+                {"sessionId": str(session.id), "kind": kind},
+                actor_id=user.id,
+            )
+        )
+        return session
+
+    def _issue_pair(
+        self, uow: UnitOfWork, user_id: int, session_id: int
+    ) -> tuple[TokenPair, RefreshToken]:
+        settings = token_settings()
+        access = encode_token(
+            settings, user_id=user_id, session_id=session_id, token_type=ACCESS_TOKEN
+        )
+        refresh = encode_token(
+            settings, user_id=user_id, session_id=session_id, token_type=REFRESH_TOKEN
+        )
+        row = uow.refresh_tokens.create(
+            family_id=session_id,
+            token_hash=hash_token(refresh),
+            expires_at=utcnow() + timedelta(seconds=settings.refresh_ttl),
+        )
+        pair = TokenPair(access_token=access, refresh_token=refresh, expires_in=settings.access_ttl)
+        return pair, row
+
+    def _rotate(self, uow: UnitOfWork, refresh_token: str, family_id: int) -> TokenPair | None:
+        row = uow.refresh_tokens.find_by_hash_for_update(hash_token(refresh_token))
+        if row is None or row.family_id != family_id:
+            return None
+        session = uow.sessions.find_by_id(row.family_id)
+        assert session is not None  # the foreign key guarantees it
+        now = utcnow()
+        if row.revoked_at is not None:
+            if row.replaced_by_id is not None and session.revoked_at is None:
+                uow.sessions.revoke(session.id, now)
+                uow.emit(
+                    DomainEvent(
+                        "auth.refresh_reuse",
+                        subject("user", session.user_id),
+                        {"sessionId": str(session.id)},
+                        actor_id=session.user_id,
+                    )
+                )
+            return None
+        if session.revoked_at is not None or row.expires_at <= now:
+            return None
+        pair, successor = self._issue_pair(uow, session.user_id, session.id)
+        row.revoked_at = now
+        row.replaced_by_id = successor.id
+        session.last_used_at = now
+        return pair
+
+    def _end_session(self, uow: UnitOfWork, user_id: int, session_id: int) -> None:
+        uow.sessions.revoke(session_id, utcnow())
+        uow.emit(
+            DomainEvent(
+                "user.logout",
+                subject("user", user_id),
+                {"sessionId": str(session_id)},
+                actor_id=user_id,
+            )
+        )
+
+    @staticmethod
+    def _decode(token: str, token_type: str, *, verify_expiry: bool = True) -> TokenClaims:
+        try:
+            return decode_token(
+                token_settings(), token, expected_type=token_type, verify_expiry=verify_expiry
+            )
+        except InvalidToken as exc:
+            raise Unauthorized(BAD_TOKEN) from exc

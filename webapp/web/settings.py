@@ -1,0 +1,91 @@
+"""/settings: profile, password, and the list of active sessions."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user, login_required, logout_user
+from werkzeug.wrappers import Response
+
+from webapp.errors import ValidationError
+from webapp.services.auth import AuthService
+from webapp.services.users import UserService
+from webapp.web import bp
+from webapp.web.forms import ActionForm, PasswordForm, ProfileForm, show_error
+
+
+def render_settings(
+    profile: ProfileForm | None = None, password: PasswordForm | None = None
+) -> str:
+    return render_template(
+        "settings/index.html",
+        profile=profile or ProfileForm(name=current_user.name),
+        password=password or PasswordForm(),
+        action=ActionForm(),
+        sessions=UserService().sessions_of(current_user.id),
+        current_session_id=current_user.session_id,
+    )
+
+
+@bp.get("/settings")
+@login_required
+def settings() -> str:
+    return render_settings()
+
+
+@bp.post("/settings/profile")
+@login_required
+def update_profile() -> str | Response:
+    form = ProfileForm()
+    if form.validate_on_submit():
+        try:
+            UserService().rename(current_user.id, form.name.data)
+        except ValidationError as error:
+            show_error(form, error)
+        else:
+            flash("Your name is saved.", "success")
+            return redirect(url_for("web.settings"))
+    return render_settings(profile=form)
+
+
+@bp.post("/settings/password")
+@login_required
+def change_password() -> str | Response:
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            UserService().change_password(
+                current_user.id,
+                current_password=form.current_password.data,
+                new_password=form.new_password.data,
+                keep_session_id=current_user.session_id,
+            )
+        except ValidationError as error:
+            show_error(form, error)
+        else:
+            flash("Password changed. Every other session has been logged out.", "success")
+            return redirect(url_for("web.settings"))
+    return render_settings(password=form)
+
+
+@bp.post("/settings/sessions/<id:session_id>/revoke")
+@login_required
+def revoke_session(session_id: int) -> Response:
+    if ActionForm().validate_on_submit():
+        ending_this_one = session_id == current_user.session_id
+        AuthService().logout_session(current_user.id, session_id)
+        if ending_this_one:
+            logout_user()
+            return redirect(url_for("web.login"))
+        flash("That session is logged out.", "success")
+    return redirect(url_for("web.settings"))
+
+
+@bp.post("/settings/logout-everywhere")
+@login_required
+def logout_everywhere() -> Response:
+    if ActionForm().validate_on_submit():
+        AuthService().logout_everywhere(current_user.id)
+        logout_user()
+        flash("You are logged out everywhere.", "success")
+        return redirect(url_for("web.login"))
+    return redirect(url_for("web.settings"))
