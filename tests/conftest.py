@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import redis
+from clients import PASSWORD
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
@@ -24,8 +25,6 @@ from webapp.extensions import db
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
-
-PASSWORD = "correct-horse-battery"
 
 
 def testing_config(database_url: str, **environ: str) -> TestingConfig:
@@ -129,6 +128,34 @@ def register(client: FlaskClient) -> Callable[..., dict[str, Any]]:
         return response.get_json()["data"]
 
     return do_register
+
+
+@pytest.fixture
+def login(client: FlaskClient) -> Callable[..., dict[str, Any]]:
+    """Log in through the API; returns the token pair (`accessToken`, `refreshToken`, …)."""
+
+    def do_login(email: str = "member@example.com", password: str = PASSWORD) -> dict[str, Any]:
+        response = client.post("/api/v1/auth/login", json={"email": email, "password": password})
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["data"]
+
+    return do_login
+
+
+@pytest.fixture
+def make_admin(app: Flask) -> Callable[..., int]:
+    """Create an administrator through the service; returns the user id."""
+
+    def create(email: str = "admin@example.com", name: str = "Admin") -> int:
+        from webapp.services.users import UserService
+
+        with app.app_context():
+            outcome = UserService().create_or_promote_admin(
+                email=email, password=PASSWORD, name=name
+            )
+            return outcome.user.id
+
+    return create
 
 
 class StatementCounter:
