@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from webapp.models import Account
 from webapp.models.account import DEFAULT_CURRENCY, KIND_MEMBER, MAIN_ACCOUNT_NAME
 from webapp.services.events import DomainEvent
 from webapp.services.unit_of_work import UnitOfWork
@@ -16,8 +15,3 @@ def open_main_account(_sender: str, *, event: DomainEvent, uow: UnitOfWork) -> N
         name=MAIN_ACCOUNT_NAME,
         currency=DEFAULT_CURRENCY,
     )
-
-
-def accounts_of(user_id: int) -> list[Account]:
-    with UnitOfWork() as uow:
-        return uow.accounts.list_for_user(user_id)
