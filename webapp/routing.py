@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from werkzeug.routing import BaseConverter
+
+from webapp.errors import NotFound
+
+ID_PATTERN = r"[1-9][0-9]{0,17}"
+_ID = re.compile(ID_PATTERN)
 
 
 class IdConverter(BaseConverter):
@@ -12,10 +19,17 @@ class IdConverter(BaseConverter):
     a 404 like any other unknown resource, never a database error.
     """
 
-    regex = r"[1-9][0-9]{0,17}"
+    regex = ID_PATTERN
 
     def to_python(self, value: str) -> int:
         return int(value)
 
     def to_url(self, value: object) -> str:
         return str(value)
+
+
+def id_from_wire(value: str, field: str) -> int:
+    """An id sent in a body ("42"); one that cannot exist is simply not found."""
+    if not _ID.fullmatch(value):
+        raise NotFound("Not found.", details={field: "not found"})
+    return int(value)

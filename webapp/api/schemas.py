@@ -10,7 +10,7 @@ are the services' rules (one place for the API and the forms); schemas fix the t
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
@@ -107,3 +107,80 @@ class UserAdminUpdate(RequestSchema):
 class UserListQuery(CursorQuery):
     q: str | None = Field(None, max_length=254)
     role: Literal["user", "admin"] | None = None
+
+
+# --- Accounts and money ---------------------------------------------------------------------
+
+
+class AccountCreate(RequestSchema):
+    name: str
+    currency: str = "USD"
+
+
+class AccountPublic(PublicSchema):
+    id: PublicId
+    user_id: PublicId
+    name: str
+    currency: str
+    balance: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class AccountListQuery(CursorQuery):
+    user_id: str | None = Field(None, pattern=r"^[1-9][0-9]{0,17}$")
+
+
+class DepositCreate(RequestSchema):
+    amount: int
+    memo: str | None = None
+
+
+class TransferCreate(RequestSchema):
+    from_account_id: str
+    to_account_id: str
+    amount: int
+    memo: str | None = None
+
+
+class EntryLine(PublicSchema):
+    account_id: PublicId
+    amount: int
+    balance_after: int
+
+
+class TransactionPublic(PublicSchema):
+    id: PublicId
+    type: str
+    amount: int
+    currency: str
+    memo: str | None
+    created_at: datetime
+    entries: list[EntryLine]
+
+
+class HistoryLine(PublicSchema):
+    """One line of an account's history: the amount is signed for that account."""
+
+    id: PublicId
+    transaction_id: PublicId
+    type: str
+    amount: int
+    balance_after: int
+    currency: str
+    memo: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, entry: Any) -> HistoryLine:
+        transaction = entry.transaction
+        return cls(
+            id=entry.id,
+            transaction_id=entry.transaction_id,
+            type=transaction.type,
+            amount=entry.amount,
+            balance_after=entry.balance_after,
+            currency=transaction.currency,
+            memo=transaction.memo,
+            created_at=entry.created_at,
+        )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.models.base import Base, TimestampMixin
@@ -28,6 +28,15 @@ class Account(TimestampMixin, Base):
         CheckConstraint("length(currency) = 3", name="currency_iso"),
         UniqueConstraint("user_id", "name"),
         Index("ix_accounts_user_id_id", "user_id", "id"),
+        # One system account per purpose and currency, even when two first uses race.
+        Index(
+            "uq_accounts_system_name_currency",
+            "name",
+            "currency",
+            unique=True,
+            sqlite_where=text(f"kind = '{KIND_SYSTEM}'"),
+            postgresql_where=text(f"kind = '{KIND_SYSTEM}'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -14,8 +14,6 @@ TX_ORDER_PAYMENT = "order_payment"
 TX_REFUND = "refund"
 TRANSACTION_TYPES = (TX_DEPOSIT, TX_TRANSFER, TX_ORDER_PAYMENT, TX_REFUND)
 
-MAX_AMOUNT = 10**12
-
 
 class LedgerTransaction(CreatedAtMixin, Base):
     __tablename__ = "ledger_transactions"

@@ -2,12 +2,62 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
 from webapp.models import Account
+from webapp.models.account import KIND_MEMBER, KIND_SYSTEM
 from webapp.repositories.base import Repository
+from webapp.repositories.keyset import KeysetOrder
 
 
 class AccountRepository(Repository[Account]):
     model = Account
 
+    @property
+    def default_order(self) -> KeysetOrder:
+        """Oldest first: "Main" leads the list."""
+        return KeysetOrder((Account.id,), descending=False)
+
+    def find_member_account(self, account_id: int) -> Account | None:
+        """A member's account by id; system accounts are never addressable from outside."""
+        account = self.find_by_id(account_id)
+        return account if account is not None and account.kind == KIND_MEMBER else None
+
     def list_for_user(self, user_id: int) -> list[Account]:
-        return self.find_many(where=[Account.user_id == user_id], order_by=[Account.id])
+        return self.find_many(where=[Account.user_id == user_id])
+
+    def find_by_owner_and_name(self, user_id: int, name: str) -> Account | None:
+        return self.session.scalar(
+            select(Account).where(Account.user_id == user_id, Account.name == name)
+        )
+
+    def lock_for_update(self, account_ids: Iterable[int]) -> dict[int, Account]:
+        """Lock the rows in ascending id order (so two transfers never deadlock) and
+        refresh them: balances read after this are the committed ones."""
+        statement = (
+            select(Account)
+            .where(Account.id.in_(sorted(set(account_ids))))
+            .order_by(Account.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return {account.id: account for account in self.session.scalars(statement)}
+
+    def system_account(self, name: str, currency: str) -> Account:
+        """The system account for this purpose and currency, created on first use."""
+        statement = select(Account).where(
+            Account.kind == KIND_SYSTEM, Account.name == name, Account.currency == currency
+        )
+        account = self.session.scalar(statement)
+        if account is not None:
+            return account
+        try:
+            with self.session.begin_nested():
+                account = self.create(kind=KIND_SYSTEM, name=name, currency=currency)
+        except IntegrityError:  # another transaction created it first
+            account = self.session.scalar(statement)
+            assert account is not None
+        return account

@@ -1,10 +1,21 @@
-"""Wallet accounts."""
+"""Wallet accounts: opening them, and who may see which."""
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
+
+from webapp.errors import Conflict, Forbidden, NotFound, ValidationError
+from webapp.models import Account
 from webapp.models.account import DEFAULT_CURRENCY, KIND_MEMBER, MAIN_ACCOUNT_NAME
-from webapp.services.events import DomainEvent
+from webapp.models.user import ROLE_ADMIN
+from webapp.money import SUPPORTED_CURRENCIES
+from webapp.repositories.keyset import Page
+from webapp.services.auth import Principal
+from webapp.services.events import DomainEvent, subject
 from webapp.services.unit_of_work import UnitOfWork
+
+MAX_ACCOUNT_NAME_LENGTH = 64
+NAME_TAKEN = "you already have an account with this name"
 
 
 def open_main_account(_sender: str, *, event: DomainEvent, uow: UnitOfWork) -> None:
@@ -15,3 +26,71 @@ def open_main_account(_sender: str, *, event: DomainEvent, uow: UnitOfWork) -> N
         name=MAIN_ACCOUNT_NAME,
         currency=DEFAULT_CURRENCY,
     )
+
+
+def check_currency(currency: str) -> str:
+    if currency not in SUPPORTED_CURRENCIES:
+        raise ValidationError(
+            details={"currency": f"must be one of {', '.join(SUPPORTED_CURRENCIES)}"}
+        )
+    return currency
+
+
+def visible_to(viewer: Principal, account: Account | None) -> Account:
+    """The account if `viewer` owns it or is an admin; NotFound otherwise (no existence leak)."""
+    if account is None or (account.user_id != viewer.user_id and not viewer.has_role(ROLE_ADMIN)):
+        raise NotFound("No such account.")
+    return account
+
+
+class AccountService:
+    def open(self, owner: Principal, *, name: str, currency: str = DEFAULT_CURRENCY) -> Account:
+        name = name.strip()
+        if not 1 <= len(name) <= MAX_ACCOUNT_NAME_LENGTH:
+            raise ValidationError(
+                details={"name": f"must be 1 to {MAX_ACCOUNT_NAME_LENGTH} characters"}
+            )
+        check_currency(currency)
+        with UnitOfWork() as uow:
+            if uow.accounts.find_by_owner_and_name(owner.user_id, name) is not None:
+                raise Conflict(
+                    "You already have an account with this name.", details={"name": NAME_TAKEN}
+                )
+            account = uow.accounts.create(
+                user_id=owner.user_id, kind=KIND_MEMBER, name=name, currency=currency
+            )
+            uow.emit(
+                DomainEvent(
+                    "account.opened",
+                    subject("account", account.id),
+                    {"name": name, "currency": currency},
+                    actor_id=owner.user_id,
+                )
+            )
+            try:
+                uow.commit()
+            except IntegrityError as exc:
+                raise Conflict(
+                    "You already have an account with this name.", details={"name": NAME_TAKEN}
+                ) from exc
+        return account
+
+    def get(self, viewer: Principal, account_id: int) -> Account:
+        with UnitOfWork() as uow:
+            return visible_to(viewer, uow.accounts.find_member_account(account_id))
+
+    def list_for(
+        self, viewer: Principal, *, user_id: int | None, limit: int, cursor: str | None
+    ) -> Page[Account]:
+        """The viewer's accounts; an admin may name another user."""
+        owner_id = viewer.user_id if user_id is None else user_id
+        if owner_id != viewer.user_id and not viewer.has_role(ROLE_ADMIN):
+            raise Forbidden("Only an admin may list another user's accounts.")
+        with UnitOfWork() as uow:
+            return uow.accounts.find_page(
+                limit=limit, cursor=cursor, where=[Account.user_id == owner_id]
+            )
+
+    def all_of(self, user_id: int) -> list[Account]:
+        with UnitOfWork() as uow:
+            return uow.accounts.list_for_user(user_id)

@@ -32,6 +32,8 @@ from webapp.logging import current_request_id
 from webapp.models import Event
 from webapp.repositories.accounts import AccountRepository
 from webapp.repositories.events import EventRepository
+from webapp.repositories.idempotency import IdempotencyKeyRepository
+from webapp.repositories.ledger import LedgerRepository
 from webapp.repositories.sessions import AuthSessionRepository, RefreshTokenRepository
 from webapp.repositories.users import UserRepository
 from webapp.services.events import DomainEvent, in_transaction, publish_after_commit
@@ -118,6 +120,14 @@ class UnitOfWork:
     @property
     def events(self) -> EventRepository:
         return self._repository(EventRepository)
+
+    @property
+    def ledger(self) -> LedgerRepository:
+        return self._repository(LedgerRepository)
+
+    @property
+    def idempotency_keys(self) -> IdempotencyKeyRepository:
+        return self._repository(IdempotencyKeyRepository)
 
     @property
     def sessions(self) -> AuthSessionRepository:

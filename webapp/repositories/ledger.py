@@ -1,0 +1,102 @@
+"""Queries over the ledger: transactions, their entries, and an account's history."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from webapp.models import Account, LedgerEntry, LedgerTransaction
+from webapp.repositories.base import Repository
+from webapp.repositories.keyset import KeysetOrder, Page
+
+
+class LedgerRepository(Repository[LedgerTransaction]):
+    model = LedgerTransaction
+
+    def record(
+        self,
+        *,
+        transaction_type: str,
+        amount: int,
+        currency: str,
+        memo: str | None,
+        actor_id: int | None,
+        movements: list[tuple[Account, int]],
+    ) -> LedgerTransaction:
+        """One transaction and an entry per (account, signed amount); the accounts' balances
+        move with it. The movements must sum to zero: that is what double entry means."""
+        if sum(signed for _, signed in movements) != 0:
+            raise ValueError("a ledger transaction must balance")
+        transaction = LedgerTransaction(
+            type=transaction_type, amount=amount, currency=currency, memo=memo, actor_id=actor_id
+        )
+        self.session.add(transaction)
+        for account, signed in movements:
+            account.balance += signed
+            transaction.entries.append(
+                LedgerEntry(account=account, amount=signed, balance_after=account.balance)
+            )
+        self.session.flush()
+        return transaction
+
+    def history(self, account_id: int, *, limit: int, cursor: str | None) -> Page[LedgerEntry]:
+        """An account's entries, newest first, each with its transaction (one query)."""
+        entries = EntryRepository(self.session)
+        return entries.find_page(
+            limit=limit,
+            cursor=cursor,
+            where=[LedgerEntry.account_id == account_id],
+            order=KeysetOrder((LedgerEntry.id,), descending=True),
+            options=[joinedload(LedgerEntry.transaction)],
+        )
+
+    def recent_for_accounts(self, account_ids: list[int], limit: int) -> list[LedgerEntry]:
+        if not account_ids:
+            return []
+        return EntryRepository(self.session).find_many(
+            where=[LedgerEntry.account_id.in_(account_ids)],
+            order_by=[LedgerEntry.id.desc()],
+            limit=limit,
+            options=[joinedload(LedgerEntry.transaction), joinedload(LedgerEntry.account)],
+        )
+
+    def balance_mismatches(self) -> list[tuple[int, int, int]]:
+        """(account id, stored balance, sum of entries) for every account that disagrees."""
+        sums = (
+            select(LedgerEntry.account_id, func.sum(LedgerEntry.amount).label("total"))
+            .group_by(LedgerEntry.account_id)
+            .subquery()
+        )
+        total = func.coalesce(sums.c.total, 0)
+        statement = (
+            select(Account.id, Account.balance, total)
+            .outerjoin(sums, sums.c.account_id == Account.id)
+            .where(Account.balance != total)
+            .order_by(Account.id)
+        )
+        return [(row[0], row[1], int(row[2])) for row in self.session.execute(statement)]
+
+    def unbalanced_transactions(self) -> list[tuple[int, int]]:
+        """(transaction id, sum of its entries) for every transaction whose lines don't cancel."""
+        statement = (
+            select(LedgerEntry.transaction_id, func.sum(LedgerEntry.amount))
+            .group_by(LedgerEntry.transaction_id)
+            .having(func.sum(LedgerEntry.amount) != 0)
+            .order_by(LedgerEntry.transaction_id)
+        )
+        return [(row[0], int(row[1])) for row in self.session.execute(statement)]
+
+    def last_entry_mismatches(self) -> list[tuple[int, int, int]]:
+        """(account id, balance, balanceAfter of its newest entry) where they disagree."""
+        newest = select(func.max(LedgerEntry.id)).group_by(LedgerEntry.account_id).scalar_subquery()
+        statement = (
+            select(Account.id, Account.balance, LedgerEntry.balance_after)
+            .join(LedgerEntry, LedgerEntry.account_id == Account.id)
+            .where(LedgerEntry.id.in_(newest), LedgerEntry.balance_after != Account.balance)
+            .order_by(Account.id)
+        )
+        return [(row[0], row[1], row[2]) for row in self.session.execute(statement)]
+
+
+class EntryRepository(Repository[LedgerEntry]):
+    model = LedgerEntry

@@ -1,0 +1,171 @@
+"""Money movements: deposits and transfers, through the double-entry ledger.
+
+Every movement runs in one transaction that first locks the accounts it touches, in
+ascending id order (`SELECT … FOR UPDATE` on PostgreSQL; `BEGIN IMMEDIATE` takes the
+database's write lock on SQLite), so concurrent movements neither deadlock nor lose an
+update; a serialization failure or deadlock is retried by `transaction()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from webapp.errors import (
+    CurrencyMismatch,
+    Forbidden,
+    InsufficientFunds,
+    NotFound,
+    ValidationError,
+)
+from webapp.models import Account, LedgerEntry, LedgerTransaction
+from webapp.models.ledger import TX_DEPOSIT, TX_TRANSFER
+from webapp.models.user import ROLE_ADMIN
+from webapp.money import MAX_AMOUNT
+from webapp.repositories.keyset import Page
+from webapp.services.accounts import visible_to
+from webapp.services.auth import Principal
+from webapp.services.events import DomainEvent, subject
+from webapp.services.unit_of_work import UnitOfWork, transaction
+
+MAX_MEMO_LENGTH = 255
+DEPOSITS_ACCOUNT = "Deposits"  # the system account money enters Tally from
+
+
+def check_amount(amount: int, field: str = "amount") -> int:
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise ValidationError(details={field: "must be an integer number of minor units"})
+    if not 1 <= amount <= MAX_AMOUNT:
+        raise ValidationError(details={field: f"must be between 1 and {MAX_AMOUNT}"})
+    return amount
+
+
+def check_memo(memo: str | None) -> str | None:
+    if memo is None:
+        return None
+    memo = memo.strip()
+    if len(memo) > MAX_MEMO_LENGTH:
+        raise ValidationError(details={"memo": f"must be at most {MAX_MEMO_LENGTH} characters"})
+    return memo or None
+
+
+@dataclass(frozen=True)
+class History:
+    account: Account
+    page: Page[LedgerEntry]
+
+
+class LedgerService:
+    def deposit(
+        self, actor: Principal, account_id: int, *, amount: int, memo: str | None = None
+    ) -> LedgerTransaction:
+        """Credit a member's account with money from outside (admins only)."""
+        if not actor.has_role(ROLE_ADMIN):
+            raise Forbidden()
+        check_amount(amount)
+        memo = check_memo(memo)
+
+        def work(uow: UnitOfWork) -> LedgerTransaction:
+            account = uow.accounts.find_member_account(account_id)
+            if account is None:
+                raise NotFound("No such account.")
+            source = uow.accounts.system_account(DEPOSITS_ACCOUNT, account.currency)
+            locked = uow.accounts.lock_for_update([account.id, source.id])
+            record = uow.ledger.record(
+                transaction_type=TX_DEPOSIT,
+                amount=amount,
+                currency=account.currency,
+                memo=memo,
+                actor_id=actor.user_id,
+                movements=[(locked[source.id], -amount), (locked[account.id], amount)],
+            )
+            uow.emit(
+                DomainEvent(
+                    "deposit.completed",
+                    subject("transaction", record.id),
+                    {"accountId": str(account.id), "amount": amount, "currency": account.currency},
+                    actor_id=actor.user_id,
+                )
+            )
+            return record
+
+        return transaction(work, write_lock=True)
+
+    def transfer(
+        self,
+        sender: Principal,
+        *,
+        from_account_id: int,
+        to_account_id: int,
+        amount: int,
+        memo: str | None = None,
+    ) -> LedgerTransaction:
+        """Move money from one of the sender's accounts to any member's account, atomically."""
+        check_amount(amount)
+        memo = check_memo(memo)
+        if from_account_id == to_account_id:
+            raise ValidationError(details={"toAccountId": "must differ from fromAccountId"})
+
+        def work(uow: UnitOfWork) -> LedgerTransaction:
+            locked = uow.accounts.lock_for_update([from_account_id, to_account_id])
+            source, target = locked.get(from_account_id), locked.get(to_account_id)
+            if source is None or source.kind != "member" or source.user_id != sender.user_id:
+                raise NotFound("No such account.", details={"fromAccountId": "not found"})
+            if target is None or target.kind != "member":
+                raise NotFound("No such account.", details={"toAccountId": "not found"})
+            if source.currency != target.currency:
+                raise CurrencyMismatch(
+                    f"Cannot send {source.currency} to an account in {target.currency}."
+                )
+            if source.balance < amount:
+                raise InsufficientFunds(
+                    details={"amount": f"exceeds the balance of {source.balance}"}
+                )
+            record = uow.ledger.record(
+                transaction_type=TX_TRANSFER,
+                amount=amount,
+                currency=source.currency,
+                memo=memo,
+                actor_id=sender.user_id,
+                movements=[(source, -amount), (target, amount)],
+            )
+            uow.emit(
+                DomainEvent(
+                    "transfer.completed",
+                    subject("transaction", record.id),
+                    {
+                        "fromAccountId": str(source.id),
+                        "toAccountId": str(target.id),
+                        "amount": amount,
+                        "currency": source.currency,
+                    },
+                    actor_id=sender.user_id,
+                )
+            )
+            return record
+
+        return transaction(work, write_lock=True)
+
+    def destination_for(self, recipient: str) -> int:
+        """An account id typed as digits, or a member's email meaning their "Main" account."""
+        recipient = recipient.strip()
+        if recipient.isascii() and recipient.isdigit() and 0 < len(recipient) <= 18:
+            return int(recipient)
+        if "@" in recipient:
+            with UnitOfWork() as uow:
+                user = uow.users.find_by_email(recipient.lower())
+                main = uow.accounts.find_by_owner_and_name(user.id, "Main") if user else None
+            if main is not None:
+                return main.id
+        raise NotFound("No such recipient.", details={"to": "no account or member by that name"})
+
+    def history(
+        self, viewer: Principal, account_id: int, *, limit: int, cursor: str | None = None
+    ) -> History:
+        with UnitOfWork() as uow:
+            account = visible_to(viewer, uow.accounts.find_member_account(account_id))
+            page = uow.ledger.history(account.id, limit=limit, cursor=cursor)
+        return History(account=account, page=page)
+
+    def recent_activity(self, accounts: list[Account], limit: int = 10) -> list[LedgerEntry]:
+        with UnitOfWork() as uow:
+            return uow.ledger.recent_for_accounts([a.id for a in accounts], limit)
