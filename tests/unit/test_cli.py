@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from webapp.extensions import db
-from webapp.models import Account, Event, User
+from webapp.models import Account, Event, LedgerEntry, User
 
 
 def users(app) -> dict[str, list[str]]:
@@ -44,23 +44,76 @@ def test_create_admin_reports_bad_input_without_a_trace(app, runner):
     assert users(app) == {}
 
 
+def balances(app) -> dict[str, int]:
+    with app.app_context():
+        rows = db.session.execute(
+            select(User.email, Account.balance).join(Account, Account.user_id == User.id)
+        )
+        return dict(rows.all())
+
+
 def test_seed_demo_is_idempotent_and_shows_progress(app, runner):
     first = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0, first.output
-    assert "[1/4]" in first.output and "created" in first.output
-    snapshot = users(app)
+    assert "[1/6] member alice@example.com: created" in first.output
+    assert "demo transfers: 3 made" in first.output
+    snapshot, money = users(app), balances(app)
+    with app.app_context():
+        events = db.session.scalar(select(func.count()).select_from(Event))
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0
     assert "already there" in second.output
+    assert "welcome credits: 0 deposited" in second.output
     assert users(app) == snapshot
+    assert balances(app) == money
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Event)) == events
     assert sum("admin" in roles for roles in snapshot.values()) == 1
     assert len(snapshot) == 4
+    # Seeded through the services: balances come from deposits and transfers.
+    assert money == {
+        "alice@example.com": 100_00 - 12_50 + 20_00,
+        "bob@example.com": 100_00 + 12_50 - 5_00,
+        "carol@example.com": 100_00 + 5_00 - 20_00,
+        "admin@example.com": 0,
+    }
     with app.app_context():
-        # Seeded through the services: every member has "Main", every creation an event.
-        assert db.session.scalar(select(func.count()).select_from(Account)) == 4
-        assert (
-            db.session.scalar(
-                select(func.count()).select_from(Event).where(Event.type == "user.created")
-            )
-            == 4
+        types = db.session.scalars(select(Event.type)).all()
+        assert types.count("user.created") == 4
+        assert types.count("deposit.completed") == 3
+        assert types.count("transfer.completed") == 3
+    assert runner.invoke(args=["verify-ledger"]).exit_code == 0
+
+
+def test_verify_ledger_passes_on_a_consistent_ledger(app, runner):
+    runner.invoke(args=["seed-demo"])
+    result = runner.invoke(args=["verify-ledger"])
+    assert result.exit_code == 0, result.output
+    assert "the ledger balances" in result.output
+
+
+def test_verify_ledger_exits_1_when_a_balance_disagrees_with_its_entries(app, runner):
+    runner.invoke(args=["seed-demo"])
+    with app.app_context():
+        account = db.session.scalar(select(Account).where(Account.balance > 0).limit(1))
+        db.session.execute(
+            update(Account).where(Account.id == account.id).values(balance=Account.balance + 1)
         )
+        db.session.commit()
+    result = runner.invoke(args=["verify-ledger"])
+    assert result.exit_code == 1
+    assert f"account {account.id}: balance" in result.output
+    assert "MISMATCHES FOUND" in result.output
+
+
+def test_verify_ledger_exits_1_when_a_transaction_does_not_balance(app, runner):
+    runner.invoke(args=["seed-demo"])
+    with app.app_context():
+        entry = db.session.scalar(select(LedgerEntry).order_by(LedgerEntry.id).limit(1))
+        db.session.execute(
+            update(LedgerEntry).where(LedgerEntry.id == entry.id).values(amount=entry.amount - 1)
+        )
+        db.session.commit()
+    result = runner.invoke(args=["verify-ledger"])
+    assert result.exit_code == 1
+    assert f"transaction {entry.transaction_id}: its entries sum to -1" in result.output

@@ -51,7 +51,7 @@ class AccountService:
                 details={"name": f"must be 1 to {MAX_ACCOUNT_NAME_LENGTH} characters"}
             )
         check_currency(currency)
-        with UnitOfWork() as uow:
+        with UnitOfWork(write_lock=True) as uow:
             if uow.accounts.find_by_owner_and_name(owner.user_id, name) is not None:
                 raise Conflict(
                     "You already have an account with this name.", details={"name": NAME_TAKEN}

@@ -32,6 +32,7 @@ from webapp.services.user_records import UserRecord, user_records
 
 BAD_CREDENTIALS = "Invalid email or password."
 BAD_TOKEN = "The token is invalid, expired or revoked."
+OPERATOR_SESSION = 0  # command-line work acts without a login session
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ class AuthService:
     def login_browser(self, email: str, password: str, client: ClientInfo) -> AuthSession:
         """Open a browser session; the caller puts its id in the (rotated) cookie."""
         user = self.authenticate(email, password)
-        with UnitOfWork() as uow:
+        with UnitOfWork(write_lock=True) as uow:
             session = self._open_session(uow, user, password, SESSION_BROWSER, client)
             uow.commit()
         return session
@@ -111,7 +112,7 @@ class AuthService:
     def login_for_tokens(self, email: str, password: str, client: ClientInfo) -> TokenPair:
         """Open an API session (a refresh-token family) and issue its first token pair."""
         user = self.authenticate(email, password)
-        with UnitOfWork() as uow:
+        with UnitOfWork(write_lock=True) as uow:
             session = self._open_session(uow, user, password, SESSION_API, client)
             pair, _row = self._issue_pair(uow, user.id, session.id)
             uow.commit()
@@ -134,7 +135,7 @@ class AuthService:
     def logout(self, refresh_token: str) -> None:
         """End the session of this refresh token: its refresh and access tokens die now."""
         claims = self._decode(refresh_token, REFRESH_TOKEN, verify_expiry=False)
-        with UnitOfWork() as uow:
+        with UnitOfWork(write_lock=True) as uow:
             row = uow.refresh_tokens.find_by_hash_for_update(hash_token(refresh_token))
             if row is None or row.family_id != claims.session_id:
                 raise Unauthorized(BAD_TOKEN)
@@ -143,7 +144,7 @@ class AuthService:
 
     def logout_session(self, user_id: int, session_id: int) -> None:
         """End one of the user's sessions (browser logout, or revoke from settings)."""
-        with UnitOfWork() as uow:
+        with UnitOfWork(write_lock=True) as uow:
             session = uow.sessions.find_by_id(session_id)
             if session is None or session.user_id != user_id:
                 raise NotFound("No such session.")
@@ -152,7 +153,7 @@ class AuthService:
 
     def logout_everywhere(self, user_id: int, *, actor_id: int | None = None) -> None:
         """End every session of the user: browser logins and token families alike."""
-        with UnitOfWork() as uow:
+        with UnitOfWork(write_lock=True) as uow:
             ended = uow.sessions.revoke_all_for(user_id, utcnow())
             uow.emit(
                 DomainEvent(
@@ -166,11 +167,18 @@ class AuthService:
 
     def touch_session(self, session_id: int) -> None:
         """Record that a browser session was just used (shown in settings)."""
-        with UnitOfWork() as uow:
+        with UnitOfWork(write_lock=True) as uow:
             session = uow.sessions.find_by_id(session_id)
             if session is not None and session.revoked_at is None:
                 session.last_used_at = utcnow()
                 uow.commit()
+
+    def acting_as(self, user_id: int) -> Principal:
+        """The principal of an operator command run as this user (no login session)."""
+        record = user_records.get(user_id)
+        if record is None or not record.is_active:
+            raise Unauthorized("No such active user.")
+        return Principal(record=record, session_id=OPERATOR_SESSION)
 
     def principal_for_access_token(self, token: str) -> Principal:
         claims = self._decode(token, ACCESS_TOKEN)

@@ -66,7 +66,7 @@ class IdempotencyService:
     def _reserve(self, user_id: int, key: str, fingerprint: str) -> Outcome | None:
         now = datetime.now(UTC)
         try:
-            with UnitOfWork() as uow:
+            with UnitOfWork(write_lock=True) as uow:
                 existing = uow.idempotency_keys.find(user_id, key)
                 if existing is not None and existing.expires_at <= now:
                     uow.idempotency_keys.delete(existing)
@@ -98,7 +98,7 @@ class IdempotencyService:
         return Outcome(status=row.response_status, data=row.response_body, replayed=True)
 
     def _release(self, user_id: int, key: str) -> None:
-        with UnitOfWork() as uow:
+        with UnitOfWork(write_lock=True) as uow:
             row = uow.idempotency_keys.find(user_id, key)
             if row is not None and row.response_status is None:
                 uow.idempotency_keys.delete(row)

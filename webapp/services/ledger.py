@@ -54,6 +54,23 @@ class History:
     page: Page[LedgerEntry]
 
 
+@dataclass(frozen=True)
+class LedgerReport:
+    """What `flask verify-ledger` found; `ok` when every check holds."""
+
+    accounts: int
+    transactions: int
+    balance_mismatches: list[tuple[int, int, int]]  # (account, balance, sum of entries)
+    unbalanced_transactions: list[tuple[int, int]]  # (transaction, sum of its entries)
+    last_entry_mismatches: list[tuple[int, int, int]]  # (account, balance, last balanceAfter)
+
+    @property
+    def ok(self) -> bool:
+        return not (
+            self.balance_mismatches or self.unbalanced_transactions or self.last_entry_mismatches
+        )
+
+
 class LedgerService:
     def deposit(
         self, actor: Principal, account_id: int, *, amount: int, memo: str | None = None
@@ -165,6 +182,17 @@ class LedgerService:
             account = visible_to(viewer, uow.accounts.find_member_account(account_id))
             page = uow.ledger.history(account.id, limit=limit, cursor=cursor)
         return History(account=account, page=page)
+
+    def verify(self) -> LedgerReport:
+        """Check every balance against its entries, and every transaction's lines cancel."""
+        with UnitOfWork() as uow:
+            return LedgerReport(
+                accounts=uow.accounts.count(),
+                transactions=uow.ledger.count(),
+                balance_mismatches=uow.ledger.balance_mismatches(),
+                unbalanced_transactions=uow.ledger.unbalanced_transactions(),
+                last_entry_mismatches=uow.ledger.last_entry_mismatches(),
+            )
 
     def recent_activity(self, accounts: list[Account], limit: int = 10) -> list[LedgerEntry]:
         with UnitOfWork() as uow:

@@ -1,6 +1,6 @@
 """The unit of work: the only place a transaction is committed.
 
-    with UnitOfWork() as uow:
+    with UnitOfWork(write_lock=True) as uow:
         user = uow.users.create(...)
         uow.emit(DomainEvent("user.created", f"user:{user.id}", {...}))
         uow.commit()
@@ -8,7 +8,10 @@
 Leaving the block without `commit()` rolls everything back, events included; a unit of
 work that only read ends its transaction without expiring what it loaded, so the
 objects it returns serialize without another query. A unit of work opened inside
-another joins it: only the outermost one commits. `transaction()`
+another joins it: only the outermost one commits. A unit of work that will write says so
+(`write_lock=True`): on SQLite it then begins with `BEGIN IMMEDIATE`, queueing behind
+other writers on the busy timeout instead of failing when it upgrades a read snapshot
+(PostgreSQL needs no such thing and ignores it). `transaction()`
 wraps a unit of work and retries it when the database reports a serialization failure,
 a deadlock or a busy SQLite file, so callers see the retry's result, never a 500.
 """

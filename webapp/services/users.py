@@ -81,7 +81,7 @@ class UserService:
         name = check_name(name)
         check_password_rules(password)
         password_hash = passwords.hash(password)
-        with UnitOfWork() as uow:
+        with UnitOfWork(write_lock=True) as uow:
             if uow.users.find_by_email(email) is not None:
                 raise Conflict("This email is already registered.", details={"email": EMAIL_TAKEN})
             user = uow.users.create(
@@ -159,7 +159,7 @@ class UserService:
 
     def rename(self, user_id: int, name: str) -> User:
         name = check_name(name)
-        with UnitOfWork() as uow:
+        with UnitOfWork(write_lock=True) as uow:
             user = self._load(uow, user_id)
             if user.name != name:
                 uow.users.update(user, name=name)
@@ -176,7 +176,7 @@ class UserService:
     ) -> None:
         """Set a new password; every other session of the user ends, the caller's stays."""
         check_password_rules(new_password, field="newPassword")
-        with UnitOfWork() as uow:
+        with UnitOfWork(write_lock=True) as uow:
             user = self._load(uow, user_id)
             if not passwords.verify(user.password_hash, current_password):
                 raise ValidationError(details={"currentPassword": "is incorrect"})
@@ -210,7 +210,7 @@ class UserService:
             raise ValidationError(
                 details={"roles" if roles else "isActive": "you cannot lock yourself out"}
             )
-        with UnitOfWork() as uow:
+        with UnitOfWork(write_lock=True) as uow:
             user = self._load(uow, user_id)
             changes: dict[str, object] = {}
             if roles is not None and roles != user.roles:
@@ -248,7 +248,7 @@ class UserService:
             user, created = existing, False
         if user.has_role(ROLE_ADMIN):
             return AdminOutcome(user=user, created=created, promoted=False)
-        with UnitOfWork() as uow:
+        with UnitOfWork(write_lock=True) as uow:
             user = self._load(uow, user.id)
             uow.users.add_role(user, ROLE_ADMIN)
             uow.emit(DomainEvent("user.updated", subject("user", user.id), {"roles": user.roles}))
