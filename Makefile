@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: run test lint clean
+.PHONY: run test bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test: $(VENV)/.installed-dev
 		echo "== pytest on $${TEST_DATABASE_URL:+PostgreSQL }$${TEST_REDIS_URL:+Redis}"; \
 		$(BIN)/python -m pytest; \
 	fi
+
+## bench: the history-pagination benchmark (SQLite; BENCH_DATABASE_URL for another database)
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/history_pages.py
 
 ## lint: ruff
 lint: $(VENV)/.installed-dev

@@ -1,0 +1,144 @@
+"""Benchmark: the first and the 2,000th page of a 100,000-entry account history.
+
+Keyset pagination should make both cost the same; this prints their median latencies
+and the ratio (target ≤ 1.2), next to what OFFSET pagination would cost for contrast.
+It runs on a throwaway SQLite file, or on BENCH_DATABASE_URL (e.g. a PostgreSQL database
+that may be emptied).
+
+    .venv/bin/python bench/history_pages.py
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from flask_migrate import downgrade, upgrade  # noqa: E402
+from ledger_data import build_history  # noqa: E402
+from sqlalchemy import event, select, text  # noqa: E402
+
+from webapp import create_app  # noqa: E402
+from webapp.config import TestingConfig  # noqa: E402
+from webapp.extensions import db  # noqa: E402
+from webapp.models import Account, LedgerEntry  # noqa: E402
+from webapp.repositories.keyset import KeysetOrder  # noqa: E402
+from webapp.services.users import UserService  # noqa: E402
+
+ENTRIES = 100_000
+PAGE_SIZE = 50
+DEEP_PAGE = 2_000
+ROUNDS = 300
+PASSWORD = "benchmark-password"
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def main() -> None:
+    database_url = os.environ.get("BENCH_DATABASE_URL")
+    workdir = tempfile.mkdtemp(prefix="tally-bench-")
+    if not database_url:
+        database_url = f"sqlite:///{workdir}/bench.db"
+    app = create_app(
+        TestingConfig(
+            {
+                "TALLY_ENV": "testing",
+                "DATABASE_URL": database_url,
+                "RATELIMIT_ENABLED": "false",
+                "LOG_LEVEL": "WARNING",
+            }
+        )
+    )
+    with app.app_context():
+        if not database_url.startswith("sqlite"):
+            downgrade(revision="base")
+        upgrade()
+        user = UserService().register(email="bench@example.com", password=PASSWORD, name="Bench")
+        account_id = db.session.scalar(select(Account.id).where(Account.user_id == user.id))
+        started = time.perf_counter()
+        build_history(account_id, ENTRIES)
+        print(
+            f"built {ENTRIES:,} entries in {time.perf_counter() - started:.1f} s on "
+            f"{db.engine.dialect.name}"
+        )
+        boundary = db.session.scalar(
+            select(LedgerEntry.id)
+            .where(LedgerEntry.account_id == account_id)
+            .order_by(LedgerEntry.id.desc())
+            .offset((DEEP_PAGE - 1) * PAGE_SIZE - 1)
+            .limit(1)
+        )
+    cursor = KeysetOrder((LedgerEntry.id,)).encode(SimpleNamespace(id=boundary))
+
+    client = app.test_client()
+    token = client.post(
+        "/api/v1/auth/login", json={"email": "bench@example.com", "password": PASSWORD}
+    ).get_json()["data"]["accessToken"]
+    headers = {"Authorization": f"Bearer {token}"}
+    first_url = f"/api/v1/accounts/{account_id}/transactions?limit={PAGE_SIZE}"
+    deep_url = f"{first_url}&cursor={cursor}"
+
+    statements: dict[str, int] = {}
+    with app.app_context():
+        engine = db.engine
+    for name, url in (("first", first_url), ("deep", deep_url)):
+        seen: list[str] = []
+
+        def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+            seen.append(statement)  # noqa: B023  (removed before the next iteration)
+
+        client.get(url, headers=headers)
+        event.listen(engine, "before_cursor_execute", record)
+        response = client.get(url, headers=headers)
+        event.remove(engine, "before_cursor_execute", record)
+        assert response.status_code == 200 and len(response.get_json()["data"]) == PAGE_SIZE
+        statements[name] = len(seen)
+
+    timings: dict[str, list[float]] = {"first": [], "deep": []}
+    for _ in range(ROUNDS):  # interleaved, so noise on this shared machine hits both alike
+        for name, url in (("first", first_url), ("deep", deep_url)):
+            started = time.perf_counter()
+            client.get(url, headers=headers)
+            timings[name].append(time.perf_counter() - started)
+
+    offset_timings: dict[str, list[float]] = {"first": [], "deep": []}
+    with app.app_context():
+        sql = text(
+            "SELECT id FROM ledger_entries WHERE account_id = :a ORDER BY id DESC "
+            "LIMIT :n OFFSET :o"
+        )
+        for _ in range(ROUNDS // 3):
+            for name, offset in (("first", 0), ("deep", (DEEP_PAGE - 1) * PAGE_SIZE)):
+                started = time.perf_counter()
+                db.session.execute(sql, {"a": account_id, "n": PAGE_SIZE, "o": offset}).all()
+                offset_timings[name].append(time.perf_counter() - started)
+        db.session.rollback()
+
+    first, deep = median_ms(timings["first"]), median_ms(timings["deep"])
+    offset_first, offset_deep = (
+        median_ms(offset_timings["first"]),
+        median_ms(offset_timings["deep"]),
+    )
+    print(f"history of {ENTRIES:,} entries, {PAGE_SIZE} per page, {ROUNDS} requests each:")
+    print(f"  page 1      median {first:7.2f} ms  ({statements['first']} SQL statements)")
+    print(f"  page {DEEP_PAGE:,}  median {deep:7.2f} ms  ({statements['deep']} SQL statements)")
+    print(f"  ratio page {DEEP_PAGE:,} / page 1 = {deep / first:.2f}  (target <= 1.2)")
+    print(
+        f"  for contrast, OFFSET paging: page 1 {offset_first:.2f} ms, page {DEEP_PAGE:,} "
+        f"{offset_deep:.2f} ms, ratio {offset_deep / offset_first:.1f}"
+    )
+    with app.app_context():
+        db.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
