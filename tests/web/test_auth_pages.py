@@ -90,20 +90,23 @@ def test_the_register_page_has_labelled_fields(client):
     assert page.find("input", attrs={"name": "password"})["type"] == "password"
 
 
-def test_registering_creates_the_member_logs_them_in_and_goes_to_settings(client, app):
+def test_registering_creates_the_member_logs_them_in_and_goes_to_the_dashboard(client, app):
     response = client.post("/register", data=register_form(email="Grace@Example.COM"))
     assert response.status_code == 302
-    assert response.headers["Location"] == "/settings"
+    assert response.headers["Location"] == "/dashboard"
     with app.app_context():
         user = db.session.scalar(select(User))
         assert user.email == "grace@example.com"
         assert user.name == "Grace"
         accounts = db.session.scalars(select(Account).where(Account.user_id == user.id)).all()
         assert [a.name for a in accounts] == ["Main"]
+    dashboard = client.get("/dashboard")
+    assert dashboard.status_code == 200
+    assert "Your Main account is open." in dashboard.get_data(as_text=True)
+    assert [a.get_text(strip=True) for a in soup(dashboard).select("table.accounts a")] == ["Main"]
     settings = client.get("/settings")
     assert settings.status_code == 200
     assert "grace@example.com" in settings.get_data(as_text=True)
-    assert "Your Main account is open." in settings.get_data(as_text=True)
 
 
 def test_a_common_password_is_refused_next_to_the_password_field(client, app):
@@ -172,11 +175,11 @@ def test_a_refused_registration_keeps_what_was_typed_but_never_the_password(clie
     assert "password1" not in response.get_data(as_text=True)
 
 
-def test_a_logged_in_member_visiting_register_goes_to_settings(client, member):
+def test_a_logged_in_member_visiting_register_goes_to_the_dashboard(client, member):
     log_in(client)
     response = client.get("/register")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/settings"
+    assert response.headers["Location"] == "/dashboard"
 
 
 # --- log in -------------------------------------------------------------------------------
@@ -192,10 +195,10 @@ def test_the_login_page_has_labelled_fields(client):
     assert page.find("input", attrs={"name": "password"})["type"] == "password"
 
 
-def test_logging_in_goes_to_settings_as_that_member(client, member):
+def test_logging_in_goes_to_the_dashboard_as_that_member(client, member):
     response = log_in(client)
     assert response.status_code == 302
-    assert response.headers["Location"] == "/settings"
+    assert response.headers["Location"] == "/dashboard"
     settings = client.get("/settings")
     assert settings.status_code == 200
     page = soup(settings)
@@ -340,7 +343,7 @@ OFF_SITE = [
 def test_next_never_redirects_off_site(client, member, target):
     response = log_in(client, query_string={"next": target})
     assert response.status_code == 302
-    assert response.headers["Location"] == "/settings"
+    assert response.headers["Location"] == "/dashboard"
 
 
 @pytest.mark.parametrize("target", OFF_SITE)
@@ -360,7 +363,7 @@ def test_a_logged_in_member_visiting_login_ignores_an_off_site_next(client, memb
     log_in(client)
     response = client.get("/login", query_string={"next": "//other.example"})
     assert response.status_code == 302
-    assert response.headers["Location"] == "/settings"
+    assert response.headers["Location"] == "/dashboard"
 
 
 # --- log out ------------------------------------------------------------------------------
@@ -523,7 +526,7 @@ def test_a_login_with_the_token_from_the_form_works(csrf_app, member):
         "/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token}
     )
     assert response.status_code == 302
-    assert response.headers["Location"] == "/settings"
+    assert response.headers["Location"] == "/dashboard"
     assert client.get("/settings").status_code == 200
 
 
@@ -551,7 +554,7 @@ def test_a_registration_with_the_token_from_the_form_works(csrf_app):
     token = csrf_token(client.get("/register"))
     response = client.post("/register", data={**register_form(), "csrf_token": token})
     assert response.status_code == 302
-    assert response.headers["Location"] == "/settings"
+    assert response.headers["Location"] == "/dashboard"
     assert user_count(csrf_app) == 1
 
 

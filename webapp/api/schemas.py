@@ -107,6 +107,7 @@ class UserAdminUpdate(RequestSchema):
 class UserListQuery(CursorQuery):
     q: str | None = Field(None, max_length=254)
     role: Literal["user", "admin"] | None = None
+    include: Literal["orders"] | None = None
 
 
 # --- Accounts and money ---------------------------------------------------------------------
@@ -184,3 +185,81 @@ class HistoryLine(PublicSchema):
             memo=transaction.memo,
             created_at=entry.created_at,
         )
+
+
+# --- Shop ----------------------------------------------------------------------------------
+
+
+class ProductCreate(RequestSchema):
+    sku: str
+    name: str
+    description: str = ""
+    price: int
+    currency: str = "USD"
+    stock: int = 0
+
+
+class ProductUpdate(RequestSchema):
+    sku: str | None = None
+    name: str | None = None
+    description: str | None = None
+    price: int | None = None
+    stock: int | None = None
+    is_active: bool | None = None
+
+
+class ProductPublic(PublicSchema):
+    id: PublicId
+    sku: str
+    name: str
+    description: str
+    price: int
+    currency: str
+    stock: int
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProductListQuery(CursorQuery):
+    include_archived: bool = False
+
+
+class OrderLineCreate(RequestSchema):
+    product_id: str
+    quantity: int
+
+
+class OrderCreate(RequestSchema):
+    account_id: str
+    items: list[OrderLineCreate]
+
+
+class OrderItemPublic(PublicSchema):
+    product_id: PublicId
+    sku: str
+    name: str
+    quantity: int
+    unit_price: int
+    line_total: int
+
+
+class OrderPublic(PublicSchema):
+    id: PublicId
+    user_id: PublicId
+    account_id: PublicId
+    status: str
+    total: int
+    currency: str
+    items: list[OrderItemPublic]
+    created_at: datetime
+    cancelled_at: datetime | None
+
+
+class OrderListQuery(CursorQuery):
+    user_id: str | None = Field(None, pattern=r"^[1-9][0-9]{0,17}$")
+    status: Literal["paid", "cancelled"] | None = None
+
+
+class UserWithOrders(UserPublic):
+    orders: list[OrderPublic]

@@ -8,9 +8,17 @@ from spectree import Response as SpecResponse
 from webapp.api import bp
 from webapp.api.auth_guard import principal, require_auth
 from webapp.api.envelope import api_page, api_success, no_content
-from webapp.api.schemas import UserAdminUpdate, UserListQuery, UserPublic, UserSelfUpdate
+from webapp.api.schemas import (
+    OrderPublic,
+    UserAdminUpdate,
+    UserListQuery,
+    UserPublic,
+    UserSelfUpdate,
+    UserWithOrders,
+)
 from webapp.api.validation import spec
 from webapp.models.user import ROLE_ADMIN
+from webapp.services.orders import OrderService
 from webapp.services.users import UserService
 
 
@@ -41,7 +49,17 @@ def list_users(query: UserListQuery) -> Response:
     page = UserService().list_users(
         limit=query.limit, cursor=query.cursor, q=query.q, role=query.role
     )
-    return api_page(page, query.limit, [UserPublic.model_validate(u) for u in page.items])
+    if query.include != "orders":
+        return api_page(page, query.limit, [UserPublic.model_validate(u) for u in page.items])
+    orders = OrderService().recent_for_users([u.id for u in page.items])
+    items = [
+        UserWithOrders(
+            **UserPublic.model_validate(u).model_dump(),
+            orders=[OrderPublic.model_validate(o) for o in orders[u.id]],
+        )
+        for u in page.items
+    ]
+    return api_page(page, query.limit, items)
 
 
 @bp.get("/users/<id:user_id>")

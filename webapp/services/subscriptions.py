@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from webapp.services import accounts, user_records
+from webapp.services import accounts, catalog, user_records
 from webapp.services.events import after_commit, in_transaction
 
 
@@ -13,3 +13,5 @@ def subscribe_event_handlers() -> None:
     # Side effects: run after the commit, before the write returns.
     for event_type in user_records.USER_RECORD_EVENTS:
         after_commit.connect(user_records.invalidate_user_record, sender=event_type, weak=False)
+    for event_type in catalog.PRODUCT_EVENTS + catalog.STOCK_EVENTS:
+        after_commit.connect(catalog.invalidate_products, sender=event_type, weak=False)

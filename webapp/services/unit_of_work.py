@@ -37,6 +37,8 @@ from webapp.repositories.accounts import AccountRepository
 from webapp.repositories.events import EventRepository
 from webapp.repositories.idempotency import IdempotencyKeyRepository
 from webapp.repositories.ledger import LedgerRepository
+from webapp.repositories.orders import OrderRepository
+from webapp.repositories.products import ProductRepository
 from webapp.repositories.sessions import AuthSessionRepository, RefreshTokenRepository
 from webapp.repositories.users import UserRepository
 from webapp.services.events import DomainEvent, in_transaction, publish_after_commit
@@ -127,6 +129,14 @@ class UnitOfWork:
     @property
     def ledger(self) -> LedgerRepository:
         return self._repository(LedgerRepository)
+
+    @property
+    def products(self) -> ProductRepository:
+        return self._repository(ProductRepository)
+
+    @property
+    def orders(self) -> OrderRepository:
+        return self._repository(OrderRepository)
 
     @property
     def idempotency_keys(self) -> IdempotencyKeyRepository:

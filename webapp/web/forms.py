@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import EqualTo, InputRequired
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import EqualTo, InputRequired, Length, Optional
 
 from webapp.errors import AppError
 
@@ -58,3 +58,17 @@ def show_error(form: FlaskForm, error: AppError) -> None:
             placed = True
     if not placed:
         form.form_errors.append(error.message)
+
+
+class TransferForm(FlaskForm):
+    """Send money: the choices of `from_account` are the member's own accounts (set by the
+    route); `to` is an account id or a member's email; `amount` is a decimal like "12.50"."""
+
+    from_account = SelectField("From", coerce=int, validators=[InputRequired()])
+    to = StringField("To", validators=[InputRequired(), Length(max=255)])
+    amount = StringField(
+        "Amount",
+        validators=[InputRequired(), Length(max=32)],
+        render_kw={"inputmode": "decimal"},
+    )
+    memo = StringField("Memo (optional)", validators=[Optional(), Length(max=255)])

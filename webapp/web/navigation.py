@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import url_for
 
-HOME_ENDPOINT = "web.settings"
+HOME_ENDPOINT = "web.dashboard"
 
 
 def home_url() -> str:

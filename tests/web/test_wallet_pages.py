@@ -1,0 +1,469 @@
+"""The wallet pages: the dashboard, an account's history, and sending money in the browser."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+from clients import PASSWORD, bearer
+from flask import Flask
+from flask.testing import FlaskClient
+
+EMAIL = "member@example.com"
+OTHER_EMAIL = "other@example.com"
+ADMIN_EMAIL = "admin@example.com"
+
+
+def soup(response) -> BeautifulSoup:
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def field_errors(page: BeautifulSoup, field: str) -> list[str]:
+    return [item.get_text(strip=True) for item in page.select(f"#{field}-errors li")]
+
+
+def all_field_errors(page: BeautifulSoup) -> dict[str, list[str]]:
+    return {
+        errors["id"].removesuffix("-errors"): [li.get_text(strip=True) for li in errors("li")]
+        for errors in page.select("ul.errors")
+    }
+
+
+def flashes(page: BeautifulSoup) -> list[str]:
+    return [p.get_text(strip=True) for p in page.select(".flash")]
+
+
+def table_rows(page: BeautifulSoup, selector: str) -> list[list[str]]:
+    return [
+        [cell.get_text(" ", strip=True) for cell in tr.find_all(["th", "td"])]
+        for tr in page.select(f"{selector} tbody tr")
+    ]
+
+
+def browser(app: Flask, email: str = EMAIL) -> FlaskClient:
+    """A new browser, logged in."""
+    client = app.test_client()
+    response = client.post("/login", data={"email": email, "password": PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+@dataclass
+class World:
+    """Two members and an admin; the member's Main holds 100.00 USD."""
+
+    api: FlaskClient
+    admin: dict[str, Any]
+    member: dict[str, Any]
+    other: dict[str, Any]
+    main: str
+    other_main: str
+
+    def accounts(self, tokens: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        response = self.api.get("/api/v1/accounts", headers=bearer(tokens))
+        assert response.status_code == 200, response.get_json()
+        return {account["id"]: account for account in response.get_json()["data"]}
+
+    def balances(self) -> dict[str, int]:
+        """Every member account's balance, by id."""
+        both = {**self.accounts(self.member), **self.accounts(self.other)}
+        return {account_id: account["balance"] for account_id, account in both.items()}
+
+    def deposit(self, account_id: str, amount: int, memo: str | None = None) -> None:
+        response = self.api.post(
+            f"/api/v1/accounts/{account_id}/deposits",
+            json={"amount": amount, "memo": memo},
+            headers=bearer(self.admin),
+        )
+        assert response.status_code == 201, response.get_json()
+
+    def open_account(self, tokens: dict[str, Any], name: str, currency: str) -> str:
+        response = self.api.post(
+            "/api/v1/accounts", json={"name": name, "currency": currency}, headers=bearer(tokens)
+        )
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()["data"]["id"]
+
+
+@pytest.fixture
+def world(client, register, login, make_admin) -> World:
+    register(EMAIL, "Member")
+    register(OTHER_EMAIL, "Other")
+    make_admin(ADMIN_EMAIL)
+    member, other = login(EMAIL), login(OTHER_EMAIL)
+    world = World(client, login(ADMIN_EMAIL), member, other, main="", other_main="")
+    (world.main,) = world.accounts(member)
+    (world.other_main,) = world.accounts(other)
+    world.deposit(world.main, 10000, "Opening balance")
+    return world
+
+
+@pytest.fixture
+def member_browser(app, world) -> FlaskClient:
+    return browser(app)
+
+
+def send(client: FlaskClient, world: World, **fields: str):
+    data = {"from_account": world.main, "to": world.other_main, "amount": "12.50", "memo": ""}
+    data.update(fields)
+    return client.post("/transfer", data=data)
+
+
+# --- dashboard ----------------------------------------------------------------------------
+
+
+def test_the_dashboard_lists_the_accounts_with_decimal_balances(member_browser, world):
+    savings = world.open_account(world.member, "Savings", "EUR")
+    world.deposit(savings, 2550)
+    response = member_browser.get("/dashboard")
+    assert response.status_code == 200
+    assert "no-store" in response.headers["Cache-Control"]
+    page = soup(response)
+    assert table_rows(page, "table.accounts") == [
+        ["Main", world.main, "100.00 USD"],
+        ["Savings", savings, "25.50 EUR"],
+    ]
+    links = [a["href"] for a in page.select("table.accounts a")]
+    assert links == [f"/accounts/{world.main}", f"/accounts/{savings}"]
+    assert page.find("a", href="/transfer")
+
+
+def test_the_dashboard_shows_recent_activity_newest_first_signed(member_browser, world):
+    send(member_browser, world, amount="12.50", memo="Lunch")
+    page = soup(member_browser.get("/dashboard"))
+    rows = table_rows(page, "table.activity")
+    assert [row[1:] for row in rows] == [
+        ["Main", "Transfer", "Lunch", "-12.50 USD"],
+        ["Main", "Deposit", "Opening balance", "+100.00 USD"],
+    ]
+    assert table_rows(page, "table.accounts")[0][-1] == "87.50 USD"
+
+
+def test_the_dashboard_shows_only_the_ten_latest_movements_and_only_mine(member_browser, world):
+    for cents in range(1, 13):
+        world.deposit(world.main, cents)
+    world.deposit(world.other_main, 777)
+    page = soup(member_browser.get("/dashboard"))
+    amounts = [row[-1] for row in table_rows(page, "table.activity")]
+    assert amounts == [f"+0.{cents:02d} USD" for cents in range(12, 2, -1)]
+
+
+def test_the_dashboard_sends_an_anonymous_visitor_to_login(client):
+    response = client.get("/dashboard")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?next=%2Fdashboard"
+
+
+def test_the_nav_links_to_the_dashboard_and_transfer_for_members_only(member_browser, app):
+    nav = soup(member_browser.get("/dashboard")).select_one("header nav")
+    hrefs = [a["href"] for a in nav.find_all("a")]
+    assert "/dashboard" in hrefs and "/transfer" in hrefs and "/settings" in hrefs
+    anonymous = soup(app.test_client().get("/")).select_one("header nav")
+    assert "/dashboard" not in [a["href"] for a in anonymous.find_all("a")]
+
+
+# --- an account's page --------------------------------------------------------------------
+
+
+def test_the_account_page_shows_history_newest_first_with_balance_after(member_browser, world):
+    send(member_browser, world, amount="12.50", memo="Lunch")
+    response = member_browser.get(f"/accounts/{world.main}")
+    assert response.status_code == 200
+    page = soup(response)
+    assert page.h1.get_text(strip=True) == "Main"
+    assert page.select_one(".balance").get_text(strip=True) == "87.50 USD"
+    assert [row[1:] for row in table_rows(page, "table.history")] == [
+        ["Transfer", "Lunch", "-12.50 USD", "87.50 USD"],
+        ["Deposit", "Opening balance", "+100.00 USD", "100.00 USD"],
+    ]
+    assert page.find("a", rel="next") is None
+
+
+def test_the_older_link_walks_every_entry_exactly_once(member_browser, world):
+    for cents in range(1, 45):  # with the opening deposit: 45 entries
+        world.deposit(world.main, cents, f"deposit {cents}")
+    seen: list[str] = []
+    pages = 0
+    url: str | None = f"/accounts/{world.main}"
+    while url:
+        response = member_browser.get(url)
+        assert response.status_code == 200
+        page = soup(response)
+        rows = table_rows(page, "table.history")
+        assert 0 < len(rows) <= 20
+        seen += [row[2] for row in rows]  # the memo
+        pages += 1
+        older = page.find("a", rel="next")
+        url = older["href"] if older else None
+        if url:
+            assert url.startswith(f"/accounts/{world.main}?cursor=")
+    assert pages == 3
+    assert seen == [f"deposit {cents}" for cents in range(44, 0, -1)] + ["Opening balance"]
+
+
+def test_another_members_account_page_is_the_404_page(member_browser, world):
+    world.deposit(world.other_main, 5000, "secret memo")
+    response = member_browser.get(f"/accounts/{world.other_main}")
+    assert response.status_code == 404
+    page = soup(response)
+    assert page.select_one(".error-status").string == "404"
+    assert "secret memo" not in response.get_data(as_text=True)
+    assert "50.00" not in response.get_data(as_text=True)
+
+
+def test_an_unknown_account_page_is_the_404_page(member_browser):
+    response = member_browser.get("/accounts/999999")
+    assert response.status_code == 404
+    assert soup(response).select_one(".error-status").string == "404"
+
+
+def test_a_malformed_cursor_is_the_400_page(member_browser, world):
+    response = member_browser.get(f"/accounts/{world.main}", query_string={"cursor": "garbage"})
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    assert soup(response).select_one(".error-status").string == "400"
+
+
+def test_an_account_page_sends_an_anonymous_visitor_to_login(client, world):
+    response = client.get(f"/accounts/{world.main}")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/login?next=%2Faccounts%2F{world.main}"
+
+
+def test_the_account_page_runs_as_many_statements_for_20_entries_as_for_2(
+    member_browser, world, count_statements
+):
+    world.deposit(world.main, 1)
+    with count_statements() as few:
+        assert member_browser.get(f"/accounts/{world.main}").status_code == 200
+    for cents in range(2, 22):
+        world.deposit(world.main, cents)
+    with count_statements() as many:
+        assert member_browser.get(f"/accounts/{world.main}").status_code == 200
+    assert many.count == few.count
+
+
+def test_the_dashboard_runs_as_many_statements_for_10_entries_as_for_1(
+    member_browser, world, count_statements
+):
+    with count_statements() as few:
+        assert member_browser.get("/dashboard").status_code == 200
+    world.open_account(world.member, "Savings", "USD")
+    for cents in range(1, 12):
+        world.deposit(world.main, cents)
+    with count_statements() as many:
+        assert member_browser.get("/dashboard").status_code == 200
+    assert many.count == few.count
+
+
+# --- transfer: the form -------------------------------------------------------------------
+
+
+def test_the_transfer_form_offers_only_my_accounts_with_balances(member_browser, world):
+    savings = world.open_account(world.member, "Savings", "EUR")
+    world.open_account(world.other, "Theirs", "USD")
+    response = member_browser.get("/transfer")
+    assert response.status_code == 200
+    page = soup(response)
+    options = page.select("select[name=from_account] option")
+    assert [(o["value"], o.get_text(strip=True)) for o in options] == [
+        (world.main, "Main — 100.00 USD"),
+        (savings, "Savings — 0.00 EUR"),
+    ]
+    for name in ("from_account", "to", "amount", "memo"):
+        control = page.find(attrs={"name": name})
+        assert page.find("label", attrs={"for": control["id"]}), name
+    assert page.find("form", action="/transfer")["method"] == "post"
+
+
+def test_the_send_button_on_an_account_page_preselects_it(member_browser, world):
+    savings = world.open_account(world.member, "Savings", "EUR")
+    account_page = soup(member_browser.get(f"/accounts/{savings}"))
+    link = account_page.find("a", string="Send from this account")
+    page = soup(member_browser.get(link["href"]))
+    assert page.select_one("select[name=from_account] option[selected]")["value"] == savings
+
+
+def test_the_transfer_page_sends_an_anonymous_visitor_to_login(app, world):
+    anonymous = app.test_client()
+    assert anonymous.get("/transfer").headers["Location"] == "/login?next=%2Ftransfer"
+    response = send(anonymous, world)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+    assert world.balances() == {world.main: 10000, world.other_main: 0}
+
+
+# --- transfer: success --------------------------------------------------------------------
+
+
+def test_a_transfer_moves_exactly_the_amount_and_goes_to_the_account(member_browser, world):
+    response = send(member_browser, world, amount="12.50", memo="Lunch")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/accounts/{world.main}"
+    assert world.balances() == {world.main: 8750, world.other_main: 1250}
+    page = soup(member_browser.get(response.headers["Location"]))
+    assert flashes(page) == ["Sent 12.50 USD."]
+    assert table_rows(page, "table.history")[0][1:] == [
+        "Transfer",
+        "Lunch",
+        "-12.50 USD",
+        "87.50 USD",
+    ]
+    other_page = soup(browser(member_browser.application, OTHER_EMAIL).get("/dashboard"))
+    assert table_rows(other_page, "table.activity")[0][1:] == [
+        "Main",
+        "Transfer",
+        "Lunch",
+        "+12.50 USD",
+    ]
+
+
+def test_a_transfer_to_a_members_email_lands_in_their_main(member_browser, world):
+    spare = world.open_account(world.other, "Spare", "USD")
+    response = send(member_browser, world, to="  Other@Example.COM ", amount="3")
+    assert response.status_code == 302
+    assert world.balances() == {world.main: 9700, world.other_main: 300, spare: 0}
+
+
+def test_an_amount_in_exponent_notation_is_read_exactly(member_browser, world):
+    world.deposit(world.main, 190000)
+    response = send(member_browser, world, amount="1e3")
+    assert response.status_code == 302
+    assert world.balances() == {world.main: 100000, world.other_main: 100000}
+    page = soup(member_browser.get(response.headers["Location"]))
+    assert flashes(page) == ["Sent 1000.00 USD."]
+
+
+def test_the_whole_balance_can_be_sent(member_browser, world):
+    assert send(member_browser, world, amount="100.00").status_code == 302
+    assert world.balances() == {world.main: 0, world.other_main: 10000}
+
+
+# --- transfer: refusals -------------------------------------------------------------------
+
+
+def assert_refused(response, world: World, field: str, message: str, before: dict) -> None:
+    """The form again, with the message next to `field` only, and no money moved."""
+    assert response.status_code == 200
+    page = soup(response)
+    assert all_field_errors(page) == {field: [message]}
+    assert page.find(attrs={"name": field}).get("aria-invalid") == "true"
+    assert world.balances() == before
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("12.505", "has more than 2 decimal places"),
+        ("abc", "is not an amount"),
+        ("0", "must be between 0.01 USD and 10000000000.00 USD"),
+        ("-5", "must be between 0.01 USD and 10000000000.00 USD"),
+        ("NaN", "is not an amount"),
+        ("", "This field is required."),
+        ("100.01", "The account does not hold enough money."),
+    ],
+)
+def test_a_bad_amount_is_refused_next_to_the_amount_field(member_browser, world, amount, message):
+    before = world.balances()
+    response = send(member_browser, world, amount=amount)
+    assert_refused(response, world, "amount", message, before)
+    assert soup(response).find("input", attrs={"name": "amount"})["value"] == amount
+
+
+@pytest.mark.parametrize(
+    ("to", "message"),
+    [
+        ("nobody@example.com", "no account or member by that name"),
+        ("not an account", "no account or member by that name"),
+        ("999999", "not found"),
+        ("", "This field is required."),
+    ],
+)
+def test_an_unknown_recipient_is_refused_next_to_the_to_field(member_browser, world, to, message):
+    before = world.balances()
+    assert_refused(send(member_browser, world, to=to), world, "to", message, before)
+
+
+@pytest.mark.parametrize("to", ["own id", EMAIL])
+def test_sending_to_the_same_account_is_refused(member_browser, world, to):
+    before = world.balances()
+    response = send(member_browser, world, to=world.main if to == "own id" else to)
+    message = "must be another account than the one you send from"
+    assert_refused(response, world, "to", message, before)
+
+
+def test_sending_euros_to_a_dollar_account_is_refused(member_browser, world):
+    savings = world.open_account(world.member, "Savings", "EUR")
+    world.deposit(savings, 5000)
+    before = world.balances()
+    response = send(member_browser, world, from_account=savings, amount="10.00")
+    assert_refused(response, world, "to", "Cannot send EUR to an account in USD.", before)
+
+
+def test_sending_from_another_members_account_is_refused(member_browser, world):
+    world.deposit(world.other_main, 5000)
+    before = world.balances()
+    response = send(member_browser, world, from_account=world.other_main, to=world.main)
+    assert_refused(response, world, "from_account", "Not a valid choice.", before)
+
+
+def test_a_memo_over_255_characters_is_refused(member_browser, world):
+    before = world.balances()
+    response = send(member_browser, world, memo="x" * 256)
+    assert_refused(response, world, "memo", "Field cannot be longer than 255 characters.", before)
+
+
+def test_a_refused_transfer_keeps_the_choices_and_what_was_typed(member_browser, world):
+    page = soup(send(member_browser, world, amount="12.505", memo="Lunch"))
+    assert page.find("input", attrs={"name": "to"})["value"] == world.other_main
+    assert page.find("input", attrs={"name": "memo"})["value"] == "Lunch"
+    selected = page.select_one("select[name=from_account] option[selected]")
+    assert selected["value"] == world.main
+
+
+def test_the_transfer_endpoint_refuses_other_methods(member_browser):
+    assert member_browser.put("/transfer").status_code == 405
+
+
+# --- CSRF ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def csrf_app(app):
+    """The test app with CSRF protection on, as in every other configuration."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    return app
+
+
+@pytest.fixture
+def csrf_browser(csrf_app, world) -> FlaskClient:
+    client = csrf_app.test_client()
+    token = soup(client.get("/login")).find("input", attrs={"name": "csrf_token"})["value"]
+    response = client.post(
+        "/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 302
+    return client
+
+
+def test_a_transfer_without_the_csrf_token_moves_nothing(csrf_browser, world):
+    response = send(csrf_browser, world)
+    assert response.status_code == 400
+    assert soup(response).select_one(".error-status").string == "400"
+    assert world.balances() == {world.main: 10000, world.other_main: 0}
+
+
+def test_a_transfer_with_a_forged_csrf_token_moves_nothing(csrf_browser, world):
+    response = send(csrf_browser, world, csrf_token="forged")
+    assert response.status_code == 400
+    assert world.balances() == {world.main: 10000, world.other_main: 0}
+
+
+def test_a_transfer_with_the_token_from_the_form_works(csrf_browser, world):
+    form = soup(csrf_browser.get("/transfer")).find("form", action="/transfer")
+    token = form.find("input", attrs={"name": "csrf_token"})["value"]
+    response = send(csrf_browser, world, csrf_token=token)
+    assert response.status_code == 302
+    assert world.balances() == {world.main: 8750, world.other_main: 1250}

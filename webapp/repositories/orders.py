@@ -1,0 +1,62 @@
+"""Queries over orders, always with their items in one extra query (never one per order)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import selectinload
+
+from webapp.models import Order
+from webapp.repositories.base import Repository
+from webapp.repositories.keyset import Page
+
+WITH_ITEMS = (selectinload(Order.items),)
+
+
+class OrderRepository(Repository[Order]):
+    model = Order
+
+    def find_with_items(self, order_id: int) -> Order | None:
+        return self.find_by_id(order_id, options=WITH_ITEMS)
+
+    def lock_for_update(self, order_id: int) -> Order | None:
+        statement = (
+            select(Order)
+            .where(Order.id == order_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+            .options(*WITH_ITEMS)
+        )
+        return self.session.scalar(statement)
+
+    def page_with_items(
+        self, *, limit: int, cursor: str | None, where: Sequence[ColumnElement[bool]]
+    ) -> Page[Order]:
+        return self.find_page(limit=limit, cursor=cursor, where=where, options=WITH_ITEMS)
+
+    def for_users(self, user_ids: Sequence[int], per_user: int) -> dict[int, list[Order]]:
+        """Each user's newest orders (at most `per_user`), items loaded: two queries in all."""
+        grouped: dict[int, list[Order]] = {user_id: [] for user_id in user_ids}
+        if not user_ids:
+            return grouped
+        ranked = (
+            select(
+                Order.id,
+                func.row_number()
+                .over(partition_by=Order.user_id, order_by=Order.id.desc())
+                .label("rank"),
+            )
+            .where(Order.user_id.in_(user_ids))
+            .subquery()
+        )
+        statement = (
+            select(Order)
+            .join(ranked, ranked.c.id == Order.id)
+            .where(ranked.c.rank <= per_user)
+            .order_by(Order.id.desc())
+            .options(*WITH_ITEMS)
+        )
+        for order in self.session.scalars(statement):
+            grouped[order.user_id].append(order)
+        return grouped

@@ -1,0 +1,116 @@
+"""The wallet pages: the dashboard, an account's history, and sending money."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from webapp.errors import (
+    AppError,
+    CurrencyMismatch,
+    InsufficientFunds,
+    NotFound,
+    ValidationError,
+)
+from webapp.models import Account
+from webapp.money import MAX_AMOUNT, format_minor_units, to_minor_units
+from webapp.services.accounts import AccountService
+from webapp.services.ledger import LedgerService
+from webapp.web import bp
+from webapp.web.forms import TransferForm, show_error
+
+HISTORY_PAGE_SIZE = 20
+RECENT_ACTIVITY = 10
+
+# The service names fields as the API does; on the form they are these.
+FORM_FIELD_OF_DETAIL = {"fromAccountId": "fromAccount", "toAccountId": "to"}
+
+
+@bp.app_template_filter("money")
+def money(amount: int, currency: str, signed: bool = False) -> str:
+    """1250, "USD" → "12.50 USD"; with `signed`, credits read "+12.50 USD"."""
+    text = format_minor_units(amount, currency)
+    if signed and amount > 0:
+        text = f"+{text}"
+    return f"{text} {currency}"
+
+
+def own_accounts() -> list[Account]:
+    """The member's accounts, oldest first ("Main" leads)."""
+    return sorted(AccountService().all_of(current_user.id), key=lambda account: account.id)
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard() -> str:
+    accounts = own_accounts()
+    return render_template(
+        "wallet/dashboard.html",
+        accounts=accounts,
+        activity=LedgerService().recent_activity(accounts, limit=RECENT_ACTIVITY),
+    )
+
+
+@bp.get("/accounts/<id:account_id>")
+@login_required
+def account(account_id: int) -> str:
+    cursor = request.args.get("cursor") or None
+    history = LedgerService().history(
+        current_user.principal, account_id, limit=HISTORY_PAGE_SIZE, cursor=cursor
+    )
+    return render_template(
+        "wallet/account.html", account=history.account, page=history.page, paged=bool(cursor)
+    )
+
+
+def transfer_form(accounts: list[Account]) -> TransferForm:
+    form = TransferForm(from_account=request.args.get("from", type=int))
+    form.from_account.choices = [
+        (a.id, f"{a.name} — {money(a.balance, a.currency)}") for a in accounts
+    ]
+    return form
+
+
+def as_shown_on_form(error: AppError, currency: str) -> AppError:
+    """The service's error worded for the page: details on the form's fields, amounts as
+    decimals rather than minor units."""
+    details = {FORM_FIELD_OF_DETAIL.get(k, k): v for k, v in (error.details or {}).items()}
+    if isinstance(error, ValidationError) and "amount" in details:
+        low, high = money(1, currency), money(MAX_AMOUNT, currency)
+        details["amount"] = f"must be between {low} and {high}"
+    if isinstance(error, ValidationError) and "to" in details:
+        details["to"] = "must be another account than the one you send from"
+    if isinstance(error, InsufficientFunds):
+        details = {"amount": error.message}
+    if isinstance(error, CurrencyMismatch):
+        details = {"to": error.message}
+    return type(error)(error.message, details=details)
+
+
+@bp.route("/transfer", methods=["GET", "POST"])
+@login_required
+def transfer() -> str | Response:
+    accounts = own_accounts()
+    form = transfer_form(accounts)
+    if form.validate_on_submit():
+        source = next(a for a in accounts if a.id == form.from_account.data)
+        try:
+            amount = to_minor_units(form.amount.data, source.currency)
+        except ValueError as error:
+            form.amount.errors = [*form.amount.errors, str(error)]
+        else:
+            try:
+                LedgerService().transfer(
+                    current_user.principal,
+                    from_account_id=source.id,
+                    to_account_id=LedgerService().destination_for(form.to.data),
+                    amount=amount,
+                    memo=form.memo.data,
+                )
+            except (ValidationError, NotFound, InsufficientFunds, CurrencyMismatch) as error:
+                show_error(form, as_shown_on_form(error, source.currency))
+            else:
+                flash(f"Sent {money(amount, source.currency)}.", "success")
+                return redirect(url_for("web.account", account_id=source.id))
+    return render_template("wallet/transfer.html", form=form)
