@@ -196,11 +196,9 @@ class CatalogService:
             product = uow.products.find_by_id(product_id)
             if product is None:
                 raise NotFound("No such product.")
-            if "sku" in changes and changes["sku"] != product.sku:
-                if uow.products.find_by_sku(str(changes["sku"])) is not None:
-                    raise Conflict(
-                        "This SKU is already in the catalog.", details={"sku": SKU_TAKEN}
-                    )
+            new_sku = changes.get("sku")
+            if new_sku not in (None, product.sku) and uow.products.find_by_sku(str(new_sku)):
+                raise Conflict("This SKU is already in the catalog.", details={"sku": SKU_TAKEN})
             if "name" in changes:
                 changes["name"] = str(changes["name"]).strip()
             changed = {k: v for k, v in changes.items() if getattr(product, k) != v}
