@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, render_template, request
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from sqlalchemy.exc import OperationalError
@@ -107,9 +108,14 @@ def handle_app_error(error: AppError) -> Response:
 def handle_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     code, default_message = HTTP_ERROR_CODES.get(status, ("HTTP_ERROR", error.name))
-    # Our own raises carry a specific description; Werkzeug's defaults are replaced.
-    message = error.description if error.description != type(error).description else None
-    response = _respond(status, code, message or default_message, page_message=message)
+    details = None
+    if isinstance(error, RateLimitExceeded):
+        # flask-limiter describes the limit ("10 per 1 minute"): a detail, not the message.
+        message, details = None, {"limit": str(error.description)}
+    else:
+        # Our own raises carry a specific description; Werkzeug's defaults are replaced.
+        message = error.description if error.description != type(error).description else None
+    response = _respond(status, code, message or default_message, details, page_message=message)
     for name, value in error.get_headers():
         if name.lower() in ("allow", "retry-after", "www-authenticate"):
             response.headers[name] = value

@@ -70,6 +70,7 @@ def test_the_eleventh_login_in_a_minute_is_429_with_retry_after(client, register
     assert int(response.headers["Retry-After"]) > 0
     assert response.headers["X-RateLimit-Limit"] == "10"
     assert response.headers["X-RateLimit-Remaining"] == "0"
+    assert response.get_json()["error"]["details"] == {"limit": "10 per 1 minute"}
 
 
 def test_login_is_limited_per_email_whatever_the_ip(make_app, register):
