@@ -13,7 +13,9 @@ from webapp.models import Account
 from webapp.models.account import MAIN_ACCOUNT_NAME
 from webapp.services.accounts import AccountService
 from webapp.services.auth import AuthService
+from webapp.services.catalog import CatalogService
 from webapp.services.ledger import LedgerService
+from webapp.services.orders import LineRequest, OrderService
 from webapp.services.users import UserService
 
 DEMO_MEMBERS = (
@@ -23,6 +25,14 @@ DEMO_MEMBERS = (
 )
 DEMO_ADMIN = ("admin@example.com", "Ada Admin")
 WELCOME_CREDIT = 100_00  # minor units: 100.00 USD for each demo member
+DEMO_PRODUCTS = (  # (sku, name, description, price, stock)
+    ("MUG-01", "Tally mug", "A sturdy mug that holds exactly 350 ml.", 12_00, 40),
+    ("TEE-01", "Tally T-shirt", "Organic cotton, printed with the ledger's first line.", 25_00, 25),
+    ("PEN-01", "Fountain pen", "For signing off the books.", 18_50, 10),
+    ("NB-01", "Notebook", "Squared paper, 120 pages, for double-entry by hand.", 6_50, 60),
+    ("STK-01", "Sticker pack", "Ten stickers. Balance not included.", 3_00, 200),
+)
+DEMO_ORDER = ("alice@example.com", (("MUG-01", 1), ("NB-01", 2)))  # placed once
 DEMO_TRANSFERS = (  # (from, to, amount, memo), made once, right after the welcome credits
     ("alice@example.com", "bob@example.com", 12_50, "Lunch"),
     ("bob@example.com", "carol@example.com", 5_00, "Coffee"),
@@ -61,13 +71,14 @@ def create_admin(email: str, password: str, name: str) -> None:
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo() -> None:
-    """Create demo members, an admin, balances and transfers through the services.
+    """Create demo members, an admin, balances, transfers, products and an order, all
+    through the services.
 
     Safe to run again: what exists is left as it is.
     """
     password = os.environ.get("DEMO_PASSWORD", DEFAULT_DEMO_PASSWORD)
     users = UserService()
-    steps = len(DEMO_MEMBERS) + 3
+    steps = len(DEMO_MEMBERS) + 5
     for step, (email, name) in enumerate(DEMO_MEMBERS, start=1):
         if users.find_by_email(email) is not None:
             click.echo(f"[{step}/{steps}] member {email}: already there")
@@ -101,6 +112,31 @@ def seed_demo() -> None:
             )
             made += 1
     click.echo(f"[{step + 2}/{steps}] demo transfers: {made} made")
+
+    catalog = CatalogService()
+    existing = {p.sku for p in catalog.list_all(limit=100).items}
+    added = 0
+    for sku, title, description, price, stock in DEMO_PRODUCTS:
+        if sku not in existing:
+            catalog.create(
+                admin, sku=sku, name=title, description=description, price=price, stock=stock
+            )
+            added += 1
+    click.echo(f"[{step + 3}/{steps}] products: {added} added")
+
+    buyer_email, lines = DEMO_ORDER
+    buyer = AuthService().acting_as(mains[buyer_email].user_id)
+    orders = OrderService()
+    placed = 0
+    if not orders.list_for(buyer, limit=1).items:
+        by_sku = {p.sku: p.id for p in catalog.list_all(limit=100).items}
+        orders.place(
+            buyer,
+            account_id=mains[buyer_email].id,
+            lines=[LineRequest(by_sku[sku], quantity) for sku, quantity in lines],
+        )
+        placed = 1
+    click.echo(f"[{step + 4}/{steps}] demo orders: {placed} placed")
     if "DEMO_PASSWORD" in os.environ:
         click.echo("Demo data ready. Log in as any of them with DEMO_PASSWORD.")
     else:

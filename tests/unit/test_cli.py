@@ -55,8 +55,10 @@ def balances(app) -> dict[str, int]:
 def test_seed_demo_is_idempotent_and_shows_progress(app, runner):
     first = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0, first.output
-    assert "[1/6] member alice@example.com: created" in first.output
+    assert "[1/8] member alice@example.com: created" in first.output
     assert "demo transfers: 3 made" in first.output
+    assert "products: 5 added" in first.output
+    assert "demo orders: 1 placed" in first.output
     snapshot, money = users(app), balances(app)
     with app.app_context():
         events = db.session.scalar(select(func.count()).select_from(Event))
@@ -64,6 +66,8 @@ def test_seed_demo_is_idempotent_and_shows_progress(app, runner):
     assert second.exit_code == 0
     assert "already there" in second.output
     assert "welcome credits: 0 deposited" in second.output
+    assert "products: 0 added" in second.output
+    assert "demo orders: 0 placed" in second.output
     assert users(app) == snapshot
     assert balances(app) == money
     with app.app_context():
@@ -72,7 +76,7 @@ def test_seed_demo_is_idempotent_and_shows_progress(app, runner):
     assert len(snapshot) == 4
     # Seeded through the services: balances come from deposits and transfers.
     assert money == {
-        "alice@example.com": 100_00 - 12_50 + 20_00,
+        "alice@example.com": 100_00 - 12_50 + 20_00 - (12_00 + 2 * 6_50),
         "bob@example.com": 100_00 + 12_50 - 5_00,
         "carol@example.com": 100_00 + 5_00 - 20_00,
         "admin@example.com": 0,
@@ -82,6 +86,8 @@ def test_seed_demo_is_idempotent_and_shows_progress(app, runner):
         assert types.count("user.created") == 4
         assert types.count("deposit.completed") == 3
         assert types.count("transfer.completed") == 3
+        assert types.count("product.created") == 5
+        assert types.count("order.placed") == 1
     assert runner.invoke(args=["verify-ledger"]).exit_code == 0
 
 
