@@ -158,6 +158,15 @@ def make_admin(app: Flask) -> Callable[..., int]:
     return create
 
 
+@pytest.fixture
+def admin(make_admin: Callable[..., int], login: Callable[..., dict[str, Any]]) -> dict[str, str]:
+    """Bearer headers of a logged-in administrator (admin@example.com)."""
+    from clients import bearer
+
+    make_admin("admin@example.com")
+    return bearer(login("admin@example.com"))
+
+
 class StatementCounter:
     def __init__(self) -> None:
         self.statements: list[str] = []

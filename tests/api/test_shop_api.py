@@ -13,12 +13,6 @@ from webapp.models import Event
 
 
 @pytest.fixture
-def admin(make_admin, login):
-    make_admin("admin@example.com")
-    return bearer(login("admin@example.com"))
-
-
-@pytest.fixture
 def buyer(register, login):
     register("buyer@example.com", "Buyer")
     return bearer(login("buyer@example.com"))

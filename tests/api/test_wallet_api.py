@@ -13,12 +13,6 @@ from webapp.models import Account, Event, LedgerEntry, LedgerTransaction
 
 
 @pytest.fixture
-def admin(make_admin, login):
-    make_admin("admin@example.com")
-    return bearer(login("admin@example.com"))
-
-
-@pytest.fixture
 def alice(register, login):
     register("alice@example.com", "Alice")
     return bearer(login("alice@example.com"))

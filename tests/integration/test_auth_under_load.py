@@ -3,9 +3,8 @@ show with several requests at once or with a service down."""
 
 from __future__ import annotations
 
-import threading
-
 from clients import PASSWORD, bearer
+from concurrency import run_in_threads
 from envelopes import assert_error, assert_success
 from sqlalchemy import select
 
@@ -43,21 +42,14 @@ def test_twenty_parallel_refreshes_of_one_token_give_exactly_one_200(app, regist
     register()
     tokens = login()
     statuses: list[int] = []
-    barrier = threading.Barrier(20)
 
-    def refresh() -> None:
-        client = app.test_client()
-        barrier.wait()
-        response = client.post(
+    def refresh(_index: int) -> None:
+        response = app.test_client().post(
             "/api/v1/auth/refresh", json={"refreshToken": tokens["refreshToken"]}
         )
         statuses.append(response.status_code)
 
-    threads = [threading.Thread(target=refresh) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(20, refresh)
     assert sorted(statuses) == [200] + [401] * 19
 
 

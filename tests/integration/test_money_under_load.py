@@ -8,6 +8,7 @@ import threading
 from types import SimpleNamespace
 
 from clients import PASSWORD, bearer
+from concurrency import run_in_threads
 from ledger_data import build_history
 from sqlalchemy import func, select
 
@@ -15,26 +16,6 @@ from webapp.extensions import db
 from webapp.models import Account, LedgerEntry
 from webapp.repositories.keyset import KeysetOrder
 from webapp.services.users import UserService
-
-
-def run_in_threads(count: int, work) -> None:
-    barrier = threading.Barrier(count)
-    errors: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            work(index)
-        except BaseException as error:  # surfaced below, with the thread's traceback
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
 
 
 def members_with_money(app, client, login, make_admin, count: int, each: int):

@@ -6,31 +6,12 @@ from __future__ import annotations
 import threading
 
 from clients import PASSWORD, bearer
+from concurrency import run_in_threads
 from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import Account, Order, Product
 from webapp.services.users import UserService
-
-
-def run_in_threads(count: int, work) -> None:
-    barrier = threading.Barrier(count)
-    errors: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            work(index)
-        except BaseException as error:
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
 
 
 def buyers_with_money(app, client, login, admin, count: int, each: int):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -33,18 +31,6 @@ class AccountRepository(Repository[Account]):
         return self.session.scalar(
             select(Account).where(Account.user_id == user_id, Account.name == name)
         )
-
-    def lock_for_update(self, account_ids: Iterable[int]) -> dict[int, Account]:
-        """Lock the rows in ascending id order (so two transfers never deadlock) and
-        refresh them: balances read after this are the committed ones."""
-        statement = (
-            select(Account)
-            .where(Account.id.in_(sorted(set(account_ids))))
-            .order_by(Account.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        return {account.id: account for account in self.session.scalars(statement)}
 
     def system_account(self, name: str, currency: str) -> Account:
         """The system account for this purpose and currency, created on first use."""

@@ -5,7 +5,7 @@ Repositories add and flush; they never commit (the unit of work does).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, func, select
@@ -70,6 +70,19 @@ class Repository(Generic[ModelT]):
         items = rows[:limit]
         next_cursor = order.encode(items[-1]) if has_more else None
         return Page(items=items, next_cursor=next_cursor, has_more=has_more)
+
+    def lock_for_update(self, ids: Iterable[int]) -> dict[int, ModelT]:
+        """Lock these rows until the transaction ends, always in ascending id order (two
+        transactions locking overlapping rows then never deadlock), and read their
+        committed values even if the session had loaded them before."""
+        statement = (
+            select(self.model)
+            .where(self.model.id.in_(sorted(set(ids))))
+            .order_by(self.model.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return {row.id: row for row in self.session.scalars(statement)}
 
     def count(self, *, where: Filters = ()) -> int:
         statement = select(func.count()).select_from(self.model).where(*where)

@@ -20,7 +20,7 @@ class OrderRepository(Repository[Order]):
     def find_with_items(self, order_id: int) -> Order | None:
         return self.find_by_id(order_id, options=WITH_ITEMS)
 
-    def lock_for_update(self, order_id: int) -> Order | None:
+    def lock_with_items(self, order_id: int) -> Order | None:
         statement = (
             select(Order)
             .where(Order.id == order_id)

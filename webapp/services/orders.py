@@ -156,7 +156,7 @@ class OrderService:
         """Refund a paid order and put its stock back (its owner, or an admin)."""
 
         def work(uow: UnitOfWork) -> Order:
-            order = visible_order(actor, uow.orders.lock_for_update(order_id))
+            order = visible_order(actor, uow.orders.lock_with_items(order_id))
             if order.status != STATUS_PAID:
                 raise Conflict(
                     "Only a paid order can be cancelled.", details={"status": order.status}
