@@ -7,4 +7,12 @@ from flask import Blueprint
 bp = Blueprint("web", __name__)
 
 # Routes register themselves on bp.
-from webapp.web import auth, home, session_auth, settings, wallet  # noqa: E402,F401
+from webapp.web import (  # noqa: E402,F401
+    admin_shop,
+    auth,
+    home,
+    session_auth,
+    settings,
+    shop,
+    wallet,
+)

@@ -6,10 +6,31 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import EqualTo, InputRequired, Length, Optional
+from wtforms import (
+    BooleanField,
+    EmailField,
+    Field,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    StopValidation,
+)
 
 from webapp.errors import AppError
+from webapp.models.account import DEFAULT_CURRENCY
+from webapp.money import SUPPORTED_CURRENCIES
 
 
 class RegisterForm(FlaskForm):
@@ -72,3 +93,87 @@ class TransferForm(FlaskForm):
         render_kw={"inputmode": "decimal"},
     )
     memo = StringField("Memo (optional)", validators=[Optional(), Length(max=255)])
+
+
+# --- The shop -----------------------------------------------------------------------------
+
+EMPTY_CART = "Your cart is empty."
+PRODUCT_ID = r"[1-9][0-9]{0,17}"
+# A cart as the checkout form carries it: "productId:quantity" pairs, sorted, comma-separated.
+CART_SNAPSHOT = rf"{PRODUCT_ID}:[0-9]{{1,4}}(,{PRODUCT_ID}:[0-9]{{1,4}}){{0,49}}"
+
+
+def readable(_form: FlaskForm, field: Field) -> None:
+    """After InputRequired: a value that could not be read ("abc" for a number) gets that one
+    message, not the messages of the validators after it too."""
+    if field.process_errors:
+        raise StopValidation()
+
+
+class CartLineForm(FlaskForm):
+    """Add a product to the cart, or change the quantity of a line."""
+
+    product_id = HiddenField(validators=[InputRequired(), Regexp(rf"^{PRODUCT_ID}$")])
+    quantity = IntegerField(
+        "Quantity",
+        default=1,
+        validators=[
+            InputRequired(),
+            readable,
+            NumberRange(min=1, max=1000, message="must be between 1 and 1000"),
+        ],
+    )
+
+
+class CartRemoveForm(FlaskForm):
+    product_id = HiddenField(validators=[InputRequired(), Regexp(rf"^{PRODUCT_ID}$")])
+
+
+class CheckoutForm(FlaskForm):
+    """Place the order: the choices of `account` are the member's own accounts (set by the
+    route); `key` is a one-time key against double submits; `cart` is the cart as shown."""
+
+    account = SelectField("Pay from", coerce=int, validators=[InputRequired()])
+    key = HiddenField(validators=[InputRequired(), Length(max=255)])
+    cart = HiddenField(
+        validators=[InputRequired(message=EMPTY_CART), Regexp(rf"^{CART_SNAPSHOT}$")]
+    )
+
+
+class ProductForm(FlaskForm):
+    """A product as an admin edits it; `price` is a decimal like "12.50"."""
+
+    sku = StringField("SKU", validators=[InputRequired()])
+    name = StringField("Name", validators=[InputRequired()])
+    description = TextAreaField("Description (optional)", validators=[Optional()])
+    price = StringField(
+        "Price",
+        validators=[InputRequired(), Length(max=32)],
+        render_kw={"inputmode": "decimal"},
+    )
+    stock = IntegerField("Stock", default=0, validators=[InputRequired(), readable])
+
+
+class ProductCreateForm(ProductForm):
+    currency = SelectField("Currency", choices=list(SUPPORTED_CURRENCIES), default=DEFAULT_CURRENCY)
+
+
+class ProductEditForm(ProductForm):
+    is_active = BooleanField("Sold in the shop (active)")
+
+
+class OrderFilterForm(FlaskForm):
+    """The status filter of the admin order list (a GET form: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField(
+        "Status",
+        choices=[
+            SelectChoice("", "Any"),
+            SelectChoice("paid", "Paid"),
+            SelectChoice("cancelled", "Cancelled"),
+        ],
+        validators=[Optional()],
+    )

@@ -66,10 +66,13 @@ def account(account_id: int) -> str:
 
 def transfer_form(accounts: list[Account]) -> TransferForm:
     form = TransferForm(from_account=request.args.get("from", type=int))
-    form.from_account.choices = [
-        (a.id, f"{a.name} — {money(a.balance, a.currency)}") for a in accounts
-    ]
+    form.from_account.choices = account_choices(accounts)
     return form
+
+
+def account_choices(accounts: list[Account]) -> list[tuple[int, str]]:
+    """A select's options for paying from one of these accounts: name and balance."""
+    return [(a.id, f"{a.name} — {money(a.balance, a.currency)}") for a in accounts]
 
 
 def as_shown_on_form(error: AppError, currency: str) -> AppError:

@@ -1,0 +1,156 @@
+"""Admin pages for the shop: the catalog (create, edit, archive) and every order."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from webapp.errors import AppError, Conflict, ValidationError
+from webapp.models.user import ROLE_ADMIN
+from webapp.money import MAX_AMOUNT, format_minor_units, to_minor_units
+from webapp.services.catalog import CatalogService, ProductRecord
+from webapp.services.orders import OrderService
+from webapp.web import bp
+from webapp.web.forms import (
+    ActionForm,
+    OrderFilterForm,
+    ProductCreateForm,
+    ProductEditForm,
+    ProductForm,
+    show_error,
+)
+from webapp.web.session_auth import role_required
+from webapp.web.wallet import money
+
+PRODUCTS_PAGE_SIZE = 50
+ORDERS_PAGE_SIZE = 20
+
+
+def price_in_minor_units(form: ProductForm, currency: str) -> int | None:
+    """The typed price ("12.50") in minor units, or None with the reason on the field."""
+    try:
+        return to_minor_units(form.price.data, currency)
+    except ValueError as error:
+        form.price.errors = [*form.price.errors, str(error)]
+        return None
+
+
+def as_shown_on_form(error: AppError, currency: str) -> AppError:
+    """The service's error worded for the page: a price range as decimals, not minor units."""
+    details = dict(error.details or {})
+    if isinstance(error, ValidationError) and "price" in details:
+        low, high = money(1, currency), money(MAX_AMOUNT, currency)
+        details["price"] = f"must be between {low} and {high}"
+    return type(error)(error.message, details=details)
+
+
+def render_products(form: ProductCreateForm | None = None) -> str:
+    cursor = request.args.get("cursor") or None
+    page = CatalogService().list_all(limit=PRODUCTS_PAGE_SIZE, cursor=cursor)
+    return render_template(
+        "admin/products.html",
+        page=page,
+        paged=bool(cursor),
+        form=form or ProductCreateForm(formdata=None),
+        action=ActionForm(),
+    )
+
+
+@bp.get("/admin/products")
+@role_required(ROLE_ADMIN)
+def admin_products() -> str:
+    return render_products()
+
+
+@bp.post("/admin/products")
+@role_required(ROLE_ADMIN)
+def admin_create_product() -> str | Response:
+    form = ProductCreateForm()
+    if form.validate_on_submit():
+        price = price_in_minor_units(form, form.currency.data)
+        if price is not None:
+            try:
+                product = CatalogService().create(
+                    current_user.principal,
+                    sku=form.sku.data,
+                    name=form.name.data,
+                    description=form.description.data or "",
+                    price=price,
+                    currency=form.currency.data,
+                    stock=form.stock.data,
+                )
+            except (ValidationError, Conflict) as error:
+                show_error(form, as_shown_on_form(error, form.currency.data))
+            else:
+                flash(f"Product {product.sku} is created.", "success")
+                return redirect(url_for("web.admin_products"))
+    return render_products(form)
+
+
+def edit_form_of(product: ProductRecord) -> ProductEditForm:
+    return ProductEditForm(
+        formdata=None,
+        sku=product.sku,
+        name=product.name,
+        description=product.description,
+        price=format_minor_units(product.price, product.currency),
+        stock=product.stock,
+        is_active=product.is_active,
+    )
+
+
+@bp.route("/admin/products/<id:product_id>", methods=["GET", "POST"])
+@role_required(ROLE_ADMIN)
+def admin_edit_product(product_id: int) -> str | Response:
+    product = CatalogService().get(product_id, include_archived=True)
+    form = ProductEditForm() if request.method == "POST" else edit_form_of(product)
+    if form.validate_on_submit():
+        price = price_in_minor_units(form, product.currency)
+        if price is not None:
+            try:
+                updated = CatalogService().update(
+                    current_user.principal,
+                    product.id,
+                    sku=form.sku.data,
+                    name=form.name.data,
+                    description=form.description.data or "",
+                    price=price,
+                    stock=form.stock.data,
+                    is_active=form.is_active.data,
+                )
+            except (ValidationError, Conflict) as error:
+                show_error(form, as_shown_on_form(error, product.currency))
+            else:
+                flash(f"Product {updated.sku} is saved.", "success")
+                return redirect(url_for("web.admin_edit_product", product_id=product.id))
+    return render_template("admin/product.html", product=product, form=form, action=ActionForm())
+
+
+@bp.post("/admin/products/<id:product_id>/archive")
+@role_required(ROLE_ADMIN)
+def admin_archive_product(product_id: int) -> Response:
+    if ActionForm().validate_on_submit():
+        CatalogService().archive(current_user.principal, product_id)
+        flash("The product is archived: it is no longer sold.", "success")
+    return redirect(url_for("web.admin_products"))
+
+
+@bp.get("/admin/orders")
+@role_required(ROLE_ADMIN)
+def admin_orders() -> str:
+    form = OrderFilterForm(formdata=request.args)
+    page = None
+    if form.validate():
+        try:
+            page = OrderService().list_for(
+                current_user.principal,
+                limit=ORDERS_PAGE_SIZE,
+                cursor=request.args.get("cursor") or None,
+                status=form.status.data or None,
+            )
+        except ValidationError as error:
+            show_error(form, error)
+    return render_template(
+        "admin/orders.html", page=page, form=form, paged=bool(request.args.get("cursor"))
+    )
