@@ -7,44 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from bs4 import BeautifulSoup
 from clients import PASSWORD, bearer
-from flask import Flask
 from flask.testing import FlaskClient
+from pages import all_field_errors, browser, flashes, soup, table_rows
 
 EMAIL = "member@example.com"
 OTHER_EMAIL = "other@example.com"
 ADMIN_EMAIL = "admin@example.com"
 TIMES = "\N{MULTIPLICATION SIGN}"  # between quantity and name in item summaries
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def flashes(page: BeautifulSoup) -> list[str]:
-    return [p.get_text(strip=True) for p in page.select(".flash")]
-
-
-def all_field_errors(page: BeautifulSoup) -> dict[str, list[str]]:
-    return {
-        errors["id"].removesuffix("-errors"): [li.get_text(strip=True) for li in errors("li")]
-        for errors in page.select("ul.errors")
-    }
-
-
-def table_rows(page: BeautifulSoup, selector: str) -> list[list[str]]:
-    return [
-        [cell.get_text(" ", strip=True) for cell in tr.find_all(["th", "td"])]
-        for tr in page.select(f"{selector} tbody tr")
-    ]
-
-
-def browser(app: Flask, email: str) -> FlaskClient:
-    client = app.test_client()
-    response = client.post("/login", data={"email": email, "password": PASSWORD})
-    assert response.status_code == 302
-    return client
 
 
 def data(response, status: int = 200) -> Any:

@@ -5,29 +5,16 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from bs4 import BeautifulSoup
+from clients import PASSWORD
+from pages import field_errors, form_errors, soup
 from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import Account, User
 from webapp.services.users import UserService
 
-PASSWORD = "correct-horse-battery"
 EMAIL = "member@example.com"
 BAD_CREDENTIALS = "Invalid email or password."
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def field_errors(page: BeautifulSoup, field: str) -> list[str]:
-    """The error messages shown under a field (tied to it by aria-describedby)."""
-    return [item.get_text(strip=True) for item in page.select(f"#{field}-errors li")]
-
-
-def form_errors(page: BeautifulSoup) -> list[str]:
-    return [p.get_text(strip=True) for p in page.select(".form-errors p")]
 
 
 def csrf_token(response) -> str:

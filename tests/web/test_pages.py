@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from bs4 import BeautifulSoup
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+from pages import soup
 
 
 def test_the_landing_page_is_in_the_layout(client):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from bs4 import BeautifulSoup
+from clients import PASSWORD
+from pages import browser, field_errors, flashes, soup
 from sqlalchemy import select
 
 from webapp.extensions import db
@@ -13,34 +14,13 @@ from webapp.models import User
 from webapp.services.users import UserService
 from webapp.web.session_auth import role_required
 
-PASSWORD = "correct-horse-battery"
 NEW_PASSWORD = "staple-lantern-orbit"
 EMAIL = "member@example.com"
 BAD_CREDENTIALS = "Invalid email or password."
 
 
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def field_errors(page: BeautifulSoup, field: str) -> list[str]:
-    return [item.get_text(strip=True) for item in page.select(f"#{field}-errors li")]
-
-
-def flashes(page: BeautifulSoup) -> list[str]:
-    return [p.get_text(strip=True) for p in page.select(".flash")]
-
-
 def log_in(client, email: str = EMAIL, password: str = PASSWORD, **kwargs):
     return client.post("/login", data={"email": email, "password": password}, **kwargs)
-
-
-def browser(app, email: str = EMAIL, password: str = PASSWORD, **kwargs):
-    """A new browser, logged in."""
-    client = app.test_client()
-    response = log_in(client, email, password, **kwargs)
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return client
 
 
 def api_token(app, email: str = EMAIL, password: str = PASSWORD) -> str:

@@ -6,48 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from bs4 import BeautifulSoup
 from clients import PASSWORD, bearer
-from flask import Flask
 from flask.testing import FlaskClient
+from pages import all_field_errors, browser, flashes, soup, table_rows
 
 EMAIL = "member@example.com"
 OTHER_EMAIL = "other@example.com"
 ADMIN_EMAIL = "admin@example.com"
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def field_errors(page: BeautifulSoup, field: str) -> list[str]:
-    return [item.get_text(strip=True) for item in page.select(f"#{field}-errors li")]
-
-
-def all_field_errors(page: BeautifulSoup) -> dict[str, list[str]]:
-    return {
-        errors["id"].removesuffix("-errors"): [li.get_text(strip=True) for li in errors("li")]
-        for errors in page.select("ul.errors")
-    }
-
-
-def flashes(page: BeautifulSoup) -> list[str]:
-    return [p.get_text(strip=True) for p in page.select(".flash")]
-
-
-def table_rows(page: BeautifulSoup, selector: str) -> list[list[str]]:
-    return [
-        [cell.get_text(" ", strip=True) for cell in tr.find_all(["th", "td"])]
-        for tr in page.select(f"{selector} tbody tr")
-    ]
-
-
-def browser(app: Flask, email: str = EMAIL) -> FlaskClient:
-    """A new browser, logged in."""
-    client = app.test_client()
-    response = client.post("/login", data={"email": email, "password": PASSWORD})
-    assert response.status_code == 302
-    return client
 
 
 @dataclass

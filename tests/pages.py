@@ -1,0 +1,51 @@
+"""Reading pages in tests: parsed HTML, field and form errors, flashes, tables, browsers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bs4 import BeautifulSoup
+from clients import PASSWORD
+from flask import Flask
+from flask.testing import FlaskClient
+
+
+def soup(response: Any) -> BeautifulSoup:
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def field_errors(page: BeautifulSoup, field: str) -> list[str]:
+    """The error messages shown under a field (tied to it by aria-describedby)."""
+    return [item.get_text(strip=True) for item in page.select(f"#{field}-errors li")]
+
+
+def all_field_errors(page: BeautifulSoup) -> dict[str, list[str]]:
+    return {
+        errors["id"].removesuffix("-errors"): [li.get_text(strip=True) for li in errors("li")]
+        for errors in page.select("ul.errors")
+    }
+
+
+def form_errors(page: BeautifulSoup) -> list[str]:
+    return [p.get_text(strip=True) for p in page.select(".form-errors p")]
+
+
+def flashes(page: BeautifulSoup) -> list[str]:
+    return [p.get_text(strip=True) for p in page.select(".flash")]
+
+
+def table_rows(page: BeautifulSoup, selector: str) -> list[list[str]]:
+    return [
+        [cell.get_text(" ", strip=True) for cell in tr.find_all(["th", "td"])]
+        for tr in page.select(f"{selector} tbody tr")
+    ]
+
+
+def browser(
+    app: Flask, email: str = "member@example.com", password: str = PASSWORD, **request: Any
+) -> FlaskClient:
+    """A new browser, logged in (extra keyword arguments go to the login request)."""
+    client = app.test_client()
+    response = client.post("/login", data={"email": email, "password": password}, **request)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
