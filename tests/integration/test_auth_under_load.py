@@ -6,7 +6,7 @@ from __future__ import annotations
 from clients import PASSWORD, bearer
 from concurrency import run_in_threads
 from envelopes import assert_error, assert_success
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from webapp.extensions import cache, db
 from webapp.models import User
@@ -170,3 +170,21 @@ def test_login_rehashes_a_password_hashed_with_old_parameters(app, client, regis
     assert new_hash != old_hash
     assert ",t=2," in new_hash
     assert passwords.verify(new_hash, PASSWORD)
+
+
+def test_parallel_registrations_of_one_email_create_one_user(app):
+    statuses: list[int] = []
+
+    def register(index: int) -> None:
+        response = app.test_client().post(
+            "/api/v1/auth/register",
+            json={"email": "twin@example.com", "password": PASSWORD, "name": f"Twin {index}"},
+            environ_base={"REMOTE_ADDR": f"10.0.0.{index}"},  # past the per-IP limit
+        )
+        statuses.append(response.status_code)
+
+    run_in_threads(8, register)
+
+    assert sorted(statuses) == [201] + [409] * 7
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 1

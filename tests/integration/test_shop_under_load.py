@@ -149,3 +149,23 @@ def test_orders_and_transfers_together_keep_the_ledger_balanced(
             == 1000 - db.session.scalar(select(func.sum(Order.total))) // 3_00
         )
     assert runner.invoke(args=["verify-ledger"]).exit_code == 0
+
+
+def test_parallel_creations_of_one_sku_create_one_product(app, client, login, make_admin):
+    make_admin("admin@example.com")
+    admin = bearer(login("admin@example.com"))
+    statuses: list[int] = []
+
+    def create(index: int) -> None:
+        response = app.test_client().post(
+            "/api/v1/products",
+            json={"sku": "TWIN", "name": f"Twin {index}", "price": 1_00},
+            headers=admin,
+        )
+        statuses.append(response.status_code)
+
+    run_in_threads(8, create)
+
+    assert sorted(statuses) == [201] + [409] * 7
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Product)) == 1

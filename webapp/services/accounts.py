@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
-
 from webapp.errors import Conflict, Forbidden, NotFound, ValidationError
 from webapp.models import Account
 from webapp.models.account import DEFAULT_CURRENCY, KIND_MEMBER, MAIN_ACCOUNT_NAME
@@ -12,7 +10,7 @@ from webapp.money import SUPPORTED_CURRENCIES
 from webapp.repositories.keyset import Page
 from webapp.services.auth import Principal
 from webapp.services.events import DomainEvent, subject
-from webapp.services.unit_of_work import UnitOfWork
+from webapp.services.unit_of_work import UnitOfWork, unique_violation_as
 
 MAX_ACCOUNT_NAME_LENGTH = 64
 NAME_TAKEN = "you already have an account with this name"
@@ -51,11 +49,12 @@ class AccountService:
                 details={"name": f"must be 1 to {MAX_ACCOUNT_NAME_LENGTH} characters"}
             )
         check_currency(currency)
-        with UnitOfWork(write_lock=True) as uow:
+        taken = Conflict(
+            "You already have an account with this name.", details={"name": NAME_TAKEN}
+        )
+        with unique_violation_as(taken), UnitOfWork(write_lock=True) as uow:
             if uow.accounts.find_by_owner_and_name(owner.user_id, name) is not None:
-                raise Conflict(
-                    "You already have an account with this name.", details={"name": NAME_TAKEN}
-                )
+                raise taken
             account = uow.accounts.create(
                 user_id=owner.user_id, kind=KIND_MEMBER, name=name, currency=currency
             )
@@ -67,12 +66,7 @@ class AccountService:
                     actor_id=owner.user_id,
                 )
             )
-            try:
-                uow.commit()
-            except IntegrityError as exc:
-                raise Conflict(
-                    "You already have an account with this name.", details={"name": NAME_TAKEN}
-                ) from exc
+            uow.commit()
         return account
 
     def get(self, viewer: Principal, account_id: int) -> Account:

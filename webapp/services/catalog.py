@@ -12,8 +12,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-
 from webapp.errors import Conflict, Forbidden, NotFound, ValidationError
 from webapp.models import Product
 from webapp.models.user import ROLE_ADMIN
@@ -23,7 +21,7 @@ from webapp.services.accounts import check_currency
 from webapp.services.auth import Principal
 from webapp.services.cache import CacheAside
 from webapp.services.events import DomainEvent, subject
-from webapp.services.unit_of_work import UnitOfWork
+from webapp.services.unit_of_work import UnitOfWork, unique_violation_as
 
 MAX_PAGE_SIZE = 100
 SKU_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -124,6 +122,10 @@ def check_product_fields(
         check_currency(currency)
 
 
+def sku_taken() -> Conflict:
+    return Conflict("This SKU is already in the catalog.", details={"sku": SKU_TAKEN})
+
+
 def require_admin(actor: Principal) -> None:
     if not actor.has_role(ROLE_ADMIN):
         raise Forbidden()
@@ -165,9 +167,9 @@ class CatalogService:
         check_product_fields(
             sku=sku, name=name, description=description, price=price, currency=currency, stock=stock
         )
-        with UnitOfWork(write_lock=True) as uow:
+        with unique_violation_as(sku_taken()), UnitOfWork(write_lock=True) as uow:
             if uow.products.find_by_sku(sku) is not None:
-                raise Conflict("This SKU is already in the catalog.", details={"sku": SKU_TAKEN})
+                raise sku_taken()
             product = uow.products.create(
                 sku=sku,
                 name=name.strip(),
@@ -184,7 +186,7 @@ class CatalogService:
                     actor_id=actor.user_id,
                 )
             )
-            self._commit(uow)
+            uow.commit()
         return ProductRecord.of(product)
 
     def update(self, actor: Principal, product_id: int, **changes: object) -> ProductRecord:
@@ -192,13 +194,13 @@ class CatalogService:
         require_admin(actor)
         changes = {k: v for k, v in changes.items() if v is not None}
         check_product_fields(**{k: v for k, v in changes.items() if k != "is_active"})  # type: ignore[arg-type]
-        with UnitOfWork(write_lock=True) as uow:
+        with unique_violation_as(sku_taken()), UnitOfWork(write_lock=True) as uow:
             product = uow.products.find_by_id(product_id)
             if product is None:
                 raise NotFound("No such product.")
             new_sku = changes.get("sku")
             if new_sku not in (None, product.sku) and uow.products.find_by_sku(str(new_sku)):
-                raise Conflict("This SKU is already in the catalog.", details={"sku": SKU_TAKEN})
+                raise sku_taken()
             if "name" in changes:
                 changes["name"] = str(changes["name"]).strip()
             changed = {k: v for k, v in changes.items() if getattr(product, k) != v}
@@ -212,7 +214,7 @@ class CatalogService:
                         actor_id=actor.user_id,
                     )
                 )
-            self._commit(uow)
+            uow.commit()
         return ProductRecord.of(product)
 
     def archive(self, actor: Principal, product_id: int) -> None:
@@ -247,15 +249,6 @@ class CatalogService:
             next_cursor=page.next_cursor,
             has_more=page.has_more,
         )
-
-    @staticmethod
-    def _commit(uow: UnitOfWork) -> None:
-        try:
-            uow.commit()
-        except IntegrityError as exc:  # a concurrent write took the SKU first
-            raise Conflict(
-                "This SKU is already in the catalog.", details={"sku": SKU_TAKEN}
-            ) from exc
 
 
 def to_wire(name: str) -> str:

@@ -22,14 +22,16 @@ import logging
 import random
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, TypeVar
 
 from sqlalchemy import event
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from webapp.errors import Conflict
 from webapp.extensions import db
 from webapp.logging import current_request_id
 from webapp.models import Event
@@ -187,6 +189,25 @@ def is_retryable(exc: DBAPIError) -> bool:
     if getattr(original, "sqlstate", None) in RETRYABLE_SQLSTATES:
         return True
     return isinstance(original, sqlite3.OperationalError) and "locked" in str(original)
+
+
+def is_unique_violation(exc: IntegrityError) -> bool:
+    original = exc.orig
+    if getattr(original, "sqlstate", None) == "23505":  # PostgreSQL unique_violation
+        return True
+    return isinstance(original, sqlite3.IntegrityError) and "UNIQUE" in str(original)
+
+
+@contextmanager
+def unique_violation_as(conflict: Conflict) -> Iterator[None]:
+    """Report a unique-constraint violation as `conflict`: a concurrent write took the value
+    between our check and our insert (the check alone cannot see uncommitted rows)."""
+    try:
+        yield
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        raise conflict from exc
 
 
 def transaction(

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from functools import cache
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy.exc import IntegrityError
 
 from webapp.errors import Conflict, NotFound, ValidationError
 from webapp.models import AuthSession, User
@@ -16,7 +15,7 @@ from webapp.repositories.keyset import Page
 from webapp.security import load_common_passwords, passwords
 from webapp.services.auth import AuthService, Principal
 from webapp.services.events import DomainEvent, subject
-from webapp.services.unit_of_work import UnitOfWork
+from webapp.services.unit_of_work import UnitOfWork, unique_violation_as
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
@@ -81,9 +80,10 @@ class UserService:
         name = check_name(name)
         check_password_rules(password)
         password_hash = passwords.hash(password)
-        with UnitOfWork(write_lock=True) as uow:
+        taken = Conflict("This email is already registered.", details={"email": EMAIL_TAKEN})
+        with unique_violation_as(taken), UnitOfWork(write_lock=True) as uow:
             if uow.users.find_by_email(email) is not None:
-                raise Conflict("This email is already registered.", details={"email": EMAIL_TAKEN})
+                raise taken
             user = uow.users.create(
                 email=email,
                 name=name,
@@ -95,13 +95,7 @@ class UserService:
                     "user.created", subject("user", user.id), {"email": email}, actor_id=user.id
                 )
             )
-            try:
-                uow.commit()
-            except IntegrityError as exc:
-                # Another registration for this email committed first.
-                raise Conflict(
-                    "This email is already registered.", details={"email": EMAIL_TAKEN}
-                ) from exc
+            uow.commit()
         return user
 
     def get(self, user_id: int) -> User:
