@@ -83,6 +83,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def printable(text: str) -> str:
+    """A header value as it may be stored and shown: control characters dropped."""
+    return "".join(c for c in text if c.isprintable())
+
+
 class AuthService:
     def authenticate(self, email: str, password: str) -> User:
         """Check credentials: one answer for an unknown email and a wrong password.
@@ -206,7 +211,7 @@ class AuthService:
             user_id=user.id,
             kind=kind,
             last_used_at=utcnow(),
-            user_agent=(client.user_agent or "")[:255] or None,
+            user_agent=printable(client.user_agent or "")[:255] or None,
             ip_address=client.ip,
         )
         uow.emit(

@@ -204,7 +204,9 @@ class UserService:
             raise ValidationError(
                 details={"roles" if roles else "isActive": "you cannot lock yourself out"}
             )
-        with UnitOfWork(write_lock=True) as uow:
+        # Two admins granting the same role at once: the second insert hits the primary key.
+        raced = Conflict("This user was changed at the same moment; try again.")
+        with unique_violation_as(raced), UnitOfWork(write_lock=True) as uow:
             user = self._load(uow, user_id)
             changes: dict[str, object] = {}
             if roles is not None and roles != user.roles:
