@@ -47,11 +47,11 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
 
 def register_logging(app: Flask) -> None:
     from webapp.logging import configure_logging, register_request_logging
-    from webapp.text_guard import refuse_nul_in_query_and_form
+    from webapp.text_guard import refuse_unstorable_query_and_form
 
     configure_logging(app)
     register_request_logging(app)
-    app.before_request(refuse_nul_in_query_and_form)
+    app.before_request(refuse_unstorable_query_and_form)
 
 
 def register_proxy_fix(app: Flask) -> None:

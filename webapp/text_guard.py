@@ -1,8 +1,9 @@
 """Refuse text no database column can hold, before anything reads it.
 
-PostgreSQL text cannot contain NUL (U+0000); a query that carries one fails inside the
-driver. Rather than let every query parameter and field find that out (as a 500), a
-request whose query string, form or JSON body holds a NUL character is a 400.
+PostgreSQL text cannot contain NUL (U+0000), and no database stores a lone UTF-16
+surrogate ("\\ud800" is valid JSON but not Unicode text); either fails inside the driver.
+Rather than let every query parameter and field find that out (as a 500), a request
+whose query string, form or JSON body holds such text is a 400.
 """
 
 from __future__ import annotations
@@ -12,29 +13,35 @@ from typing import Any
 from flask import request
 from werkzeug.exceptions import BadRequest
 
-NUL = "\x00"
-MESSAGE = "Text must not contain NUL (U+0000) characters."
+MESSAGE = "Text must be valid Unicode without NUL (U+0000) characters."
 
 
-def contains_nul(value: Any) -> bool:
+def unstorable(value: Any) -> bool:
+    """Whether this value (a string, or a JSON structure) holds text no column can store."""
     if isinstance(value, str):
-        return NUL in value
+        if "\x00" in value:
+            return True
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
     if isinstance(value, dict):
-        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+        return any(unstorable(k) or unstorable(v) for k, v in value.items())
     if isinstance(value, list):
-        return any(contains_nul(item) for item in value)
+        return any(unstorable(item) for item in value)
     return False
 
 
-def refuse_nul_in_query_and_form() -> None:
+def refuse_unstorable_query_and_form() -> None:
     """Every request: the query string and, for form posts, the form fields."""
     values = list(request.args.items(multi=True))
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         values += list(request.form.items(multi=True))
-    if any(contains_nul(key) or contains_nul(value) for key, value in values):
+    if any(unstorable(key) or unstorable(value) for key, value in values):
         raise BadRequest(MESSAGE)
 
 
-def refuse_nul_in_json(body: Any) -> None:
-    if contains_nul(body):
+def refuse_unstorable_json(body: Any) -> None:
+    if unstorable(body):
         raise BadRequest(MESSAGE)

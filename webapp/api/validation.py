@@ -15,7 +15,7 @@ from spectree import SpecTree
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from webapp.errors import ValidationError
-from webapp.text_guard import refuse_nul_in_json
+from webapp.text_guard import refuse_unstorable_json
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -64,4 +64,4 @@ def require_json_object_body() -> None:
         raise BadRequest("The body is not valid JSON.") from exc
     if not isinstance(body, dict):
         raise BadRequest("The body must be a JSON object.")
-    refuse_nul_in_json(body)
+    refuse_unstorable_json(body)

@@ -1,5 +1,5 @@
-"""NUL characters, which no PostgreSQL text column can hold, are refused at the edge (400),
-never sent to the database (a 500)."""
+"""Text no database column can hold — NUL characters, lone surrogates — is refused at the
+edge (400), never sent to the database (a 500)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,14 @@ from webapp.models import User
 def test_a_nul_in_a_json_body_is_400(client, app, body):
     error = assert_error(client.post("/api/v1/auth/register", json=body), 400, "BAD_REQUEST")
     assert "NUL" in error["message"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_a_lone_surrogate_in_a_json_body_is_400(client, app):
+    body = '{"email": "a@example.com", "password": "correct-horse-battery", "name": "a\\ud800"}'
+    response = client.post("/api/v1/auth/register", data=body, content_type="application/json")
+    assert_error(response, 400, "BAD_REQUEST")
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == 0
 
