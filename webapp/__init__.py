@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from webapp import sqlite as _sqlite  # noqa: F401  (registers SQLite connection settings)
 from webapp.config import INSTANCE_DIR, Config, load_config
 from webapp.extensions import cache, csrf, db, limiter, login_manager, migrate
+from webapp.json_provider import TallyJSONProvider
 from webapp.routing import IdConverter
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +32,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(settings.as_dict())
     if isinstance(config, Mapping):
         app.config.from_mapping(config)
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json = TallyJSONProvider(app)
     app.url_map.converters["id"] = IdConverter
     os.makedirs(app.instance_path, exist_ok=True)
 

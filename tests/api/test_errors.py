@@ -27,6 +27,17 @@ def test_malformed_json_is_400(client, app):
     assert user_count(app) == 0
 
 
+@pytest.mark.parametrize(
+    "body",
+    ["[" * 30_000 + "]" * 30_000, '{"a":' * 10_000 + "1" + "}" * 10_000],
+    ids=["deep-array", "deep-object"],
+)
+@pytest.mark.parametrize("path", [REGISTER, "/api/v1/auth/login"])
+def test_json_nested_too_deep_to_parse_is_400(client, path, body):
+    response = client.post(path, data=body, content_type="application/json")
+    assert_error(response, 400, "BAD_REQUEST")
+
+
 @pytest.mark.parametrize("body", ["[]", '"text"', "42", "null", "true"])
 def test_a_json_body_that_is_not_an_object_is_400(client, body):
     response = client.post(REGISTER, data=body, content_type="application/json")
