@@ -28,16 +28,21 @@ def buyers_with_money(app, client, login, admin, count: int, each: int):
     return buyers
 
 
+def admin_with_product(client, login, make_admin, **product):
+    """An administrator's headers, and a product they created."""
+    make_admin("admin@example.com")
+    admin = bearer(login("admin@example.com"))
+    response = client.post("/api/v1/products", json=product, headers=admin)
+    assert response.status_code == 201
+    return admin, response.get_json()["data"]
+
+
 def test_concurrent_orders_for_the_last_units_never_oversell(
     app, client, login, make_admin, runner
 ):
-    make_admin("admin@example.com")
-    admin = bearer(login("admin@example.com"))
-    product = client.post(
-        "/api/v1/products",
-        json={"sku": "LAST", "name": "Last ones", "price": 10_00, "stock": 5},
-        headers=admin,
-    ).get_json()["data"]
+    admin, product = admin_with_product(
+        client, login, make_admin, sku="LAST", name="Last ones", price=1000, stock=5
+    )
     buyers = buyers_with_money(app, client, login, admin, count=12, each=50_00)
     statuses: list[int] = []
     lock = threading.Lock()
@@ -66,13 +71,9 @@ def test_concurrent_orders_for_the_last_units_never_oversell(
 
 
 def test_parallel_cancels_refund_once(app, client, login, make_admin, runner):
-    make_admin("admin@example.com")
-    admin = bearer(login("admin@example.com"))
-    product = client.post(
-        "/api/v1/products",
-        json={"sku": "ONE", "name": "One", "price": 7_00, "stock": 3},
-        headers=admin,
-    ).get_json()["data"]
+    admin, product = admin_with_product(
+        client, login, make_admin, sku="ONE", name="One", price=700, stock=3
+    )
     ((headers, account_id),) = buyers_with_money(app, client, login, admin, count=1, each=20_00)
     placed = client.post(
         "/api/v1/orders",
@@ -97,13 +98,9 @@ def test_parallel_cancels_refund_once(app, client, login, make_admin, runner):
 def test_orders_and_transfers_together_keep_the_ledger_balanced(
     app, client, login, make_admin, runner
 ):
-    make_admin("admin@example.com")
-    admin = bearer(login("admin@example.com"))
-    product = client.post(
-        "/api/v1/products",
-        json={"sku": "MIX", "name": "Mix", "price": 3_00, "stock": 1000},
-        headers=admin,
-    ).get_json()["data"]
+    admin, product = admin_with_product(
+        client, login, make_admin, sku="MIX", name="Mix", price=300, stock=1000
+    )
     buyers = buyers_with_money(app, client, login, admin, count=4, each=40_00)
     with app.app_context():
         held = db.session.scalar(select(func.sum(Account.balance)).where(Account.kind == "member"))

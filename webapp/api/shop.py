@@ -27,7 +27,7 @@ from webapp.services.orders import LineRequest, OrderService
 
 def caller_is_admin() -> bool:
     caller = current_principal()
-    return caller is not None and caller.has_role(ROLE_ADMIN)
+    return caller is not None and caller.is_admin
 
 
 @bp.get("/products")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from webapp.errors import Conflict, Forbidden, NotFound, ValidationError
 from webapp.models import Account
 from webapp.models.account import DEFAULT_CURRENCY, KIND_MEMBER, MAIN_ACCOUNT_NAME
-from webapp.models.user import ROLE_ADMIN
 from webapp.money import SUPPORTED_CURRENCIES
 from webapp.repositories.keyset import Page
 from webapp.services.auth import Principal
@@ -36,7 +35,7 @@ def check_currency(currency: str) -> str:
 
 def visible_to(viewer: Principal, account: Account | None) -> Account:
     """The account if `viewer` owns it or is an admin; NotFound otherwise (no existence leak)."""
-    if account is None or (account.user_id != viewer.user_id and not viewer.has_role(ROLE_ADMIN)):
+    if account is None or not viewer.may_act_for(account.user_id):
         raise NotFound("No such account.")
     return account
 
@@ -78,7 +77,7 @@ class AccountService:
     ) -> Page[Account]:
         """The viewer's accounts; an admin may name another user."""
         owner_id = viewer.user_id if user_id is None else user_id
-        if owner_id != viewer.user_id and not viewer.has_role(ROLE_ADMIN):
+        if not viewer.may_act_for(owner_id):
             raise Forbidden("Only an admin may list another user's accounts.")
         with UnitOfWork() as uow:
             return uow.accounts.find_page(

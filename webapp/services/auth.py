@@ -8,13 +8,14 @@ session and its user are active, which the cached user record answers without SQ
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app
 
-from webapp.errors import AccountDisabled, NotFound, Unauthorized
+from webapp.errors import AccountDisabled, Forbidden, NotFound, Unauthorized
 from webapp.models import AuthSession, RefreshToken, User
-from webapp.models.user import SESSION_API, SESSION_BROWSER
+from webapp.models.base import utcnow
+from webapp.models.user import ROLE_ADMIN, SESSION_API, SESSION_BROWSER
 from webapp.security import (
     ACCESS_TOKEN,
     REFRESH_TOKEN,
@@ -67,6 +68,18 @@ class Principal:
     def has_role(self, role: str) -> bool:
         return self.record.has_role(role)
 
+    @property
+    def is_admin(self) -> bool:
+        return self.has_role(ROLE_ADMIN)
+
+    def may_act_for(self, user_id: int | None) -> bool:
+        """Whether this caller may see or act on what `user_id` owns: its owner, or an admin."""
+        return user_id == self.user_id or self.is_admin
+
+    def require_admin(self) -> None:
+        if not self.is_admin:
+            raise Forbidden()
+
 
 def token_settings() -> TokenSettings:
     config = current_app.config
@@ -77,10 +90,6 @@ def token_settings() -> TokenSettings:
         access_ttl=config["ACCESS_TOKEN_TTL"],
         refresh_ttl=config["REFRESH_TOKEN_TTL"],
     )
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def printable(text: str) -> str:

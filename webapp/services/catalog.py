@@ -12,9 +12,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from webapp.errors import Conflict, Forbidden, NotFound, ValidationError
+from webapp.errors import Conflict, NotFound, ValidationError
 from webapp.models import Product
-from webapp.models.user import ROLE_ADMIN
 from webapp.money import MAX_AMOUNT
 from webapp.repositories.keyset import KeysetOrder, Page
 from webapp.services.accounts import check_currency
@@ -126,11 +125,6 @@ def sku_taken() -> Conflict:
     return Conflict("This SKU is already in the catalog.", details={"sku": SKU_TAKEN})
 
 
-def require_admin(actor: Principal) -> None:
-    if not actor.has_role(ROLE_ADMIN):
-        raise Forbidden()
-
-
 class CatalogService:
     def list_active(self, *, limit: int, cursor: str | None = None) -> Page[ProductRecord]:
         """The public catalog; its first page comes from the cache."""
@@ -163,7 +157,7 @@ class CatalogService:
         description: str = "",
         currency: str = "USD",
     ) -> ProductRecord:
-        require_admin(actor)
+        actor.require_admin()
         check_product_fields(
             sku=sku, name=name, description=description, price=price, currency=currency, stock=stock
         )
@@ -191,7 +185,7 @@ class CatalogService:
 
     def update(self, actor: Principal, product_id: int, **changes: object) -> ProductRecord:
         """Change any of sku, name, description, price, stock, isActive (admins)."""
-        require_admin(actor)
+        actor.require_admin()
         changes = {k: v for k, v in changes.items() if v is not None}
         check_product_fields(**{k: v for k, v in changes.items() if k != "is_active"})  # type: ignore[arg-type]
         with unique_violation_as(sku_taken()), UnitOfWork(write_lock=True) as uow:
@@ -219,7 +213,7 @@ class CatalogService:
 
     def archive(self, actor: Principal, product_id: int) -> None:
         """Take a product out of the catalog; it stays in the database for past orders."""
-        require_admin(actor)
+        actor.require_admin()
         with UnitOfWork(write_lock=True) as uow:
             product = uow.products.find_by_id(product_id)
             if product is None:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from webapp.errors import BadRequest, Conflict, IdempotencyKeyReused
 from webapp.models import IdempotencyKey
+from webapp.models.base import utcnow
 from webapp.services.unit_of_work import UnitOfWork
 
 KEY_PATTERN = re.compile(r"[\x20-\x7e]{1,255}")
@@ -64,7 +65,7 @@ class IdempotencyService:
         return Outcome(status=status, data=data, replayed=False)
 
     def _reserve(self, user_id: int, key: str, fingerprint: str) -> Outcome | None:
-        now = datetime.now(UTC)
+        now = utcnow()
         try:
             with UnitOfWork(write_lock=True) as uow:
                 existing = uow.idempotency_keys.find(user_id, key)

@@ -12,14 +12,13 @@ from dataclasses import dataclass
 
 from webapp.errors import (
     CurrencyMismatch,
-    Forbidden,
     InsufficientFunds,
     NotFound,
     ValidationError,
 )
 from webapp.models import Account, LedgerEntry, LedgerTransaction
+from webapp.models.account import KIND_MEMBER, MAIN_ACCOUNT_NAME
 from webapp.models.ledger import TX_DEPOSIT, TX_TRANSFER
-from webapp.models.user import ROLE_ADMIN
 from webapp.money import MAX_AMOUNT
 from webapp.repositories.keyset import Page
 from webapp.services.accounts import visible_to
@@ -76,8 +75,7 @@ class LedgerService:
         self, actor: Principal, account_id: int, *, amount: int, memo: str | None = None
     ) -> LedgerTransaction:
         """Credit a member's account with money from outside (admins only)."""
-        if not actor.has_role(ROLE_ADMIN):
-            raise Forbidden()
+        actor.require_admin()
         check_amount(amount)
         memo = check_memo(memo)
 
@@ -125,9 +123,9 @@ class LedgerService:
         def work(uow: UnitOfWork) -> LedgerTransaction:
             locked = uow.accounts.lock_for_update([from_account_id, to_account_id])
             source, target = locked.get(from_account_id), locked.get(to_account_id)
-            if source is None or source.kind != "member" or source.user_id != sender.user_id:
+            if source is None or source.kind != KIND_MEMBER or source.user_id != sender.user_id:
                 raise NotFound("No such account.", details={"fromAccountId": "not found"})
-            if target is None or target.kind != "member":
+            if target is None or target.kind != KIND_MEMBER:
                 raise NotFound("No such account.", details={"toAccountId": "not found"})
             if source.currency != target.currency:
                 raise CurrencyMismatch(
@@ -170,7 +168,11 @@ class LedgerService:
         if "@" in recipient:
             with UnitOfWork() as uow:
                 user = uow.users.find_by_email(recipient.lower())
-                main = uow.accounts.find_by_owner_and_name(user.id, "Main") if user else None
+                main = (
+                    uow.accounts.find_by_owner_and_name(user.id, MAIN_ACCOUNT_NAME)
+                    if user
+                    else None
+                )
             if main is not None:
                 return main.id
         raise NotFound("No such recipient.", details={"to": "no account or member by that name"})

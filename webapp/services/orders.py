@@ -10,7 +10,6 @@ the order row is locked first, so an order is refunded once however many cancels
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from webapp.errors import (
     Conflict,
@@ -22,6 +21,7 @@ from webapp.errors import (
 )
 from webapp.models import Order, OrderItem
 from webapp.models.account import KIND_MEMBER
+from webapp.models.base import utcnow
 from webapp.models.ledger import TX_ORDER_PAYMENT, TX_REFUND
 from webapp.models.order import (
     MAX_ITEMS_PER_ORDER,
@@ -30,7 +30,6 @@ from webapp.models.order import (
     STATUS_CANCELLED,
     STATUS_PAID,
 )
-from webapp.models.user import ROLE_ADMIN
 from webapp.money import MAX_AMOUNT
 from webapp.repositories.keyset import Page
 from webapp.services.auth import Principal
@@ -62,7 +61,7 @@ def check_lines(lines: list[LineRequest]) -> None:
 
 
 def visible_order(viewer: Principal, order: Order | None) -> Order:
-    if order is None or (order.user_id != viewer.user_id and not viewer.has_role(ROLE_ADMIN)):
+    if order is None or not viewer.may_act_for(order.user_id):
         raise NotFound("No such order.")
     return order
 
@@ -179,7 +178,7 @@ class OrderService:
             uow.orders.update(
                 order,
                 status=STATUS_CANCELLED,
-                cancelled_at=datetime.now(UTC),
+                cancelled_at=utcnow(),
                 refund_transaction_id=refund.id,
             )
             uow.emit(
@@ -213,7 +212,7 @@ class OrderService:
     ) -> Page[Order]:
         """The viewer's orders; an admin sees everyone's, optionally one user's."""
         where = []
-        if not viewer.has_role(ROLE_ADMIN):
+        if not viewer.is_admin:
             where.append(Order.user_id == viewer.user_id)
         elif user_id is not None:
             where.append(Order.user_id == user_id)

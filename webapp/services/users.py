@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cache
 
 from email_validator import EmailNotValidError, validate_email
 
 from webapp.errors import Conflict, NotFound, ValidationError
 from webapp.models import AuthSession, User
+from webapp.models.base import utcnow
 from webapp.models.user import ROLE_ADMIN, ROLE_USER, ROLES, UserRole
 from webapp.repositories.keyset import Page
 from webapp.security import load_common_passwords, passwords
@@ -62,10 +62,6 @@ def check_roles(roles: list[str]) -> list[str]:
     return sorted(set(roles))
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass(frozen=True)
 class AdminOutcome:
     user: User
@@ -107,7 +103,7 @@ class UserService:
 
     def get_for(self, viewer: Principal, user_id: int) -> User:
         """A user as `viewer` may see them: themselves, or anyone for an admin (404 otherwise)."""
-        if viewer.user_id != user_id and not viewer.has_role(ROLE_ADMIN):
+        if not viewer.may_act_for(user_id):
             raise NotFound("No such user.")
         return self.get(user_id)
 

@@ -51,7 +51,7 @@ class SessionUser(UserMixin):
 
     @property
     def is_admin(self) -> bool:
-        return self.principal.has_role("admin")
+        return self.principal.is_admin
 
 
 @login_manager.user_loader

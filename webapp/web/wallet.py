@@ -38,7 +38,7 @@ def money(amount: int, currency: str, signed: bool = False) -> str:
 
 def own_accounts() -> list[Account]:
     """The member's accounts, oldest first ("Main" leads)."""
-    return sorted(AccountService().all_of(current_user.id), key=lambda account: account.id)
+    return AccountService().all_of(current_user.id)
 
 
 @bp.get("/dashboard")
