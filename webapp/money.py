@@ -1,17 +1,27 @@
 """Money at the edges: currencies, and exact conversion between "12.50" and 1250.
 
 Inside Tally money is always an int of minor units; a Decimal appears only here, where a
-person types or reads an amount.
+person types or reads an amount. Typed amounts are read one way only — ASCII digits with
+at most one "." — so nothing is ever guessed: "1,50" is refused, not read as 150.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 # ISO 4217 codes Tally holds, with their number of decimal places.
 CURRENCY_EXPONENTS = {"USD": 2, "EUR": 2, "GBP": 2, "CHF": 2, "CAD": 2, "AUD": 2, "JPY": 0}
 SUPPORTED_CURRENCIES = tuple(sorted(CURRENCY_EXPONENTS))
 MAX_AMOUNT = 10**12  # minor units, per movement
+# More integer digits than any amount Tally holds: refused before building the integer.
+MAX_WHOLE_DIGITS = 15
+
+# Digits, at most one ".", at least one digit; ASCII only (no other scripts, signs,
+# exponents, separators or spaces inside).
+AMOUNT_TEXT = re.compile(r"(?P<whole>[0-9]*)(?:\.(?P<fraction>[0-9]*))?", re.ASCII)
+
+NOT_AN_AMOUNT = 'is not an amount: type digits with at most one "." (like 12.50)'
 
 
 def exponent(currency: str) -> int:
@@ -19,21 +29,19 @@ def exponent(currency: str) -> int:
 
 
 def to_minor_units(text: str, currency: str) -> int:
-    """ "12.50" USD → 1250, exactly; ValueError for anything that is not such an amount."""
-    cleaned = text.strip().replace(",", "")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation as exc:
-        raise ValueError("is not an amount") from exc
-    if not value.is_finite():
-        raise ValueError("is not an amount")
-    if abs(value) >= 10**15:  # before int(): "1e999999" must not build a huge integer
-        raise ValueError("is too large")
+    """ "12.50" USD → 1250, exactly; ValueError (its message for the field) otherwise."""
+    match = AMOUNT_TEXT.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(NOT_AN_AMOUNT)
+    whole, fraction = match["whole"], match["fraction"] or ""
+    if not whole and not fraction:
+        raise ValueError(NOT_AN_AMOUNT)
     places = exponent(currency)
-    minor = value.scaleb(places)
-    if minor != minor.to_integral_value():
+    if len(fraction) > places:
         raise ValueError(f"has more than {places} decimal places")
-    return int(minor)
+    if len(whole.lstrip("0")) > MAX_WHOLE_DIGITS:
+        raise ValueError("is too large")
+    return int(whole or "0") * 10**places + int(fraction.ljust(places, "0") or "0")
 
 
 def format_minor_units(amount: int, currency: str) -> str:

@@ -11,6 +11,8 @@ from clients import PASSWORD, bearer
 from flask.testing import FlaskClient
 from pages import all_field_errors, browser, flashes, soup, table_rows
 
+from webapp.money import NOT_AN_AMOUNT
+
 EMAIL = "member@example.com"
 OTHER_EMAIL = "other@example.com"
 ADMIN_EMAIL = "admin@example.com"
@@ -188,9 +190,13 @@ def test_a_price_is_read_in_the_chosen_currency(admin_browser, client, tokens):
     ("fields", "field", "message"),
     [
         ({"price": "12.505"}, "price", "has more than 2 decimal places"),
-        ({"price": "abc"}, "price", "is not an amount"),
+        ({"price": "abc"}, "price", NOT_AN_AMOUNT),
+        # "12,5" once priced the product at 125.00.
+        ({"price": "12,5"}, "price", NOT_AN_AMOUNT),
+        ({"price": "1,250.00"}, "price", NOT_AN_AMOUNT),
+        ({"price": "1.2e1"}, "price", NOT_AN_AMOUNT),
         ({"price": "0"}, "price", "must be between 0.01 USD and 10000000000.00 USD"),
-        ({"price": "-1"}, "price", "must be between 0.01 USD and 10000000000.00 USD"),
+        ({"price": "-1"}, "price", NOT_AN_AMOUNT),
         ({"price": ""}, "price", "This field is required."),
         ({"sku": ""}, "sku", "This field is required."),
         ({"sku": "has space"}, "sku", "must be 1 to 64 letters, digits, '.', '_' or '-'"),

@@ -9,7 +9,8 @@ from typing import ParamSpec, TypeVar
 from flask import g, request
 
 from webapp.errors import Forbidden, Unauthorized
-from webapp.services.auth import AuthService, Principal
+from webapp.services.auth import AuthService
+from webapp.services.principal import Principal
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -7,8 +7,8 @@ from webapp.models import Account
 from webapp.models.account import DEFAULT_CURRENCY, KIND_MEMBER, MAIN_ACCOUNT_NAME
 from webapp.money import SUPPORTED_CURRENCIES
 from webapp.repositories.keyset import Page
-from webapp.services.auth import Principal
 from webapp.services.events import DomainEvent, subject
+from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork, unique_violation_as
 
 MAX_ACCOUNT_NAME_LENGTH = 64

@@ -12,10 +12,10 @@ from datetime import timedelta
 
 from flask import current_app
 
-from webapp.errors import AccountDisabled, Forbidden, NotFound, Unauthorized
+from webapp.errors import AccountDisabled, NotFound, Unauthorized
 from webapp.models import AuthSession, RefreshToken, User
 from webapp.models.base import utcnow
-from webapp.models.user import ROLE_ADMIN, SESSION_API, SESSION_BROWSER
+from webapp.models.user import SESSION_API, SESSION_BROWSER
 from webapp.security import (
     ACCESS_TOKEN,
     REFRESH_TOKEN,
@@ -28,8 +28,9 @@ from webapp.security import (
     passwords,
 )
 from webapp.services.events import DomainEvent, subject
+from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork, transaction
-from webapp.services.user_records import UserRecord, user_records
+from webapp.services.user_records import user_records
 
 BAD_CREDENTIALS = "Invalid email or password."
 BAD_TOKEN = "The token is invalid, expired or revoked."
@@ -48,37 +49,6 @@ class TokenPair:
     refresh_token: str
     expires_in: int
     token_type: str = "Bearer"
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: the user's cached record and the session the call belongs to."""
-
-    record: UserRecord
-    session_id: int
-
-    @property
-    def user_id(self) -> int:
-        return self.record.id
-
-    @property
-    def roles(self) -> tuple[str, ...]:
-        return self.record.roles
-
-    def has_role(self, role: str) -> bool:
-        return self.record.has_role(role)
-
-    @property
-    def is_admin(self) -> bool:
-        return self.has_role(ROLE_ADMIN)
-
-    def may_act_for(self, user_id: int | None) -> bool:
-        """Whether this caller may see or act on what `user_id` owns: its owner, or an admin."""
-        return user_id == self.user_id or self.is_admin
-
-    def require_admin(self) -> None:
-        if not self.is_admin:
-            raise Forbidden()
 
 
 def token_settings() -> TokenSettings:

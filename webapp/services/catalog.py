@@ -17,9 +17,9 @@ from webapp.models import Product
 from webapp.money import MAX_AMOUNT
 from webapp.repositories.keyset import KeysetOrder, Page
 from webapp.services.accounts import check_currency
-from webapp.services.auth import Principal
 from webapp.services.cache import CacheAside
 from webapp.services.events import DomainEvent, subject
+from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork, unique_violation_as
 
 MAX_PAGE_SIZE = 100

@@ -22,8 +22,8 @@ from webapp.models.ledger import TX_DEPOSIT, TX_TRANSFER
 from webapp.money import MAX_AMOUNT
 from webapp.repositories.keyset import Page
 from webapp.services.accounts import visible_to
-from webapp.services.auth import Principal
 from webapp.services.events import DomainEvent, subject
+from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork, transaction
 
 MAX_MEMO_LENGTH = 255

@@ -32,8 +32,8 @@ from webapp.models.order import (
 )
 from webapp.money import MAX_AMOUNT
 from webapp.repositories.keyset import Page
-from webapp.services.auth import Principal
 from webapp.services.events import DomainEvent, subject
+from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork, transaction
 
 SALES_ACCOUNT = "Shop sales"  # the system account that order payments go to

@@ -13,8 +13,9 @@ from webapp.models.base import utcnow
 from webapp.models.user import ROLE_ADMIN, ROLE_USER, ROLES, UserRole
 from webapp.repositories.keyset import Page
 from webapp.security import load_common_passwords, passwords
-from webapp.services.auth import AuthService, Principal
+from webapp.services.auth import AuthService
 from webapp.services.events import DomainEvent, subject
+from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork, unique_violation_as
 
 MIN_PASSWORD_LENGTH = 8

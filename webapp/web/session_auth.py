@@ -17,7 +17,8 @@ from flask_login import UserMixin, current_user, login_required, login_user, log
 
 from webapp.extensions import login_manager
 from webapp.models import AuthSession
-from webapp.services.auth import AuthService, Principal
+from webapp.services.auth import AuthService
+from webapp.services.principal import Principal
 
 P = ParamSpec("P")
 R = TypeVar("R")
