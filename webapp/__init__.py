@@ -65,6 +65,7 @@ def register_proxy_fix(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from webapp.api.auth_guard import identify_api_caller
     from webapp.security import passwords
 
     db.init_app(app)
@@ -74,6 +75,8 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Log in to see that page."
     login_manager.login_message_category = "info"
     csrf.init_app(app)
+    # The limiter counts API calls per caller: the caller is known before it counts.
+    app.before_request(identify_api_caller)
     limiter.init_app(app)
     cache.init_app(app)
     passwords.init_app(app)

@@ -7,7 +7,9 @@ from a mapping so tests can pass their own environment instead of patching `os.e
 
 from __future__ import annotations
 
+import math
 import os
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,10 @@ from typing import Any
 DEFAULT_SECRET_KEY = "dev-secret-key-change-me"
 DEFAULT_JWT_SECRET_KEY = "dev-jwt-secret-key-change-me-please-32b"
 MIN_PRODUCTION_SECRET_BYTES = 32  # 256 bits
+# A secret whose characters, counted as if each were drawn at random from the ones it
+# uses, carry fewer bits than this is a pattern someone typed, not a random value.
+MIN_SECRET_ENTROPY_BITS = 128
+MAKE_A_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 TRUE_WORDS = {"1", "true", "yes", "on"}
@@ -23,6 +29,33 @@ TRUE_WORDS = {"1", "true", "yes", "on"}
 
 class ConfigError(RuntimeError):
     """The environment does not describe a configuration Tally may start with."""
+
+
+def estimated_entropy_bits(secret: str) -> float:
+    """Shannon entropy of the secret's own character frequencies, times its length."""
+    counts = Counter(secret)
+    total = len(secret)
+    return -sum(n * math.log2(n / total) for n in counts.values())
+
+
+def is_repetition(secret: str) -> bool:
+    """One character or word over and over: "kkkk…", "changemechangeme…"."""
+    return len(secret) > 1 and secret in (secret + secret)[1:-1]
+
+
+def secret_problem(name: str, given: str, default: str) -> str | None:
+    """Why `given` must not sign anything in production, or None when it may."""
+    if not given:
+        return f"{name} is missing"
+    if given == default:
+        return f"{name} is the development default"
+    if not given.strip():
+        return f"{name} is only whitespace"
+    if len(given.encode()) < MIN_PRODUCTION_SECRET_BYTES:
+        return f"{name} is shorter than {MIN_PRODUCTION_SECRET_BYTES} bytes"
+    if is_repetition(given) or estimated_entropy_bits(given) < MIN_SECRET_ENTROPY_BITS:
+        return f"{name} is too predictable (a repeated character or word, or too few distinct ones)"
+    return None
 
 
 def _as_bool(value: str) -> bool:
@@ -55,7 +88,6 @@ def _ratelimit_passthrough(environ: Mapping[str, str]) -> dict[str, Any]:
 class Config:
     """The embedded default: SQLite under instance/, in-process cache and rate limits."""
 
-    ENV_NAME = "development"
     TESTING = False
     DEBUG = False
 
@@ -95,6 +127,8 @@ class Config:
         self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "10/minute")  # per IP and per email
         self.REGISTER_RATE_LIMIT = env.get("REGISTER_RATE_LIMIT", "10/minute")  # per IP
         self.REFRESH_RATE_LIMIT = env.get("REFRESH_RATE_LIMIT", "30/minute")  # per IP
+        # Current-password checks (password change on the page or the API), per user.
+        self.PASSWORD_CHECK_RATE_LIMIT = env.get("PASSWORD_CHECK_RATE_LIMIT", "10/minute")
         self.__dict__.update(_ratelimit_passthrough(env))
 
         self.MAX_CONTENT_LENGTH = 64 * 1024
@@ -126,9 +160,8 @@ class Config:
 
 
 class ProductionConfig(Config):
-    """PostgreSQL + Redis; refuses to start with a missing, default or short secret."""
-
-    ENV_NAME = "production"
+    """PostgreSQL + Redis; refuses to start with a secret that is missing, default, short,
+    predictable or shared by both keys."""
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         super().__init__(environ)
@@ -140,25 +173,27 @@ class ProductionConfig(Config):
         self.HSTS_ENABLED = True
 
     def validate(self) -> None:
-        problems = []
-        for name, given, default in (
-            ("SECRET_KEY", self._given_secret, DEFAULT_SECRET_KEY),
-            ("JWT_SECRET_KEY", self._given_jwt_secret, DEFAULT_JWT_SECRET_KEY),
-        ):
-            if not given:
-                problems.append(f"{name} is missing")
-            elif given == default:
-                problems.append(f"{name} is the development default")
-            elif len(given.encode()) < MIN_PRODUCTION_SECRET_BYTES:
-                problems.append(f"{name} is shorter than {MIN_PRODUCTION_SECRET_BYTES} bytes")
+        problems = [
+            problem
+            for name, given, default in (
+                ("SECRET_KEY", self._given_secret, DEFAULT_SECRET_KEY),
+                ("JWT_SECRET_KEY", self._given_jwt_secret, DEFAULT_JWT_SECRET_KEY),
+            )
+            if (problem := secret_problem(name, given, default))
+        ]
+        if self._given_secret and self._given_secret == self._given_jwt_secret:
+            problems.append("SECRET_KEY and JWT_SECRET_KEY are the same value; give each its own")
         if problems:
-            raise ConfigError("refusing to start in production: " + "; ".join(problems))
+            raise ConfigError(
+                "refusing to start in production: "
+                + "; ".join(problems)
+                + f". Make each secret with: {MAKE_A_SECRET}"
+            )
 
 
 class TestingConfig(Config):
     """For pytest: cheap password hashing, no CSRF, an explicit database."""
 
-    ENV_NAME = "testing"
     TESTING = True
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
@@ -177,10 +212,15 @@ CONFIGS: dict[str, type[Config]] = {
 
 
 def engine_options(database_url: str) -> dict[str, Any]:
-    """Pool settings per backend: detect dead connections on PostgreSQL, fail fast."""
+    """Engine settings per backend: detect dead connections on PostgreSQL, fail fast.
+
+    `hide_parameters`: a database error's message would otherwise carry the statement's
+    values (a password hash, a token hash) into whatever logs it.
+    """
+    options: dict[str, Any] = {"hide_parameters": True}
     if database_url.startswith("postgresql"):
-        return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
-    return {}
+        options.update(pool_pre_ping=True, connect_args={"connect_timeout": 5})
+    return options
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> Config:

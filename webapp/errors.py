@@ -93,12 +93,6 @@ class IdempotencyKeyReused(BusinessRuleError):
     message = "This Idempotency-Key was used with a different request."
 
 
-class RateLimited(AppError):
-    code = "RATE_LIMITED"
-    status = 429
-    message = "Too many requests. Slow down and try again later."
-
-
 class ServiceUnavailable(AppError):
     code = "SERVICE_UNAVAILABLE"
     status = 503

@@ -20,7 +20,7 @@ from webapp.errors import AppError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
-JSON_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+JSON_PATHS = frozenset({"/healthz", "/readyz"})
 
 # Codes of the contract's error table, for errors raised by Flask/Werkzeug themselves.
 HTTP_ERROR_CODES = {

@@ -1,16 +1,21 @@
-"""Rate-limit keys and limits for flask-limiter.
+"""The rate limiter, its keys, and the limits that pages and the API share.
 
 Limits are callables that read the app's config per request: the limiter object is
-shared by every app in the process, and each app may configure its own.
+shared by every app in the process, and each app may configure its own. A limit that
+guards one thing reachable from two surfaces (a login on the page and on the API) is a
+shared limit with one scope, so both surfaces count in the same bucket.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import current_app, request
+from flask import current_app, g, request
+from flask_limiter import Limiter
+from flask_login import current_user
 
 EMAIL_FIELD = "email"
+PASSWORD_CHECK_FIELDS = ("currentPassword", "newPassword")
 
 
 def client_ip() -> str:
@@ -18,29 +23,50 @@ def client_ip() -> str:
     return request.remote_addr or "unknown"
 
 
-def user_or_ip() -> str:
-    """The API's default key: the authenticated user, else the client IP."""
-    if request.path.startswith("/api/"):
-        from webapp.api.auth_guard import current_principal
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
 
-        principal = current_principal()
+
+def outside_api() -> bool:
+    return not is_api_request()
+
+
+def caller_or_ip() -> str:
+    """The authenticated caller, else the client IP.
+
+    On /api the caller is the bearer token's principal, which the API resolves into
+    `g.principal` before the limiter counts; on pages it is the browser session's user.
+    """
+    if is_api_request():
+        principal = g.get("principal")
         if principal is not None:
             return f"user:{principal.user_id}"
+    elif current_user.is_authenticated:
+        return f"user:{current_user.id}"
     return f"ip:{client_ip()}"
+
+
+def _json_body() -> dict:
+    """The JSON body as a dict when it is small enough to read; {} otherwise."""
+    max_length = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    if not request.is_json or (request.content_length or 0) > max_length:
+        return {}
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else {}
 
 
 def login_email() -> str:
     """The email a login is for, from the JSON body or the form; counted lowercased."""
-    email = ""
-    if request.is_json:
-        max_length = current_app.config.get("MAX_CONTENT_LENGTH") or 0
-        if (request.content_length or 0) <= max_length:
-            body = request.get_json(silent=True)
-            if isinstance(body, dict) and isinstance(body.get(EMAIL_FIELD), str):
-                email = body[EMAIL_FIELD]
-    else:
-        email = request.form.get(EMAIL_FIELD, "")
+    given = _json_body().get(EMAIL_FIELD) if request.is_json else request.form.get(EMAIL_FIELD)
+    email = given if isinstance(given, str) else ""
     return f"email:{email.strip().lower()[:254]}"
+
+
+def checks_no_password() -> bool:
+    """A profile update without a password change asks nothing of the current password."""
+    if is_api_request():
+        return not any(field in _json_body() for field in PASSWORD_CHECK_FIELDS)
+    return False
 
 
 def configured(name: str) -> Callable[[], str]:
@@ -53,5 +79,35 @@ def configured(name: str) -> Callable[[], str]:
     return limit
 
 
-def outside_api() -> bool:
-    return not request.path.startswith("/api/")
+# The default limit covers /api only (per user, per IP when anonymous); pages and probes
+# are limited where they need it. If the shared storage (Redis) fails, counting falls
+# back to memory and the error is logged, never raised.
+limiter = Limiter(
+    key_func=caller_or_ip,
+    default_limits=[configured("RATELIMIT_DEFAULT")],
+    default_limits_exempt_when=outside_api,
+    headers_enabled=True,
+    swallow_errors=True,
+    in_memory_fallback_enabled=True,
+    key_prefix="tally",
+)
+
+# One bucket per IP and one per email, whichever surface the guess comes through.
+login_per_ip = limiter.shared_limit(
+    configured("LOGIN_RATE_LIMIT"), scope="login-ip", key_func=client_ip, methods=["POST"]
+)
+login_per_email = limiter.shared_limit(
+    configured("LOGIN_RATE_LIMIT"), scope="login-email", key_func=login_email, methods=["POST"]
+)
+register_per_ip = limiter.shared_limit(
+    configured("REGISTER_RATE_LIMIT"), scope="register-ip", key_func=client_ip, methods=["POST"]
+)
+refresh_per_ip = limiter.limit(configured("REFRESH_RATE_LIMIT"), key_func=client_ip)
+# Someone holding a stolen session must not be able to guess the current password.
+password_check_per_user = limiter.shared_limit(
+    configured("PASSWORD_CHECK_RATE_LIMIT"),
+    scope="password-check",
+    key_func=caller_or_ip,
+    methods=["POST", "PATCH"],
+    exempt_when=checks_no_password,
+)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
 from webapp import config as config_module
@@ -18,11 +20,17 @@ from webapp.config import (
 TestingConfig = config_module.TestingConfig
 TestingConfig.__test__ = False  # a settings class, not a test class
 
-STRONG = "k" * 48
+# Two values as `secrets.token_urlsafe(48)` makes them (fixed, so a failure reproduces).
+STRONG_SECRET = "vN3q8Zr1mX0bT7yKpA4sWc9LhE2uGd6JfR5oQiYxMtVnBz-Ck_PlSaHwDgUeOjIr"
+STRONG_JWT_SECRET = "Hq7Lw2pXc9Rb4NvT0zKm8YsA1dFgJ6uE3oWiQ5rBtC-yMnVxZ_aGhSkPlDjOfUeI"
 
 
 def production(**env: str) -> dict[str, str]:
-    values = {"TALLY_ENV": "production", "SECRET_KEY": STRONG, "JWT_SECRET_KEY": STRONG}
+    values = {
+        "TALLY_ENV": "production",
+        "SECRET_KEY": STRONG_SECRET,
+        "JWT_SECRET_KEY": STRONG_JWT_SECRET,
+    }
     values.update(env)
     return {k: v for k, v in values.items() if v is not None}
 
@@ -102,3 +110,35 @@ def test_testing_uses_cheap_hashing_and_no_csrf():
     assert config.WTF_CSRF_ENABLED is False
     assert config.ARGON2_TIME_COST == 1
     assert Config({}).WTF_CSRF_ENABLED is True
+
+
+@pytest.mark.parametrize(
+    ("secret", "complaint"),
+    [
+        (" " * 32, "is only whitespace"),
+        ("\t \n" * 12, "is only whitespace"),
+        ("changeme" * 4, "is too predictable"),
+        ("k" * 40, "is too predictable"),
+        ("ab" * 20, "is too predictable"),
+        ("password" * 5, "is too predictable"),
+        ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab", "is too predictable"),
+    ],
+)
+@pytest.mark.parametrize("name", ["SECRET_KEY", "JWT_SECRET_KEY"])
+def test_production_refuses_predictable_secrets_naming_the_variable(name, secret, complaint):
+    with pytest.raises(ConfigError, match=f"{name} {complaint}") as refused:
+        load_config(production(**{name: secret})).validate()
+    assert "secrets.token_urlsafe" in str(refused.value)  # how to make a good one
+    assert secret.strip() == "" or secret not in str(refused.value)  # never echoes the value
+
+
+def test_production_refuses_one_secret_for_both_keys():
+    shared = secrets.token_urlsafe(48)
+    with pytest.raises(ConfigError, match="SECRET_KEY and JWT_SECRET_KEY are the same value"):
+        load_config(production(SECRET_KEY=shared, JWT_SECRET_KEY=shared)).validate()
+
+
+@pytest.mark.parametrize("make", [secrets.token_urlsafe, secrets.token_hex])
+def test_production_accepts_every_secret_the_readme_tells_you_to_make(make):
+    for _ in range(200):
+        load_config(production(SECRET_KEY=make(32), JWT_SECRET_KEY=make(32))).validate()

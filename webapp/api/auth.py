@@ -16,8 +16,13 @@ from webapp.api.schemas import (
     UserPublic,
 )
 from webapp.api.validation import spec
-from webapp.extensions import limiter
-from webapp.ratelimits import client_ip, configured, login_email
+from webapp.ratelimits import (
+    client_ip,
+    login_per_email,
+    login_per_ip,
+    refresh_per_ip,
+    register_per_ip,
+)
 from webapp.services.auth import AuthService, ClientInfo
 from webapp.services.users import UserService
 
@@ -27,7 +32,7 @@ def client_info() -> ClientInfo:
 
 
 @bp.post("/auth/register")
-@limiter.limit(configured("REGISTER_RATE_LIMIT"), key_func=client_ip)
+@register_per_ip
 @spec.validate(json=UserCreate, resp=SpecResponse(HTTP_201=None), tags=["auth"])
 def register(json: UserCreate) -> Response:
     user = UserService().register(email=json.email, password=json.password, name=json.name)
@@ -35,8 +40,8 @@ def register(json: UserCreate) -> Response:
 
 
 @bp.post("/auth/login")
-@limiter.limit(configured("LOGIN_RATE_LIMIT"), key_func=client_ip)
-@limiter.limit(configured("LOGIN_RATE_LIMIT"), key_func=login_email)
+@login_per_ip
+@login_per_email
 @spec.validate(json=LoginRequest, resp=SpecResponse(HTTP_200=None), tags=["auth"])
 def login(json: LoginRequest) -> Response:
     pair = AuthService().login_for_tokens(json.email, json.password, client_info())
@@ -44,7 +49,7 @@ def login(json: LoginRequest) -> Response:
 
 
 @bp.post("/auth/refresh")
-@limiter.limit(configured("REFRESH_RATE_LIMIT"), key_func=client_ip)
+@refresh_per_ip
 @spec.validate(json=RefreshRequest, resp=SpecResponse(HTTP_200=None), tags=["auth"])
 def refresh(json: RefreshRequest) -> Response:
     pair = AuthService().refresh(json.refresh_token)

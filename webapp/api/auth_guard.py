@@ -42,6 +42,15 @@ def current_principal() -> Principal | None:
     return principal  # type: ignore[return-value]
 
 
+def identify_api_caller() -> None:
+    """Resolve an /api request's bearer token before anything counts by caller.
+
+    Registered on the app ahead of the rate limiter, whose key is `g.principal`.
+    """
+    if request.path.startswith("/api/"):
+        current_principal()
+
+
 def require_auth(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """401 without a live access token; 403 when the caller lacks every one of `roles`."""
 

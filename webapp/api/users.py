@@ -18,6 +18,7 @@ from webapp.api.schemas import (
 )
 from webapp.api.validation import spec
 from webapp.models.user import ROLE_ADMIN
+from webapp.ratelimits import password_check_per_user
 from webapp.services.orders import OrderService
 from webapp.services.users import UserService
 
@@ -31,6 +32,7 @@ def get_me() -> Response:
 
 @bp.patch("/users/me")
 @require_auth()
+@password_check_per_user
 @spec.validate(json=UserSelfUpdate, resp=SpecResponse(HTTP_200=None), tags=["users"])
 def update_me(json: UserSelfUpdate) -> Response:
     user = UserService().update_self(

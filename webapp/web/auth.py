@@ -7,8 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from webapp.errors import AccountDisabled, Conflict, Unauthorized, ValidationError
-from webapp.extensions import limiter
-from webapp.ratelimits import client_ip, configured, login_email
+from webapp.ratelimits import client_ip, login_per_email, login_per_ip, register_per_ip
 from webapp.services.auth import AuthService, ClientInfo
 from webapp.services.users import UserService
 from webapp.web import bp
@@ -22,7 +21,7 @@ def client_info() -> ClientInfo:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(configured("REGISTER_RATE_LIMIT"), key_func=client_ip, methods=["POST"])
+@register_per_ip
 def register() -> str | Response:
     if current_user.is_authenticated:
         return redirect(home_url())
@@ -45,8 +44,8 @@ def register() -> str | Response:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(configured("LOGIN_RATE_LIMIT"), key_func=client_ip, methods=["POST"])
-@limiter.limit(configured("LOGIN_RATE_LIMIT"), key_func=login_email, methods=["POST"])
+@login_per_ip
+@login_per_email
 def login() -> str | Response:
     next_url = safe_next(request.args.get("next"))
     if current_user.is_authenticated:

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response
 
 from webapp.errors import ValidationError
+from webapp.ratelimits import password_check_per_user
 from webapp.services.auth import AuthService
 from webapp.services.users import UserService
 from webapp.web import bp
@@ -49,6 +50,7 @@ def update_profile() -> str | Response:
 
 @bp.post("/settings/password")
 @login_required
+@password_check_per_user
 def change_password() -> str | Response:
     form = PasswordForm()
     if form.validate_on_submit():
