@@ -1,43 +1,18 @@
-"""Operator commands: `flask create-admin`, `flask seed-demo`."""
+"""Operator commands: `flask create-admin`, `flask seed-demo`, `flask verify-ledger`."""
 
 from __future__ import annotations
 
 import os
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from webapp.errors import AppError
-from webapp.models import Account
-from webapp.models.account import MAIN_ACCOUNT_NAME
-from webapp.services.accounts import AccountService
-from webapp.services.auth import AuthService
-from webapp.services.catalog import CatalogService
+from webapp.services.demo import DemoService
 from webapp.services.ledger import LedgerService
-from webapp.services.orders import LineRequest, OrderService
 from webapp.services.users import UserService
 
-DEMO_MEMBERS = (
-    ("alice@example.com", "Alice Andersen"),
-    ("bob@example.com", "Bob Brennan"),
-    ("carol@example.com", "Carol Castillo"),
-)
-DEMO_ADMIN = ("admin@example.com", "Ada Admin")
-WELCOME_CREDIT = 100_00  # minor units: 100.00 USD for each demo member
-DEMO_PRODUCTS = (  # (sku, name, description, price, stock)
-    ("MUG-01", "Tally mug", "A sturdy mug that holds exactly 350 ml.", 12_00, 40),
-    ("TEE-01", "Tally T-shirt", "Organic cotton, printed with the ledger's first line.", 25_00, 25),
-    ("PEN-01", "Fountain pen", "For signing off the books.", 18_50, 10),
-    ("NB-01", "Notebook", "Squared paper, 120 pages, for double-entry by hand.", 6_50, 60),
-    ("STK-01", "Sticker pack", "Ten stickers. Balance not included.", 3_00, 200),
-)
-DEMO_ORDER = ("alice@example.com", (("MUG-01", 1), ("NB-01", 2)))  # placed once
-DEMO_TRANSFERS = (  # (from, to, amount, memo), made once, right after the welcome credits
-    ("alice@example.com", "bob@example.com", 12_50, "Lunch"),
-    ("bob@example.com", "carol@example.com", 5_00, "Coffee"),
-    ("carol@example.com", "alice@example.com", 20_00, "Concert ticket"),
-)
 # Demo data only; override with DEMO_PASSWORD. Never used outside seed-demo.
 DEFAULT_DEMO_PASSWORD = "tally-demo-password"
 
@@ -72,81 +47,23 @@ def create_admin(email: str, password: str, name: str) -> None:
 @with_appcontext
 def seed_demo() -> None:
     """Create demo members, an admin, balances, transfers, products and an order, all
-    through the services.
+    through the services. Development only.
 
-    Safe to run again: what exists is left as it is.
+    Safe to run again: what exists is left as it is, and an account it did not create is
+    never changed.
     """
-    password = os.environ.get("DEMO_PASSWORD", DEFAULT_DEMO_PASSWORD)
-    users = UserService()
-    steps = len(DEMO_MEMBERS) + 5
-    for step, (email, name) in enumerate(DEMO_MEMBERS, start=1):
-        if users.find_by_email(email) is not None:
-            click.echo(f"[{step}/{steps}] member {email}: already there")
-            continue
-        users.register(email=email, password=password, name=name)
-        click.echo(f"[{step}/{steps}] member {email}: created")
-
-    step = len(DEMO_MEMBERS) + 1
-    email, name = DEMO_ADMIN
-    outcome = users.create_or_promote_admin(email=email, password=password, name=name)
-    state = "created" if outcome.created else "promoted" if outcome.promoted else "already there"
-    click.echo(f"[{step}/{steps}] admin {email}: {state}")
-
-    admin = AuthService().acting_as(outcome.user.id)
-    mains = {email: main_account_of(email) for email, _ in DEMO_MEMBERS}
-    credited = [email for email, account in mains.items() if account.balance == 0]
-    ledger = LedgerService()
-    for email in credited:
-        ledger.deposit(admin, mains[email].id, amount=WELCOME_CREDIT, memo="Welcome credit")
-    click.echo(f"[{step + 1}/{steps}] welcome credits: {len(credited)} deposited")
-
-    made = 0
-    for sender, recipient, amount, memo in DEMO_TRANSFERS:
-        if sender in credited and recipient in credited:
-            ledger.transfer(
-                AuthService().acting_as(mains[sender].user_id),
-                from_account_id=mains[sender].id,
-                to_account_id=mains[recipient].id,
-                amount=amount,
-                memo=memo,
-            )
-            made += 1
-    click.echo(f"[{step + 2}/{steps}] demo transfers: {made} made")
-
-    catalog = CatalogService()
-    existing = {p.sku for p in catalog.list_all(limit=100).items}
-    added = 0
-    for sku, title, description, price, stock in DEMO_PRODUCTS:
-        if sku not in existing:
-            catalog.create(
-                admin, sku=sku, name=title, description=description, price=price, stock=stock
-            )
-            added += 1
-    click.echo(f"[{step + 3}/{steps}] products: {added} added")
-
-    buyer_email, lines = DEMO_ORDER
-    buyer = AuthService().acting_as(mains[buyer_email].user_id)
-    orders = OrderService()
-    placed = 0
-    if not orders.list_for(buyer, limit=1).items:
-        by_sku = {p.sku: p.id for p in catalog.list_all(limit=100).items}
-        orders.place(
-            buyer,
-            account_id=mains[buyer_email].id,
-            lines=[LineRequest(by_sku[sku], quantity) for sku, quantity in lines],
+    if not current_app.config["DEMO_DATA_ALLOWED"]:
+        raise click.ClickException(
+            "seed-demo runs only in development (TALLY_ENV=development): its accounts have a "
+            "published password. Use `flask create-admin` to make a real administrator."
         )
-        placed = 1
-    click.echo(f"[{step + 4}/{steps}] demo orders: {placed} placed")
+    password = os.environ.get("DEMO_PASSWORD", DEFAULT_DEMO_PASSWORD)
+    for line in DemoService().seed(password):
+        click.echo(line)
     if "DEMO_PASSWORD" in os.environ:
         click.echo("Demo data ready. Log in as any of them with DEMO_PASSWORD.")
     else:
         click.echo(f"Demo data ready. Log in as any of them with the password {password!r}.")
-
-
-def main_account_of(email: str) -> Account:
-    user = UserService().find_by_email(email)
-    assert user is not None
-    return next(a for a in AccountService().all_of(user.id) if a.name == MAIN_ACCOUNT_NAME)
 
 
 @click.command("verify-ledger")

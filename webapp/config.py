@@ -139,6 +139,8 @@ class Config:
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.HSTS_ENABLED = False
+        # `flask seed-demo` creates accounts with a published password: never in production.
+        self.DEMO_DATA_ALLOWED = True
 
         # argon2id parameters (argon2-cffi's RFC 9106 low-memory profile, above OWASP's minimum).
         self.ARGON2_TIME_COST = 3
@@ -171,6 +173,7 @@ class ProductionConfig(Config):
         self.SESSION_COOKIE_SECURE = True
         self.REMEMBER_COOKIE_SECURE = True
         self.HSTS_ENABLED = True
+        self.DEMO_DATA_ALLOWED = False
 
     def validate(self) -> None:
         problems = [

@@ -123,3 +123,51 @@ def test_verify_ledger_exits_1_when_a_transaction_does_not_balance(app, runner):
     result = runner.invoke(args=["verify-ledger"])
     assert result.exit_code == 1
     assert f"transaction {entry.transaction_id}: its entries sum to -1" in result.output
+
+
+def test_seed_demo_never_promotes_nor_changes_an_account_it_did_not_create(
+    app, runner, client, register
+):
+    from clients import PASSWORD
+
+    register("admin@example.com", name="A stranger")  # registered before the demo was seeded
+    register("alice@example.com", name="Another stranger")
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "admin admin@example.com: exists but was not made by seed-demo: left alone" in (
+        result.output
+    )
+    assert "member alice@example.com: exists but was not made by seed-demo" in result.output
+    assert users(app)["admin@example.com"] == ["user"]  # not promoted
+    assert users(app)["alice@example.com"] == ["user"]
+    assert balances(app) == {
+        "admin@example.com": 0,
+        "alice@example.com": 0,
+        "bob@example.com": 0,
+        "carol@example.com": 0,
+    }
+    for email in ("admin@example.com", "alice@example.com"):  # passwords untouched
+        body = {"email": email, "password": "tally-demo-password"}
+        assert client.post("/api/v1/auth/login", json=body).status_code == 401
+        body["password"] = PASSWORD
+        assert client.post("/api/v1/auth/login", json=body).status_code == 200
+    again = runner.invoke(args=["seed-demo"])
+    assert again.exit_code == 0
+    assert users(app)["admin@example.com"] == ["user"]
+
+
+def test_seed_demo_refuses_to_run_where_demo_data_is_not_allowed(app, runner):
+    app.config["DEMO_DATA_ALLOWED"] = False  # as in ProductionConfig
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code != 0
+    assert "runs only in development" in result.output
+    assert "Traceback" not in result.output
+    assert users(app) == {}
+
+
+def test_production_allows_no_demo_data():
+    from webapp.config import Config, ProductionConfig, TestingConfig
+
+    assert Config({}).DEMO_DATA_ALLOWED is True
+    assert TestingConfig({}).DEMO_DATA_ALLOWED is True
+    assert ProductionConfig({}).DEMO_DATA_ALLOWED is False
