@@ -15,7 +15,7 @@ from markupsafe import escape
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from webapp.api.envelope import api_error
+from webapp.envelope import error_envelope
 from webapp.errors import AppError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def is_json_surface() -> bool:
 def render_api_error(
     status: int, code: str, message: str, details: dict[str, str] | None = None
 ) -> Response:
-    return api_error(code, message, status, details=details)
+    return error_envelope(code, message, status, details=details)
 
 
 def render_error_page(status: int, message: str | None = None) -> Response:
@@ -97,7 +97,9 @@ def _respond(
 
 
 def handle_app_error(error: AppError) -> Response:
-    if error.status >= 500:
+    if isinstance(error, ServiceUnavailable):
+        log.error("service unavailable: %s", error.message)
+    elif error.status >= 500:
         log.error("application error", exc_info=error)
     page_message = error.message if error.status < 500 else None
     return _respond(

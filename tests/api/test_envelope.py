@@ -86,6 +86,8 @@ def test_security_headers_are_on_every_response(client, path):
 
 
 def test_production_adds_hsts(migrated_database):
+    import secrets
+
     from webapp import create_app
     from webapp.config import ProductionConfig
 
@@ -94,8 +96,8 @@ def test_production_adds_hsts(migrated_database):
             {
                 "TALLY_ENV": "production",
                 "DATABASE_URL": migrated_database,
-                "SECRET_KEY": "s" * 48,
-                "JWT_SECRET_KEY": "j" * 48,
+                "SECRET_KEY": secrets.token_urlsafe(48),
+                "JWT_SECRET_KEY": secrets.token_urlsafe(48),
             }
         )
     )

@@ -1,18 +1,12 @@
-"""The envelope helpers every endpoint uses: success, error, cursor page, numbered page."""
+"""The envelope helpers every endpoint uses: success, error, cursor page, no content."""
 
 from __future__ import annotations
 
 from envelopes import TIMESTAMP
 
-from webapp.api.envelope import (
-    api_error,
-    api_page,
-    api_success,
-    cursor_pagination,
-    no_content,
-    page_pagination,
-)
+from webapp.api.envelope import api_page, api_success, cursor_pagination, no_content
 from webapp.api.schemas import UserPublic
+from webapp.envelope import error_envelope
 from webapp.repositories.keyset import Page
 
 
@@ -30,8 +24,10 @@ def test_success_wraps_data_and_meta(app):
 
 def test_error_carries_code_message_and_details_only_when_given(app):
     with app.test_request_context():
-        plain = api_error("NOT_FOUND", "Not found.", 404).get_json()
-        detailed = api_error("VALIDATION_ERROR", "Bad.", 422, details={"amount": "must be > 0"})
+        plain = error_envelope("NOT_FOUND", "Not found.", 404).get_json()
+        detailed = error_envelope(
+            "VALIDATION_ERROR", "Bad.", 422, details={"amount": "must be > 0"}
+        )
     assert plain["error"] == {"code": "NOT_FOUND", "message": "Not found."}
     assert detailed.get_json()["error"]["details"] == {"amount": "must be > 0"}
 
@@ -44,12 +40,6 @@ def test_a_cursor_page_puts_its_pagination_in_meta(app):
     assert body["meta"]["pagination"] == {"limit": 2, "nextCursor": "abc", "hasMore": True}
     last = Page(items=[3], next_cursor=None, has_more=False)
     assert cursor_pagination(last, 20) == {"limit": 20, "nextCursor": None, "hasMore": False}
-
-
-def test_a_numbered_page_counts_its_pages():
-    assert page_pagination(1, 20, 41) == {"page": 1, "pageSize": 20, "total": 41, "totalPages": 3}
-    assert page_pagination(1, 20, 0)["totalPages"] == 0
-    assert page_pagination(2, 20, 40)["totalPages"] == 2
 
 
 def test_models_are_written_in_camel_case_with_string_ids(app):
