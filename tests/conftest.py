@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import hypothesis_profile  # noqa: F401  (loads the suite's hypothesis settings)
 import pytest
 import redis
 from clients import PASSWORD

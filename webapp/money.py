@@ -13,6 +13,7 @@ from decimal import Decimal
 # ISO 4217 codes Tally holds, with their number of decimal places.
 CURRENCY_EXPONENTS = {"USD": 2, "EUR": 2, "GBP": 2, "CHF": 2, "CAD": 2, "AUD": 2, "JPY": 0}
 SUPPORTED_CURRENCIES = tuple(sorted(CURRENCY_EXPONENTS))
+MIN_AMOUNT = 1  # minor units: no movement, price or order is free
 MAX_AMOUNT = 10**12  # minor units, per movement
 # More integer digits than any amount Tally holds: refused before building the integer.
 MAX_WHOLE_DIGITS = 15
@@ -48,3 +49,18 @@ def format_minor_units(amount: int, currency: str) -> str:
     """1250 USD → "12.50"; -5 USD → "-0.05"."""
     places = exponent(currency)
     return f"{Decimal(amount).scaleb(-places):.{places}f}"
+
+
+def format_money(amount: int, currency: str, *, signed: bool = False) -> str:
+    """1250, "USD" → "12.50 USD"; with `signed`, credits read "+12.50 USD"."""
+    text = format_minor_units(amount, currency)
+    if signed and amount > 0:
+        text = f"+{text}"
+    return f"{text} {currency}"
+
+
+def amount_out_of_range(currency: str) -> str:
+    """The field error for an amount outside MIN_AMOUNT..MAX_AMOUNT, in the currency's units
+    ("must be between 0.01 USD and 10000000000.00 USD") rather than in minor units."""
+    low, high = format_money(MIN_AMOUNT, currency), format_money(MAX_AMOUNT, currency)
+    return f"must be between {low} and {high}"

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app
 
-from webapp.api.envelope import api_error, api_success
-from webapp.services.readiness import check_readiness, is_ready
+from webapp.envelope import success_envelope
+from webapp.services.readiness import require_readiness
 
 bp = Blueprint("ops", __name__)
 
 
 @bp.get("/healthz")
 def healthz() -> Response:
-    return api_success({"status": "ok"})
+    return success_envelope({"status": "ok"})
 
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    checks = check_readiness(current_app.config.get("REDIS_URL"))
-    if not is_ready(checks):
-        return api_error(
-            "SERVICE_UNAVAILABLE", "A required service is unreachable.", 503, details=checks
-        )
-    return api_success({"status": "ready", "checks": checks})
+    checks = require_readiness(current_app.config.get("REDIS_URL"))
+    return success_envelope({"status": "ready", "checks": checks})

@@ -6,7 +6,7 @@ import logging
 import sqlite3
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 
 from webapp.extensions import db
@@ -24,17 +24,24 @@ def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
+def count_in(uow: UnitOfWork, model) -> int:
+    """Rows of `model` as this unit of work's transaction sees them."""
+    return uow.session.scalar(select(func.count()).select_from(model))
+
+
 def add_user(uow: UnitOfWork, email: str = "u@example.com") -> User:
     return uow.users.create(
         email=email, name="U", password_hash="x", role_rows=[UserRole(role=ROLE_USER)]
     )
 
 
-def test_commit_keeps_the_change_and_the_audit_row():
-    with UnitOfWork() as uow:
+def test_transaction_commits_the_change_and_the_audit_row():
+    def work(uow: UnitOfWork) -> User:
         user = add_user(uow)
         uow.emit(DomainEvent("test.happened", f"user:{user.id}", {"n": 1}, actor_id=user.id))
-        uow.commit()
+        return user
+
+    user = transaction(work)
     assert count(User) == 1
     event = db.session.scalar(select(Event))
     assert (event.type, event.subject, event.data, event.actor_id) == (
@@ -45,7 +52,7 @@ def test_commit_keeps_the_change_and_the_audit_row():
     )
 
 
-def test_leaving_without_commit_rolls_back_the_change_and_the_event():
+def test_a_read_only_unit_of_work_rolls_back_what_was_written_through_it():
     with UnitOfWork() as uow:
         user = add_user(uow)
         uow.emit(DomainEvent("test.happened", f"user:{user.id}"))
@@ -53,29 +60,43 @@ def test_leaving_without_commit_rolls_back_the_change_and_the_event():
     assert count(Event) == 0
 
 
-def test_an_exception_rolls_back():
-    with pytest.raises(RuntimeError), UnitOfWork() as uow:
-        add_user(uow)
+def test_a_read_only_unit_of_work_cannot_commit():
+    with UnitOfWork() as uow:
+        assert not hasattr(uow, "commit")
+
+
+def test_an_exception_in_the_work_rolls_back_the_change_and_the_event():
+    def work(uow: UnitOfWork) -> None:
+        user = add_user(uow)
+        uow.emit(DomainEvent("test.happened", f"user:{user.id}"))
         raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        transaction(work)
     assert count(User) == 0
+    assert count(Event) == 0
 
 
 def test_in_transaction_handlers_run_inside_the_same_transaction():
     def open_side_account(_sender, *, event, uow):
-        user_id = int(event.subject.split(":")[1])
-        uow.accounts.create(user_id=user_id, name="Side")
+        uow.accounts.create(user_id=event.subject_id, name="Side")
+
+    def add_and_announce(uow: UnitOfWork) -> User:
+        user = add_user(uow, f"u{count_in(uow, User)}@example.com")
+        uow.emit(DomainEvent("test.user_added", f"user:{user.id}"))
+        return user
+
+    def add_announce_and_fail(uow: UnitOfWork) -> None:
+        add_and_announce(uow)
+        raise RuntimeError("changed my mind")
 
     with in_transaction.connected_to(open_side_account, sender="test.user_added"):
-        with UnitOfWork() as uow:
-            user = add_user(uow)
-            uow.emit(DomainEvent("test.user_added", f"user:{user.id}"))
+        with pytest.raises(RuntimeError):
+            transaction(add_announce_and_fail)
         # Not committed: neither the user nor the handler's account exists.
         assert count(Account) == 0
 
-        with UnitOfWork() as uow:
-            user = add_user(uow)
-            uow.emit(DomainEvent("test.user_added", f"user:{user.id}"))
-            uow.commit()
+        transaction(add_and_announce)
     assert count(Account) == 1
 
 
@@ -83,14 +104,12 @@ def test_a_failing_in_transaction_handler_undoes_the_whole_change():
     def refuse(_sender, *, event, uow):
         raise ValueError("not allowed")
 
-    with (
-        in_transaction.connected_to(refuse, sender="test.user_added"),
-        pytest.raises(ValueError),
-        UnitOfWork() as uow,
-    ):
+    def work(uow: UnitOfWork) -> None:
         user = add_user(uow)
         uow.emit(DomainEvent("test.user_added", f"user:{user.id}"))
-        uow.commit()
+
+    with in_transaction.connected_to(refuse, sender="test.user_added"), pytest.raises(ValueError):
+        transaction(work)
     assert count(User) == 0
     assert count(Event) == 0
 
@@ -102,18 +121,21 @@ def test_after_commit_subscribers_run_only_after_commit():
         # By now the change is committed: a fresh query sees it.
         seen.append((event.type, count(User)))
 
+    def work(uow: UnitOfWork) -> None:
+        user = add_user(uow)
+        uow.emit(DomainEvent("test.user_added", f"user:{user.id}"))
+        assert seen == []
+
+    def work_then_fail(uow: UnitOfWork) -> None:
+        work(uow)
+        raise RuntimeError("rolled back")
+
     with after_commit.connected_to(remember, sender="test.user_added"):
-        with UnitOfWork() as uow:
-            user = add_user(uow)
-            uow.emit(DomainEvent("test.user_added", f"user:{user.id}"))
-            assert seen == []
+        with pytest.raises(RuntimeError):
+            transaction(work_then_fail)
         assert seen == []  # rolled back: never announced
 
-        with UnitOfWork() as uow:
-            user = add_user(uow)
-            uow.emit(DomainEvent("test.user_added", f"user:{user.id}"))
-            assert seen == []
-            uow.commit()
+        transaction(work)
     assert seen == [("test.user_added", 1)]
 
 
@@ -126,15 +148,16 @@ def test_a_failing_after_commit_subscriber_is_logged_and_never_undoes_the_commit
     def still_runs(_sender, *, event):
         later.append(event.type)
 
+    def work(uow: UnitOfWork) -> None:
+        user = add_user(uow)
+        uow.emit(DomainEvent("test.user_added", f"user:{user.id}"))
+
     with (
         after_commit.connected_to(broken, sender="test.user_added"),
         after_commit.connected_to(still_runs, sender="test.user_added"),
         caplog.at_level(logging.ERROR),
-        UnitOfWork() as uow,
     ):
-        user = add_user(uow)
-        uow.emit(DomainEvent("test.user_added", f"user:{user.id}"))
-        uow.commit()
+        transaction(work)
     assert count(User) == 1
     assert count(Event) == 1
     assert later == ["test.user_added"]
@@ -142,13 +165,54 @@ def test_a_failing_after_commit_subscriber_is_logged_and_never_undoes_the_commit
     assert failures and failures[0].fields["eventType"] == "test.user_added"
 
 
-def test_a_nested_unit_of_work_joins_the_outer_one():
-    with UnitOfWork() as outer:
-        add_user(outer, "outer@example.com")
-        with UnitOfWork() as inner:
-            add_user(inner, "inner@example.com")
-            inner.commit()  # joined: the outer one decides
-        # The outer one leaves without committing: both are gone.
+def test_a_nested_transaction_joins_the_outer_one_which_alone_commits():
+    def inner(uow: UnitOfWork) -> None:
+        add_user(uow, "inner@example.com")
+
+    def outer(uow: UnitOfWork) -> None:
+        add_user(uow, "outer@example.com")
+        transaction(inner)  # joined: the outer one decides
+        assert count_in(uow, User) == 2
+        raise RuntimeError("the outer one fails")
+
+    with pytest.raises(RuntimeError):
+        transaction(outer)
+    assert count(User) == 0
+
+
+def test_events_of_a_nested_transaction_are_announced_after_the_outer_commit():
+    seen: list[int] = []
+
+    def remember(_sender, *, event):
+        seen.append(count(User))
+
+    def inner(uow: UnitOfWork) -> None:
+        user = add_user(uow, "inner@example.com")
+        uow.emit(DomainEvent("test.user_added", f"user:{user.id}"))
+
+    def outer(uow: UnitOfWork) -> None:
+        transaction(inner)
+        assert seen == []
+        add_user(uow, "outer@example.com")
+
+    with after_commit.connected_to(remember, sender="test.user_added"):
+        transaction(outer)
+    assert seen == [2]
+
+
+def test_a_read_nested_in_a_transaction_joins_it():
+    def work(uow: UnitOfWork) -> None:
+        add_user(uow)
+        with UnitOfWork() as read:
+            assert read.users.find_by_email("u@example.com") is not None
+
+    transaction(work)
+    assert count(User) == 1
+
+
+def test_a_transaction_inside_a_read_only_unit_of_work_is_refused():
+    with UnitOfWork(), pytest.raises(RuntimeError, match="read-only"):
+        transaction(add_user)
     assert count(User) == 0
 
 
@@ -163,7 +227,7 @@ def test_transaction_retries_a_transient_conflict(monkeypatch):
         add_user(uow)
         return "done"
 
-    assert transaction(work, write_lock=True) == "done"
+    assert transaction(work) == "done"
     assert len(attempts) == 2
     assert count(User) == 1
 
@@ -195,11 +259,10 @@ def test_postgres_serialization_failures_are_retryable():
     assert not uow_module.is_retryable(OperationalError("x", {}, UniqueViolation()))
 
 
-def test_a_write_locked_unit_of_work_takes_the_sqlite_write_lock_first(count_statements):
+def test_a_transaction_takes_the_sqlite_write_lock_first(count_statements):
     db.session.rollback()
-    with count_statements() as counter, UnitOfWork(write_lock=True) as uow:
-        add_user(uow)
-        uow.commit()
+    with count_statements() as counter:
+        transaction(add_user)
     if db.engine.dialect.name == "sqlite":
         assert counter.statements[0] == "BEGIN IMMEDIATE"
     else:  # PostgreSQL locks rows (SELECT … FOR UPDATE) instead of the whole database
@@ -208,9 +271,7 @@ def test_a_write_locked_unit_of_work_takes_the_sqlite_write_lock_first(count_sta
 
 
 def test_a_read_only_unit_of_work_leaves_what_it_loaded_usable_without_sql(count_statements):
-    with UnitOfWork() as uow:
-        user_id = add_user(uow).id
-        uow.commit()
+    user_id = transaction(add_user).id
     db.session.expunge_all()
     with UnitOfWork() as uow:
         user = uow.users.find_by_id(user_id)
@@ -219,7 +280,28 @@ def test_a_read_only_unit_of_work_leaves_what_it_loaded_usable_without_sql(count
     assert counter.count == 0
 
 
-def test_a_forgotten_commit_after_a_flush_still_rolls_back():
+def test_a_read_only_unit_of_work_ends_its_transaction():
     with UnitOfWork() as uow:
-        add_user(uow)  # flushed, never committed
-    assert count(User) == 0
+        assert uow.users.find_by_email("nobody@example.com") is None
+        assert db.session().in_transaction()
+    assert not db.session().in_transaction()
+
+
+def test_a_busy_database_at_begin_is_retried_and_leaves_no_half_open_unit_of_work(monkeypatch):
+    monkeypatch.setattr(uow_module.time, "sleep", lambda _s: None)
+    refusals: list[int] = []
+
+    def busy_once(_connection):
+        if not refusals:
+            refusals.append(1)
+            raise OperationalError("BEGIN", {}, sqlite3.OperationalError("database is locked"))
+
+    event.listen(db.engine, "begin", busy_once)
+    try:
+        user = transaction(add_user)
+    finally:
+        event.remove(db.engine, "begin", busy_once)
+    assert refusals == [1]
+    assert count(User) == 1
+    assert db.session.info.get(uow_module._ACTIVE_KEY) is None
+    assert transaction(lambda uow: uow.users.find_by_id(user.id)).email == "u@example.com"

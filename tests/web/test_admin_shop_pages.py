@@ -11,6 +11,7 @@ from clients import PASSWORD, bearer
 from flask.testing import FlaskClient
 from pages import all_field_errors, browser, flashes, soup, table_rows
 
+from webapp.models.order import ORDER_STATUSES
 from webapp.money import NOT_AN_AMOUNT
 
 EMAIL = "member@example.com"
@@ -364,6 +365,11 @@ def test_the_orders_page_lists_everyones_orders_with_their_buyer(admin_browser, 
     assert links == [f"/orders/{theirs}", f"/orders/{mine}"]
     status = page.find("select", attrs={"name": "status"})
     assert page.find("label", attrs={"for": status["id"]}).string == "Status"
+
+
+def test_the_status_filter_offers_every_order_status(admin_browser):
+    options = soup(admin_browser.get("/admin/orders")).select("select[name=status] option")
+    assert [o["value"] for o in options] == ["", *ORDER_STATUSES]
 
 
 @pytest.mark.parametrize(("status", "expected"), [("paid", "Paid"), ("cancelled", "Cancelled")])

@@ -3,9 +3,20 @@ number, "1e999999", "NaN") and every list odd cursors. Never a 5xx."""
 
 from __future__ import annotations
 
+import io
 import random
 
-from clients import PASSWORD
+import pytest
+from clients import PASSWORD, bearer
+from pages import browser, soup
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import Account, Order, Product, User
+
+EMAIL = "member@example.com"
+OTHER_EMAIL = "other@example.com"
+NEW_PASSWORD = "staple-lantern-orbit"
 
 NASTY = [
     "",
@@ -62,3 +73,117 @@ def test_no_form_or_list_query_makes_a_page_fail_with_a_5xx(app, client, admin):
         for value in NASTY:
             response = client.get(path, query_string={"cursor": value, "status": value})
             assert response.status_code < 500, (path, value)
+
+
+# --- a file where a text field is expected ------------------------------------------------
+#
+# Flask-WTF reads request.files into the form data, so a multipart POST with a file in a
+# text field reaches the field as a FileStorage. It is a 400, and nothing changes.
+
+NEW_EMAIL = "new@example.com"
+
+
+def a_file() -> tuple[io.BytesIO, str]:
+    return io.BytesIO(b"x"), "x.txt"
+
+
+def everything(app) -> dict[str, object]:
+    """What any of these forms could change: users, balances, stock, orders."""
+    with app.app_context():
+        return {
+            "users": db.session.execute(
+                select(User.email, User.name, User.password_hash).order_by(User.id)
+            ).all(),
+            "balances": db.session.execute(
+                select(Account.id, Account.balance).order_by(Account.id)
+            ).all(),
+            "stock": db.session.execute(select(Product.id, Product.stock)).all(),
+            "orders": db.session.scalars(select(Order.id)).all(),
+        }
+
+
+def post_with_file(client, path: str, fields: dict[str, str], file_field: str):
+    data: dict[str, object] = {**fields, file_field: a_file()}
+    return client.post(path, data=data, content_type="multipart/form-data")
+
+
+def assert_refused_as_400(response) -> None:
+    assert response.status_code == 400, response.get_data(as_text=True)[:2000]
+    page = soup(response)
+    assert page.select_one(".error-status").string == "400"
+    assert "a file cannot be sent" in page.select_one(".error-page").get_text()
+    assert page.select_one("header nav"), "the error page is in the site's layout"
+
+
+@pytest.fixture
+def member(client, register, login, make_admin) -> dict[str, str]:
+    """A member whose Main holds 100.00 USD, another member, and a product (5 in stock)."""
+    register(EMAIL, "Member")
+    register(OTHER_EMAIL, "Other")
+    make_admin("admin@example.com")
+    admin = bearer(login("admin@example.com"))
+    main = client.get("/api/v1/accounts", headers=bearer(login(EMAIL))).get_json()["data"][0]
+    other = client.get("/api/v1/accounts", headers=bearer(login(OTHER_EMAIL))).get_json()
+    client.post(f"/api/v1/accounts/{main['id']}/deposits", json={"amount": 100_00}, headers=admin)
+    product = client.post(
+        "/api/v1/products",
+        json={"sku": "MUG", "name": "Mug", "price": 100, "stock": 5},
+        headers=admin,
+    ).get_json()["data"]
+    return {"main": main["id"], "other_main": other["data"][0]["id"], "product": product["id"]}
+
+
+@pytest.mark.parametrize("file_field", ["email", "password"])
+def test_a_file_in_the_login_form_is_a_400_and_logs_nobody_in(app, client, member, file_field):
+    fields = {"email": EMAIL, "password": PASSWORD}
+    before = everything(app)
+    assert_refused_as_400(post_with_file(client, "/login", fields, file_field))
+    assert client.get("/dashboard").status_code == 302
+    assert everything(app) == before
+
+
+@pytest.mark.parametrize("file_field", ["name", "email", "password", "confirm"])
+def test_a_file_in_the_register_form_is_a_400_and_registers_nobody(app, client, member, file_field):
+    fields = {"name": "New", "email": NEW_EMAIL, "password": PASSWORD, "confirm": PASSWORD}
+    before = everything(app)
+    assert_refused_as_400(post_with_file(client, "/register", fields, file_field))
+    assert client.get("/dashboard").status_code == 302
+    assert everything(app) == before
+
+
+@pytest.mark.parametrize("file_field", ["from_account", "to", "amount", "memo"])
+def test_a_file_in_the_transfer_form_is_a_400_and_moves_no_money(app, member, file_field):
+    member_browser = browser(app)
+    fields = {"from_account": member["main"], "to": member["other_main"], "amount": "12.50"}
+    fields["memo"] = "rent"
+    before = everything(app)
+    assert_refused_as_400(post_with_file(member_browser, "/transfer", fields, file_field))
+    assert everything(app) == before
+
+
+def test_a_file_in_the_profile_form_is_a_400_and_renames_nobody(app, member):
+    member_browser = browser(app)
+    before = everything(app)
+    assert_refused_as_400(post_with_file(member_browser, "/settings/profile", {}, "name"))
+    assert everything(app) == before
+
+
+@pytest.mark.parametrize("file_field", ["current_password", "new_password", "confirm"])
+def test_a_file_in_the_password_form_is_a_400_and_changes_no_password(app, member, file_field):
+    member_browser = browser(app)
+    fields = {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    before = everything(app)
+    assert_refused_as_400(post_with_file(member_browser, "/settings/password", fields, file_field))
+    assert everything(app) == before
+    assert member_browser.get("/settings").status_code == 200, "the session is still on"
+
+
+@pytest.mark.parametrize("file_field", ["product_id", "quantity"])
+def test_a_file_in_the_add_to_cart_form_is_a_400_and_adds_nothing(app, member, file_field):
+    member_browser = browser(app)
+    fields = {"product_id": member["product"], "quantity": "1"}
+    before = everything(app)
+    assert_refused_as_400(post_with_file(member_browser, "/cart/add", fields, file_field))
+    assert "Cart (" not in member_browser.get("/shop").get_data(as_text=True)
+    assert member_browser.get("/cart").get_data(as_text=True).count("Your cart is empty.") == 1
+    assert everything(app) == before

@@ -13,6 +13,8 @@ from clients import PASSWORD, bearer
 from flask.testing import FlaskClient
 from pages import browser, field_errors, flashes, form_errors, soup, table_rows
 
+from webapp.models.order import MAX_ITEMS_PER_ORDER, MAX_QUANTITY
+
 EMAIL = "member@example.com"
 OTHER_EMAIL = "other@example.com"
 ADMIN_EMAIL = "admin@example.com"
@@ -375,6 +377,73 @@ def test_a_product_archived_after_adding_is_marked_and_left_out_of_the_total(mem
     assert "(no longer sold)" in first.get_text(" ", strip=True)
     assert first.find("a") is None
     assert cart_total(page) == ["6.00 USD"]
+
+
+def test_the_quantity_limits_on_the_pages_are_the_orders(member_browser, shop):
+    quantity = soup(member_browser.get(f"/shop/{shop.mug}")).find("input", id="quantity")
+    assert (quantity["min"], quantity["max"]) == ("1", str(MAX_QUANTITY))
+    assert f"1 to {MAX_QUANTITY}." in soup(member_browser.get(f"/shop/{shop.mug}")).text
+    add(member_browser, shop.mug, 1)
+    line = soup(member_browser.get("/cart")).find("input", id=f"quantity-{shop.mug}")
+    assert (line["min"], line["max"]) == ("1", str(MAX_QUANTITY))
+
+
+def test_the_cart_never_holds_more_of_a_product_than_an_order_may(member_browser, shop):
+    shop.patch(shop.mug, stock=MAX_QUANTITY + 10)
+    assert add(member_browser, shop.mug, MAX_QUANTITY).status_code == 302
+    page = soup(add(member_browser, shop.mug, 1))
+    assert field_errors(page, "quantity") == [
+        f"must be between 1 and {MAX_QUANTITY}; your cart holds {MAX_QUANTITY}"
+    ]
+    assert cart_lines(soup(member_browser.get("/cart")))[0][2] == str(MAX_QUANTITY)
+
+
+def test_the_cart_never_holds_more_products_than_an_order_may(member_browser, shop):
+    add(member_browser, shop.mug, 1)
+    add(member_browser, shop.cup, 1)
+    for n in range(MAX_ITEMS_PER_ORDER - 2):
+        assert add(member_browser, shop.product(f"P{n}", f"Thing {n}", 1_00, 1)).status_code == 302
+    one_too_many = shop.product("LAST", "Last", 1_00, 1)
+    page = soup(add(member_browser, one_too_many, 1))
+    assert field_errors(page, "quantity") == [
+        f"cannot be added: an order must hold 1 to {MAX_ITEMS_PER_ORDER} lines"
+    ]
+    assert len(cart_lines(soup(member_browser.get("/cart")))) == MAX_ITEMS_PER_ORDER
+    # A product already in the full cart can still be added to.
+    assert add(member_browser, shop.mug, 1).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({}, None),
+        ({"stock": 2}, None),
+        ({"stock": 1}, "MUG: 1 left"),
+        ({"stock": 0}, "MUG: 0 left"),
+        ({"isActive": False}, "MUG is no longer sold"),
+    ],
+)
+def test_the_cart_marks_a_line_exactly_when_checkout_would_refuse_it(
+    member_browser, shop, change, problem
+):
+    add(member_browser, shop.mug, 2)
+    add(member_browser, shop.cup, 1)
+    if change:
+        shop.patch(shop.mug, **change)
+    page = soup(member_browser.get("/cart"))
+    mug_row, cup_row = page.select("table.cart tbody tr")
+    assert field_errors(page, f"line-{shop.mug}") == ([problem] if problem else [])
+    assert ("line-problem" in mug_row.get("class", [])) == (problem is not None)
+    assert field_errors(page, f"line-{shop.cup}") == []
+    assert "line-problem" not in cup_row.get("class", [])
+    before = shop.state()
+    response = checkout(member_browser)
+    if problem is None:
+        assert response.status_code == 302
+        assert len(shop.orders()) == 1
+    else:
+        page = assert_refused(response, shop, before)
+        assert field_errors(page, f"line-{shop.mug}") == [problem]
 
 
 # --- checkout -----------------------------------------------------------------------------

@@ -363,6 +363,23 @@ def test_an_unknown_recipient_is_refused_next_to_the_to_field(member_browser, wo
     assert_refused(send(member_browser, world, to=to), world, "to", message, before)
 
 
+def test_an_amount_out_of_range_is_worded_in_the_accounts_currency(member_browser, world):
+    yen = world.open_account(world.member, "Yen", "JPY")
+    world.deposit(yen, 5000)
+    other_yen = world.open_account(world.other, "Yen", "JPY")
+    before = world.balances()
+    response = send(member_browser, world, from_account=yen, to=other_yen, amount="0")
+    message = "must be between 1 JPY and 1000000000000 JPY"
+    assert_refused(response, world, "amount", message, before)
+
+
+@pytest.mark.parametrize("to", ["0", "0" + "1" * 3, "1" * 19])
+def test_a_recipient_that_cannot_be_an_account_id_is_not_guessed_at(member_browser, world, to):
+    before = world.balances()
+    response = send(member_browser, world, to=to)
+    assert_refused(response, world, "to", "no account or member by that name", before)
+
+
 @pytest.mark.parametrize("to", ["own id", EMAIL])
 def test_sending_to_the_same_account_is_refused(member_browser, world, to):
     before = world.balances()

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+# Importing the route modules registers their routes on the blueprint.
+from webapp.api import accounts, auth, shop, users
+from webapp.api.blueprint import bp
 
-from webapp.api.validation import require_json_object_body
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-bp.before_request(require_json_object_body)
-
-from webapp.api import accounts, auth, shop, users  # noqa: E402,F401  (routes register themselves)
+__all__ = ["accounts", "auth", "bp", "shop", "users"]

@@ -48,6 +48,6 @@ def idempotent(view: Callable[P, Response]) -> Callable[P, Response]:
         outcome = IdempotencyService().run(principal().user_id, key, request_fingerprint(), produce)
         if outcome.replayed:
             return api_success(outcome.data, outcome.status, headers={REPLAYED_HEADER: "true"})
-        return produced[0]
+        return produced[-1]  # a retried transaction runs the view again: the last one committed
 
     return keyed

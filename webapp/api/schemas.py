@@ -1,10 +1,15 @@
 """Every request and response schema of /api/v1 (XCreate, XUpdate, XPublic).
 
-Requests are strict: a JSON string is never coerced to a number, nor a number to a
-string, and unknown fields are refused. Query strings are text by nature, so query
-schemas parse numbers from them (and still refuse "1.5" or "ten"). Responses are read
-from domain objects and written in camelCase with ids as strings. Lengths and formats
-are the services' rules (one place for the API and the forms); schemas fix the types.
+Wire names are camelCase, generated from the Python names by one alias generator (never
+spelled by hand). Requests are strict: a JSON string is never coerced to a number, nor a
+number to a string, and unknown fields are refused. A PATCH body changes what it sends:
+a field left out is left alone, and `null` is refused rather than read as "leave it".
+Query strings are text by nature, so query schemas parse numbers from them (and still
+refuse "1.5" or "ten"). Responses are read from domain objects, with ids as strings.
+
+Every bound and choice here is the constant of the model or service that enforces it
+(the service checks again, for the pages); the schema only makes it visible at the edge
+and in the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -12,35 +17,138 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
+
+from webapp.models.account import DEFAULT_CURRENCY
+from webapp.models.order import MAX_ITEMS_PER_ORDER, MAX_QUANTITY, ORDER_STATUSES
+from webapp.models.user import ROLES
+from webapp.money import MAX_AMOUNT, SUPPORTED_CURRENCIES
+from webapp.routing import ID_PATTERN
+from webapp.services import catalog, users
+from webapp.services.accounts import MAX_ACCOUNT_NAME_LENGTH
+from webapp.services.ledger import MAX_MEMO_LENGTH
+
+# --- Field types ------------------------------------------------------------------------------
 
 
 def _id_to_str(value: object) -> str:
     return str(value)
 
 
+def _strip(value: object) -> object:
+    # The services count a name's length without its surrounding whitespace; so do we
+    # (the constraints, listed before this validator in `Annotated`, check what it returns).
+    return value.strip() if isinstance(value, str) else value
+
+
 PublicId = Annotated[str, BeforeValidator(_id_to_str)]
+IdText = Annotated[str, Field(pattern=f"^{ID_PATTERN}$")]
+
+# A Literal over a tuple is a Literal over its members: the choices stay the owner's.
+Role = Literal[ROLES]  # type: ignore[valid-type]
+OrderStatus = Literal[ORDER_STATUSES]  # type: ignore[valid-type]
+Currency = Literal[SUPPORTED_CURRENCIES]  # type: ignore[valid-type]
+
+Amount = Annotated[int, Field(ge=1, le=MAX_AMOUNT)]
+Stock = Annotated[int, Field(ge=0, le=catalog.MAX_STOCK)]
+Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
+Memo = Annotated[str, Field(max_length=MAX_MEMO_LENGTH), BeforeValidator(_strip)]
+
+UserName = Annotated[
+    str, Field(min_length=1, max_length=users.MAX_NAME_LENGTH), BeforeValidator(_strip)
+]
+NewPassword = Annotated[
+    str, Field(min_length=users.MIN_PASSWORD_LENGTH, max_length=users.MAX_PASSWORD_LENGTH)
+]
+AccountName = Annotated[
+    str, Field(min_length=1, max_length=MAX_ACCOUNT_NAME_LENGTH), BeforeValidator(_strip)
+]
+Sku = Annotated[str, Field(pattern=f"^{catalog.SKU_PATTERN.pattern}$")]
+ProductName = Annotated[
+    str, Field(min_length=1, max_length=catalog.MAX_NAME_LENGTH), BeforeValidator(_strip)
+]
+Description = Annotated[str, Field(max_length=catalog.MAX_DESCRIPTION_LENGTH)]
 
 
-class RequestSchema(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", alias_generator=to_camel)
+# --- Bases ------------------------------------------------------------------------------------
 
 
-class QuerySchema(BaseModel):
-    model_config = ConfigDict(extra="ignore", alias_generator=to_camel)
+class WireSchema(BaseModel):
+    """camelCase on the wire, snake_case in Python, one generator between the two."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, validate_by_alias=True, validate_by_name=False
+    )
 
 
-class PublicSchema(BaseModel):
-    model_config = ConfigDict(from_attributes=True, alias_generator=to_camel, populate_by_name=True)
+class RequestSchema(WireSchema):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class UpdateSchema(RequestSchema):
+    """A PATCH body: every field may be left out, and none may be sent as `null`.
+
+    Fields are typed `X | None = None` only so that "left out" has a value in Python: since
+    `null` never gets through, None means "not sent". `changes()` holds just what was sent.
+    """
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_null(cls, value: object) -> object:
+        # Runs only for fields present in the body: a default is never validated.
+        if value is None:
+            raise PydanticCustomError(
+                "null_refused", "may not be null; leave the field out to keep its value"
+            )
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        """The fields that were sent, by their Python names."""
+        return self.model_dump(exclude_unset=True)
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        # Document the fields as what they accept: never null, and no default to fall back on.
+        schema = handler(core_schema)
+        for prop in handler.resolve_ref_schema(schema).get("properties", {}).values():
+            variants = [v for v in prop.pop("anyOf", ()) if v != {"type": "null"}]
+            if len(variants) == 1:
+                prop.update(variants[0])
+            elif variants:
+                prop["anyOf"] = variants
+            prop.pop("default", None)
+        return schema
+
+
+class QuerySchema(WireSchema):
+    model_config = ConfigDict(extra="ignore")
+
+
+class PublicSchema(WireSchema):
+    model_config = ConfigDict(from_attributes=True, validate_by_name=True, serialize_by_alias=True)
 
 
 # --- Pagination ---------------------------------------------------------------------------
 
 
 class CursorQuery(QuerySchema):
-    limit: int = Field(20, ge=1, le=100)
-    cursor: str | None = Field(None, max_length=512)
+    # The cached catalog head is sized by the same constant, so no page outgrows it.
+    limit: int = Field(20, ge=1, le=catalog.MAX_PAGE_SIZE)
+    # A cursor's length is checked with the rest of it (a malformed cursor is a 400).
+    cursor: str | None = None
 
 
 # --- Auth ---------------------------------------------------------------------------------
@@ -48,8 +156,8 @@ class CursorQuery(QuerySchema):
 
 class UserCreate(RequestSchema):
     email: str
-    password: str
-    name: str
+    password: NewPassword
+    name: UserName
 
 
 class LoginRequest(RequestSchema):
@@ -81,32 +189,33 @@ class UserPublic(PublicSchema):
     updated_at: datetime
 
 
-class UserSelfUpdate(RequestSchema):
+class UserSelfUpdate(UpdateSchema):
     """Either `{name}` or `{currentPassword, newPassword}` (or both)."""
 
-    name: str | None = None
+    name: UserName | None = None
     current_password: str | None = None
-    new_password: str | None = None
+    new_password: NewPassword | None = None
 
     @model_validator(mode="after")
     def _password_pair(self) -> UserSelfUpdate:
-        if (self.current_password is None) != (self.new_password is None):
-            missing = "newPassword" if self.new_password is None else "currentPassword"
+        sent = self.model_fields_set
+        if ("current_password" in sent) != ("new_password" in sent):
+            missing = "newPassword" if "new_password" not in sent else "currentPassword"
             raise ValueError(f"{missing} is required to change the password")
-        if self.name is None and self.new_password is None:
+        if not sent:
             raise ValueError("send name, or currentPassword and newPassword")
         return self
 
 
-class UserAdminUpdate(RequestSchema):
-    roles: list[str] | None = None
+class UserAdminUpdate(UpdateSchema):
+    roles: list[Role] | None = None
     is_active: bool | None = None
-    name: str | None = None
+    name: UserName | None = None
 
 
 class UserListQuery(CursorQuery):
     q: str | None = Field(None, max_length=254)
-    role: Literal["user", "admin"] | None = None
+    role: Role | None = None
     include: Literal["orders"] | None = None
 
 
@@ -114,8 +223,8 @@ class UserListQuery(CursorQuery):
 
 
 class AccountCreate(RequestSchema):
-    name: str
-    currency: str = "USD"
+    name: AccountName
+    currency: Currency = DEFAULT_CURRENCY
 
 
 class AccountPublic(PublicSchema):
@@ -129,19 +238,19 @@ class AccountPublic(PublicSchema):
 
 
 class AccountListQuery(CursorQuery):
-    user_id: str | None = Field(None, pattern=r"^[1-9][0-9]{0,17}$")
+    user_id: IdText | None = None
 
 
 class DepositCreate(RequestSchema):
-    amount: int
-    memo: str | None = None
+    amount: Amount
+    memo: Memo | None = None
 
 
 class TransferCreate(RequestSchema):
     from_account_id: str
     to_account_id: str
-    amount: int
-    memo: str | None = None
+    amount: Amount
+    memo: Memo | None = None
 
 
 class EntryLine(PublicSchema):
@@ -191,20 +300,20 @@ class HistoryLine(PublicSchema):
 
 
 class ProductCreate(RequestSchema):
-    sku: str
-    name: str
-    description: str = ""
-    price: int
-    currency: str = "USD"
-    stock: int = 0
+    sku: Sku
+    name: ProductName
+    description: Description = ""
+    price: Amount
+    currency: Currency = DEFAULT_CURRENCY
+    stock: Stock = 0
 
 
-class ProductUpdate(RequestSchema):
-    sku: str | None = None
-    name: str | None = None
-    description: str | None = None
-    price: int | None = None
-    stock: int | None = None
+class ProductUpdate(UpdateSchema):
+    sku: Sku | None = None
+    name: ProductName | None = None
+    description: Description | None = None
+    price: Amount | None = None
+    stock: Stock | None = None
     is_active: bool | None = None
 
 
@@ -227,12 +336,12 @@ class ProductListQuery(CursorQuery):
 
 class OrderLineCreate(RequestSchema):
     product_id: str
-    quantity: int
+    quantity: Quantity
 
 
 class OrderCreate(RequestSchema):
     account_id: str
-    items: list[OrderLineCreate]
+    items: Annotated[list[OrderLineCreate], Field(min_length=1, max_length=MAX_ITEMS_PER_ORDER)]
 
 
 class OrderItemPublic(PublicSchema):
@@ -257,8 +366,8 @@ class OrderPublic(PublicSchema):
 
 
 class OrderListQuery(CursorQuery):
-    user_id: str | None = Field(None, pattern=r"^[1-9][0-9]{0,17}$")
-    status: Literal["paid", "cancelled"] | None = None
+    user_id: IdText | None = None
+    status: OrderStatus | None = None
 
 
 class UserWithOrders(UserPublic):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Response
 from spectree import Response as SpecResponse
 
-from webapp.api import bp
 from webapp.api.auth_guard import current_principal, principal, require_auth
+from webapp.api.blueprint import bp
 from webapp.api.envelope import api_page, api_success, no_content
 from webapp.api.idempotency import idempotent
 from webapp.api.schemas import (
@@ -60,7 +60,7 @@ def create_product(json: ProductCreate) -> Response:
 @require_auth(ROLE_ADMIN)
 @spec.validate(json=ProductUpdate, resp=SpecResponse(HTTP_200=None), tags=["shop"])
 def update_product(product_id: int, json: ProductUpdate) -> Response:
-    product = CatalogService().update(principal(), product_id, **json.model_dump())
+    product = CatalogService().update(principal(), product_id, **json.changes())
     return api_success(ProductPublic.model_validate(product))
 
 

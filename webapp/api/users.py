@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Response
 from spectree import Response as SpecResponse
 
-from webapp.api import bp
 from webapp.api.auth_guard import principal, require_auth
+from webapp.api.blueprint import bp
 from webapp.api.envelope import api_page, api_success, no_content
 from webapp.api.schemas import (
     OrderPublic,

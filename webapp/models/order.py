@@ -47,6 +47,11 @@ class Order(TimestampMixin, Base):
         back_populates="order", cascade="all, delete-orphan", order_by="OrderItem.id"
     )
 
+    @property
+    def cancellable(self) -> bool:
+        """Only a paid order can be cancelled (and refunded)."""
+        return self.status == STATUS_PAID
+
 
 class OrderItem(Base):
     __tablename__ = "order_items"

@@ -81,10 +81,6 @@ class AuthSession(CreatedAtMixin, Base):
     user_agent: Mapped[str | None] = mapped_column(String(255))
     ip_address: Mapped[str | None] = mapped_column(String(64))
 
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
-
 
 class RefreshToken(CreatedAtMixin, Base):
     """A refresh token, stored only as a hash. Its family is the API session it belongs to."""

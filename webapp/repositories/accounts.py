@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from webapp.models import Account
 from webapp.models.account import KIND_MEMBER, KIND_SYSTEM
 from webapp.repositories.base import Repository
-from webapp.repositories.keyset import KeysetOrder
+from webapp.repositories.keyset import KeysetOrder, Page
 
 
 class AccountRepository(Repository[Account]):
@@ -26,6 +26,10 @@ class AccountRepository(Repository[Account]):
 
     def list_for_user(self, user_id: int) -> list[Account]:
         return self.find_many(where=[Account.user_id == user_id])
+
+    def page_for_owner(self, owner_id: int, *, limit: int, cursor: str | None) -> Page[Account]:
+        """One page of a user's accounts, oldest first."""
+        return self.find_page(limit=limit, cursor=cursor, where=[Account.user_id == owner_id])
 
     def find_by_owner_and_name(self, user_id: int, name: str) -> Account | None:
         return self.session.scalar(

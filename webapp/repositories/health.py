@@ -6,6 +6,10 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 
-def ping_database(session: Session) -> None:
-    """Raise if the database cannot answer a trivial query."""
-    session.execute(text("SELECT 1"))
+class HealthRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def ping(self) -> None:
+        """Raise if the database cannot answer a trivial query."""
+        self.session.execute(text("SELECT 1"))

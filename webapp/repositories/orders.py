@@ -30,9 +30,16 @@ class OrderRepository(Repository[Order]):
         )
         return self.session.scalar(statement)
 
-    def page_with_items(
-        self, *, limit: int, cursor: str | None, where: Sequence[ColumnElement[bool]]
+    def page_orders(
+        self, *, user_id: int | None, status: str | None, limit: int, cursor: str | None
     ) -> Page[Order]:
+        """One page of orders, newest first, items loaded: one user's or everyone's (None),
+        of one status or any (None)."""
+        where: list[ColumnElement[bool]] = []
+        if user_id is not None:
+            where.append(Order.user_id == user_id)
+        if status is not None:
+            where.append(Order.status == status)
         return self.find_page(limit=limit, cursor=cursor, where=where, options=WITH_ITEMS)
 
     def for_users(self, user_ids: Sequence[int], per_user: int) -> dict[int, list[Order]]:

@@ -6,6 +6,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 
 from webapp.models import User, UserRole
 from webapp.repositories.base import Repository
+from webapp.repositories.keyset import Page
 
 
 class UserRepository(Repository[User]):
@@ -25,9 +26,14 @@ class UserRepository(Repository[User]):
         user.role_rows = kept + added
         self.session.flush()
 
+    def search_page(
+        self, *, q: str | None, role: str | None, limit: int, cursor: str | None
+    ) -> Page[User]:
+        """The admin list, newest first: `q` in email or name (case-insensitive), a role."""
+        return self.find_page(limit=limit, cursor=cursor, where=self._search_filters(q, role))
+
     @staticmethod
-    def search_filters(*, q: str | None, role: str | None) -> list[ColumnElement[bool]]:
-        """Filters for the admin list: `q` in email or name (case-insensitive), a role."""
+    def _search_filters(q: str | None, role: str | None) -> list[ColumnElement[bool]]:
         filters: list[ColumnElement[bool]] = []
         if q:
             pattern = (

@@ -9,7 +9,7 @@ from webapp.money import SUPPORTED_CURRENCIES
 from webapp.repositories.keyset import Page
 from webapp.services.events import DomainEvent, subject
 from webapp.services.principal import Principal
-from webapp.services.unit_of_work import UnitOfWork, unique_violation_as
+from webapp.services.unit_of_work import UnitOfWork, transaction, unique_violation_as
 
 MAX_ACCOUNT_NAME_LENGTH = 64
 NAME_TAKEN = "you already have an account with this name"
@@ -51,7 +51,8 @@ class AccountService:
         taken = Conflict(
             "You already have an account with this name.", details={"name": NAME_TAKEN}
         )
-        with unique_violation_as(taken), UnitOfWork(write_lock=True) as uow:
+
+        def work(uow: UnitOfWork) -> Account:
             if uow.accounts.find_by_owner_and_name(owner.user_id, name) is not None:
                 raise taken
             account = uow.accounts.create(
@@ -65,8 +66,10 @@ class AccountService:
                     actor_id=owner.user_id,
                 )
             )
-            uow.commit()
-        return account
+            return account
+
+        with unique_violation_as(taken):
+            return transaction(work)
 
     def get(self, viewer: Principal, account_id: int) -> Account:
         with UnitOfWork() as uow:
@@ -80,9 +83,7 @@ class AccountService:
         if not viewer.may_act_for(owner_id):
             raise Forbidden("Only an admin may list another user's accounts.")
         with UnitOfWork() as uow:
-            return uow.accounts.find_page(
-                limit=limit, cursor=cursor, where=[Account.user_id == owner_id]
-            )
+            return uow.accounts.page_for_owner(owner_id, limit=limit, cursor=cursor)
 
     def all_of(self, user_id: int) -> list[Account]:
         with UnitOfWork() as uow:

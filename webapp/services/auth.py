@@ -88,19 +88,20 @@ class AuthService:
     def login_browser(self, email: str, password: str, client: ClientInfo) -> AuthSession:
         """Open a browser session; the caller puts its id in the (rotated) cookie."""
         user = self.authenticate(email, password)
-        with UnitOfWork(write_lock=True) as uow:
-            session = self._open_session(uow, user, password, SESSION_BROWSER, client)
-            uow.commit()
-        return session
+        return transaction(
+            lambda uow: self._open_session(uow, user, password, SESSION_BROWSER, client)
+        )
 
     def login_for_tokens(self, email: str, password: str, client: ClientInfo) -> TokenPair:
         """Open an API session (a refresh-token family) and issue its first token pair."""
         user = self.authenticate(email, password)
-        with UnitOfWork(write_lock=True) as uow:
+
+        def work(uow: UnitOfWork) -> TokenPair:
             session = self._open_session(uow, user, password, SESSION_API, client)
             pair, _row = self._issue_pair(uow, user.id, session.id)
-            uow.commit()
-        return pair
+            return pair
+
+        return transaction(work)
 
     def refresh(self, refresh_token: str) -> TokenPair:
         """Rotate: the presented token dies and a new pair is issued in its family.
@@ -109,9 +110,7 @@ class AuthService:
         revoked (its newest token too) and `auth.refresh_reuse` is recorded.
         """
         claims = self._decode(refresh_token, REFRESH_TOKEN)
-        pair = transaction(
-            lambda uow: self._rotate(uow, refresh_token, claims.session_id), write_lock=True
-        )
+        pair = transaction(lambda uow: self._rotate(uow, refresh_token, claims.session_id))
         if pair is None:
             raise Unauthorized(BAD_TOKEN)
         return pair
@@ -119,25 +118,30 @@ class AuthService:
     def logout(self, refresh_token: str) -> None:
         """End the session of this refresh token: its refresh and access tokens die now."""
         claims = self._decode(refresh_token, REFRESH_TOKEN, verify_expiry=False)
-        with UnitOfWork(write_lock=True) as uow:
+
+        def work(uow: UnitOfWork) -> None:
             row = uow.refresh_tokens.find_by_hash_for_update(hash_token(refresh_token))
             if row is None or row.family_id != claims.session_id:
                 raise Unauthorized(BAD_TOKEN)
             self._end_session(uow, claims.user_id, row.family_id)
-            uow.commit()
+
+        transaction(work)
 
     def logout_session(self, user_id: int, session_id: int) -> None:
         """End one of the user's sessions (browser logout, or revoke from settings)."""
-        with UnitOfWork(write_lock=True) as uow:
+
+        def work(uow: UnitOfWork) -> None:
             session = uow.sessions.find_by_id(session_id)
             if session is None or session.user_id != user_id:
                 raise NotFound("No such session.")
             self._end_session(uow, user_id, session_id)
-            uow.commit()
+
+        transaction(work)
 
     def logout_everywhere(self, user_id: int, *, actor_id: int | None = None) -> None:
         """End every session of the user: browser logins and token families alike."""
-        with UnitOfWork(write_lock=True) as uow:
+
+        def work(uow: UnitOfWork) -> None:
             ended = uow.sessions.revoke_all_for(user_id, utcnow())
             uow.emit(
                 DomainEvent(
@@ -147,15 +151,18 @@ class AuthService:
                     actor_id=user_id if actor_id is None else actor_id,
                 )
             )
-            uow.commit()
+
+        transaction(work)
 
     def touch_session(self, session_id: int) -> None:
         """Record that a browser session was just used (shown in settings)."""
-        with UnitOfWork(write_lock=True) as uow:
+
+        def work(uow: UnitOfWork) -> None:
             session = uow.sessions.find_by_id(session_id)
             if session is not None and session.revoked_at is None:
                 session.last_used_at = utcnow()
-                uow.commit()
+
+        transaction(work)
 
     def acting_as(self, user_id: int) -> Principal:
         """The principal of an operator command run as this user (no login session)."""

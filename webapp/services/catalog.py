@@ -15,12 +15,13 @@ from datetime import datetime
 from webapp.errors import Conflict, NotFound, ValidationError
 from webapp.models import Product
 from webapp.money import MAX_AMOUNT
-from webapp.repositories.keyset import KeysetOrder, Page
+from webapp.repositories.keyset import Page
+from webapp.repositories.products import catalog_cursor
 from webapp.services.accounts import check_currency
 from webapp.services.cache import CacheAside
 from webapp.services.events import DomainEvent, subject
 from webapp.services.principal import Principal
-from webapp.services.unit_of_work import UnitOfWork, unique_violation_as
+from webapp.services.unit_of_work import UnitOfWork, transaction, unique_violation_as
 
 MAX_PAGE_SIZE = 100
 SKU_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -28,7 +29,6 @@ MAX_NAME_LENGTH = 200
 MAX_DESCRIPTION_LENGTH = 5000
 MAX_STOCK = 10**9
 SKU_TAKEN = "is already used by another product"
-CATALOG_ORDER = KeysetOrder((Product.id,), descending=False)
 
 # Events after which a product (and the catalog head) may have changed.
 PRODUCT_EVENTS = ("product.created", "product.updated", "product.archived")
@@ -73,11 +73,7 @@ def load_product(product_id: int) -> ProductRecord | None:
 def load_catalog_head(_key: str) -> tuple[ProductRecord, ...]:
     """The first active products, one more than the largest page (so hasMore is known)."""
     with UnitOfWork() as uow:
-        products = uow.products.find_many(
-            where=[Product.is_active.is_(True)],
-            order_by=CATALOG_ORDER.order_by(),
-            limit=MAX_PAGE_SIZE + 1,
-        )
+        products = uow.products.first_active(MAX_PAGE_SIZE + 1)
         return tuple(ProductRecord.of(p) for p in products)
 
 
@@ -132,7 +128,7 @@ class CatalogService:
             head = catalog_head.get(HEAD) or ()
             items = list(head[:limit])
             has_more = len(head) > limit
-            next_cursor = CATALOG_ORDER.encode(items[-1]) if has_more else None
+            next_cursor = catalog_cursor(items[-1]) if has_more else None
             return Page(items=items, next_cursor=next_cursor, has_more=has_more)
         return self._page(limit=limit, cursor=cursor, include_archived=False)
 
@@ -161,7 +157,8 @@ class CatalogService:
         check_product_fields(
             sku=sku, name=name, description=description, price=price, currency=currency, stock=stock
         )
-        with unique_violation_as(sku_taken()), UnitOfWork(write_lock=True) as uow:
+
+        def work(uow: UnitOfWork) -> Product:
             if uow.products.find_by_sku(sku) is not None:
                 raise sku_taken()
             product = uow.products.create(
@@ -180,23 +177,26 @@ class CatalogService:
                     actor_id=actor.user_id,
                 )
             )
-            uow.commit()
-        return ProductRecord.of(product)
+            return product
+
+        with unique_violation_as(sku_taken()):
+            return ProductRecord.of(transaction(work))
 
     def update(self, actor: Principal, product_id: int, **changes: object) -> ProductRecord:
         """Change any of sku, name, description, price, stock, isActive (admins)."""
         actor.require_admin()
         changes = {k: v for k, v in changes.items() if v is not None}
         check_product_fields(**{k: v for k, v in changes.items() if k != "is_active"})  # type: ignore[arg-type]
-        with unique_violation_as(sku_taken()), UnitOfWork(write_lock=True) as uow:
+        if "name" in changes:
+            changes["name"] = str(changes["name"]).strip()
+
+        def work(uow: UnitOfWork) -> Product:
             product = uow.products.find_by_id(product_id)
             if product is None:
                 raise NotFound("No such product.")
             new_sku = changes.get("sku")
             if new_sku not in (None, product.sku) and uow.products.find_by_sku(str(new_sku)):
                 raise sku_taken()
-            if "name" in changes:
-                changes["name"] = str(changes["name"]).strip()
             changed = {k: v for k, v in changes.items() if getattr(product, k) != v}
             if changed:
                 uow.products.update(product, **changed)
@@ -208,13 +208,16 @@ class CatalogService:
                         actor_id=actor.user_id,
                     )
                 )
-            uow.commit()
-        return ProductRecord.of(product)
+            return product
+
+        with unique_violation_as(sku_taken()):
+            return ProductRecord.of(transaction(work))
 
     def archive(self, actor: Principal, product_id: int) -> None:
         """Take a product out of the catalog; it stays in the database for past orders."""
         actor.require_admin()
-        with UnitOfWork(write_lock=True) as uow:
+
+        def work(uow: UnitOfWork) -> None:
             product = uow.products.find_by_id(product_id)
             if product is None:
                 raise NotFound("No such product.")
@@ -228,15 +231,15 @@ class CatalogService:
                         actor_id=actor.user_id,
                     )
                 )
-            uow.commit()
+
+        transaction(work)
 
     def _page(
         self, *, limit: int, cursor: str | None, include_archived: bool
     ) -> Page[ProductRecord]:
-        where = [] if include_archived else [Product.is_active.is_(True)]
         with UnitOfWork() as uow:
-            page = uow.products.find_page(
-                limit=limit, cursor=cursor, where=where, order=CATALOG_ORDER
+            page = uow.products.page_catalog(
+                limit=limit, cursor=cursor, include_archived=include_archived
             )
         return Page(
             items=[ProductRecord.of(p) for p in page.items],

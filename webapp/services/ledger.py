@@ -8,6 +8,7 @@ update; a serialization failure or deadlock is retried by `transaction()`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from webapp.errors import (
@@ -19,8 +20,9 @@ from webapp.errors import (
 from webapp.models import Account, LedgerEntry, LedgerTransaction
 from webapp.models.account import KIND_MEMBER, MAIN_ACCOUNT_NAME
 from webapp.models.ledger import TX_DEPOSIT, TX_TRANSFER
-from webapp.money import MAX_AMOUNT
+from webapp.money import MAX_AMOUNT, MIN_AMOUNT
 from webapp.repositories.keyset import Page
+from webapp.routing import ID_PATTERN
 from webapp.services.accounts import visible_to
 from webapp.services.events import DomainEvent, subject
 from webapp.services.principal import Principal
@@ -33,8 +35,8 @@ DEPOSITS_ACCOUNT = "Deposits"  # the system account money enters Tally from
 def check_amount(amount: int, field: str = "amount") -> int:
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise ValidationError(details={field: "must be an integer number of minor units"})
-    if not 1 <= amount <= MAX_AMOUNT:
-        raise ValidationError(details={field: f"must be between 1 and {MAX_AMOUNT}"})
+    if not MIN_AMOUNT <= amount <= MAX_AMOUNT:
+        raise ValidationError(details={field: f"must be between {MIN_AMOUNT} and {MAX_AMOUNT}"})
     return amount
 
 
@@ -103,7 +105,7 @@ class LedgerService:
             )
             return record
 
-        return transaction(work, write_lock=True)
+        return transaction(work)
 
     def transfer(
         self,
@@ -158,12 +160,13 @@ class LedgerService:
             )
             return record
 
-        return transaction(work, write_lock=True)
+        return transaction(work)
 
-    def destination_for(self, recipient: str) -> int:
-        """An account id typed as digits, or a member's email meaning their "Main" account."""
+    def resolve_recipient(self, recipient: str) -> int:
+        """The account a transfer `to` means: an account id typed as digits (whether it is a
+        member's account, transfer() checks), or a member's email meaning their "Main"."""
         recipient = recipient.strip()
-        if recipient.isascii() and recipient.isdigit() and 0 < len(recipient) <= 18:
+        if re.fullmatch(ID_PATTERN, recipient):
             return int(recipient)
         if "@" in recipient:
             with UnitOfWork() as uow:

@@ -10,8 +10,10 @@ the order row is locked first, so an order is refunded once however many cancels
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from webapp.errors import (
+    AppError,
     Conflict,
     CurrencyMismatch,
     InsufficientFunds,
@@ -32,6 +34,7 @@ from webapp.models.order import (
 )
 from webapp.money import MAX_AMOUNT
 from webapp.repositories.keyset import Page
+from webapp.services.catalog import CatalogService, ProductRecord
 from webapp.services.events import DomainEvent, subject
 from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork, transaction
@@ -45,14 +48,121 @@ class LineRequest:
     quantity: int
 
 
+QUANTITY_OUT_OF_RANGE = f"must be between 1 and {MAX_QUANTITY}"
+
+
+class Orderable(Protocol):
+    """What the rules of an order read of a product: a locked row, or a record from the cache."""
+
+    @property
+    def sku(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def stock(self) -> int: ...
+    @property
+    def is_active(self) -> bool: ...
+
+
+def line_count_refusal(count: int) -> ValidationError | None:
+    """The refusal of an order of `count` lines, if it is refused."""
+    if not 1 <= count <= MAX_ITEMS_PER_ORDER:
+        return ValidationError(details={"items": f"must hold 1 to {MAX_ITEMS_PER_ORDER} lines"})
+    return None
+
+
+def quantity_problem(quantity: int) -> str | None:
+    return None if 1 <= quantity <= MAX_QUANTITY else QUANTITY_OUT_OF_RANGE
+
+
+def line_refusal(
+    index: int, product: Orderable | None, quantity: int, currency: str | None = None
+) -> AppError | None:
+    """What place() raises for line `index` of an order (`quantity` of `product`, paid from
+    an account in `currency`), or None when the line may be ordered. Without a currency (no
+    account chosen yet) the currency is not checked."""
+    field = f"items.{index}.productId"
+    if product is None:
+        return NotFound("No such product.", details={field: "not found"})
+    if not product.is_active:
+        return ValidationError(details={field: f"{product.sku} is no longer sold"})
+    if problem := quantity_problem(quantity):
+        return ValidationError(details={f"items.{index}.quantity": problem})
+    if currency is not None and product.currency != currency:
+        return CurrencyMismatch(
+            f"{product.sku} is priced in {product.currency}, the account holds {currency}."
+        )
+    if product.stock < quantity:
+        return OutOfStock(
+            f"Not enough {product.name} in stock.",
+            details={field: f"{product.sku}: {product.stock} left"},
+        )
+    return None
+
+
+def shown_as(refusal: AppError | None) -> str | None:
+    """A refusal as a cart shows it: its one detail, or its message."""
+    if refusal is None:
+        return None
+    return next(iter((refusal.details or {}).values()), refusal.message)
+
+
+@dataclass(frozen=True)
+class LineCheck:
+    """A cart line as an order would take it now: the product as the catalog has it (None
+    when it is gone) and, when the line would be refused, what place() would raise."""
+
+    product_id: int
+    quantity: int
+    product: ProductRecord | None
+    refusal: AppError | None
+
+    @property
+    def sold(self) -> bool:
+        return self.product is not None and self.product.is_active
+
+    @property
+    def problem(self) -> str | None:
+        return shown_as(self.refusal)
+
+    @property
+    def line_total(self) -> int:
+        return self.product.price * self.quantity if self.product is not None else 0
+
+
+@dataclass(frozen=True)
+class CartCheck:
+    lines: list[LineCheck]
+    refusal: ValidationError | None  # of the cart as a whole: how many lines it holds
+
+    def line(self, product_id: int) -> LineCheck:
+        return next(line for line in self.lines if line.product_id == product_id)
+
+    @property
+    def problem(self) -> str | None:
+        return shown_as(self.refusal)
+
+    @property
+    def totals(self) -> dict[str, int]:
+        """What the lines still sold cost, per currency."""
+        totals: dict[str, int] = {}
+        for line in self.lines:
+            if line.sold and line.product is not None:
+                currency = line.product.currency
+                totals[currency] = totals.get(currency, 0) + line.line_total
+        return totals
+
+
 def check_lines(lines: list[LineRequest]) -> None:
-    if not 1 <= len(lines) <= MAX_ITEMS_PER_ORDER:
-        raise ValidationError(details={"items": f"must hold 1 to {MAX_ITEMS_PER_ORDER} lines"})
+    if refusal := line_count_refusal(len(lines)):
+        raise refusal
     problems: dict[str, str] = {}
     seen: set[int] = set()
     for index, line in enumerate(lines):
-        if not 1 <= line.quantity <= MAX_QUANTITY:
-            problems[f"items.{index}.quantity"] = f"must be between 1 and {MAX_QUANTITY}"
+        if problem := quantity_problem(line.quantity):
+            problems[f"items.{index}.quantity"] = problem
         if line.product_id in seen:
             problems[f"items.{index}.productId"] = "appears twice; order it once with its total"
         seen.add(line.product_id)
@@ -81,22 +191,10 @@ class OrderService:
 
             items: list[OrderItem] = []
             for index, line in enumerate(lines):
-                field = f"items.{index}.productId"
                 product = products.get(line.product_id)
-                if product is None:
-                    raise NotFound("No such product.", details={field: "not found"})
-                if not product.is_active:
-                    raise ValidationError(details={field: f"{product.sku} is no longer sold"})
-                if product.currency != account.currency:
-                    raise CurrencyMismatch(
-                        f"{product.sku} is priced in {product.currency}, "
-                        f"the account holds {account.currency}."
-                    )
-                if product.stock < line.quantity:
-                    raise OutOfStock(
-                        f"Not enough {product.name} in stock.",
-                        details={field: f"{product.sku}: {product.stock} left"},
-                    )
+                if refusal := line_refusal(index, product, line.quantity, account.currency):
+                    raise refusal
+                assert product is not None  # line_refusal refuses a missing product
                 items.append(
                     OrderItem(
                         product_id=product.id,
@@ -149,14 +247,14 @@ class OrderService:
             )
             return order
 
-        return transaction(work, write_lock=True)
+        return transaction(work)
 
     def cancel(self, actor: Principal, order_id: int) -> Order:
         """Refund a paid order and put its stock back (its owner, or an admin)."""
 
         def work(uow: UnitOfWork) -> Order:
             order = visible_order(actor, uow.orders.lock_with_items(order_id))
-            if order.status != STATUS_PAID:
+            if not order.cancellable:
                 raise Conflict(
                     "Only a paid order can be cancelled.", details={"status": order.status}
                 )
@@ -195,7 +293,23 @@ class OrderService:
             )
             return order
 
-        return transaction(work, write_lock=True)
+        return transaction(work)
+
+    def check_cart(self, lines: list[LineRequest]) -> CartCheck:
+        """What each cart line may be ordered as now, by the rules place() enforces (all but
+        the paying account's currency and funds, which the cart does not know yet). Products
+        are read through the catalog cache; place() decides on the locked rows."""
+        checks = []
+        for index, line in enumerate(lines):
+            try:
+                product: ProductRecord | None = CatalogService().get(
+                    line.product_id, include_archived=True
+                )
+            except NotFound:
+                product = None
+            refusal = line_refusal(index, product, line.quantity)
+            checks.append(LineCheck(line.product_id, line.quantity, product, refusal))
+        return CartCheck(lines=checks, refusal=line_count_refusal(len(lines)))
 
     def get(self, viewer: Principal, order_id: int) -> Order:
         with UnitOfWork() as uow:
@@ -211,19 +325,13 @@ class OrderService:
         status: str | None = None,
     ) -> Page[Order]:
         """The viewer's orders; an admin sees everyone's, optionally one user's."""
-        where = []
-        if not viewer.is_admin:
-            where.append(Order.user_id == viewer.user_id)
-        elif user_id is not None:
-            where.append(Order.user_id == user_id)
-        if status is not None:
-            if status not in ORDER_STATUSES:
-                raise ValidationError(
-                    details={"status": f"must be one of {', '.join(ORDER_STATUSES)}"}
-                )
-            where.append(Order.status == status)
+        owner_id = user_id if viewer.is_admin else viewer.user_id
+        if status is not None and status not in ORDER_STATUSES:
+            raise ValidationError(details={"status": f"must be one of {', '.join(ORDER_STATUSES)}"})
         with UnitOfWork() as uow:
-            return uow.orders.page_with_items(limit=limit, cursor=cursor, where=where)
+            return uow.orders.page_orders(
+                user_id=owner_id, status=status, limit=limit, cursor=cursor
+            )
 
     def recent_for_users(self, user_ids: list[int], per_user: int = 5) -> dict[int, list[Order]]:
         with UnitOfWork() as uow:

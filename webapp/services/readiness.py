@@ -7,8 +7,8 @@ import logging
 import redis
 from sqlalchemy.exc import SQLAlchemyError
 
-from webapp.extensions import db
-from webapp.repositories.health import ping_database
+from webapp.errors import ServiceUnavailable
+from webapp.services.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -21,12 +21,11 @@ def check_readiness(redis_url: str | None) -> dict[str, str]:
     """Each dependency's state; every value is OK or NOT_CONFIGURED when all is well."""
     checks = {"database": OK, "redis": NOT_CONFIGURED}
     try:
-        ping_database(db.session)
+        with UnitOfWork() as uow:
+            uow.health.ping()
     except SQLAlchemyError:
         log.warning("readiness: database unreachable", exc_info=True)
         checks["database"] = UNREACHABLE
-    finally:
-        db.session.rollback()
     if redis_url:
         try:
             client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2)
@@ -40,3 +39,11 @@ def check_readiness(redis_url: str | None) -> dict[str, str]:
 
 def is_ready(checks: dict[str, str]) -> bool:
     return all(state in (OK, NOT_CONFIGURED) for state in checks.values())
+
+
+def require_readiness(redis_url: str | None) -> dict[str, str]:
+    """The checks when every dependency answers; ServiceUnavailable naming them otherwise."""
+    checks = check_readiness(redis_url)
+    if not is_ready(checks):
+        raise ServiceUnavailable("A required service is unreachable.", details=checks)
+    return checks

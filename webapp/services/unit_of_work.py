@@ -1,19 +1,29 @@
-"""The unit of work: the only place a transaction is committed.
+"""The unit of work, and the one write path: `transaction()`.
 
-    with UnitOfWork(write_lock=True) as uow:
+Every write goes through `transaction(work)`:
+
+    def work(uow: UnitOfWork) -> User:
         user = uow.users.create(...)
         uow.emit(DomainEvent("user.created", f"user:{user.id}", {...}))
-        uow.commit()
+        return user
 
-Leaving the block without `commit()` rolls everything back, events included; a unit of
-work that only read ends its transaction without expiring what it loaded, so the
-objects it returns serialize without another query. A unit of work opened inside
-another joins it: only the outermost one commits. A unit of work that will write says so
-(`write_lock=True`): on SQLite it then begins with `BEGIN IMMEDIATE`, queueing behind
-other writers on the busy timeout instead of failing when it upgrades a read snapshot
-(PostgreSQL needs no such thing and ignores it). `transaction()`
-wraps a unit of work and retries it when the database reports a serialization failure,
-a deadlock or a busy SQLite file, so callers see the retry's result, never a 500.
+    user = transaction(work)
+
+It opens a unit of work that takes the write lock with its first statement (on SQLite
+`BEGIN IMMEDIATE`, so writers queue on the busy timeout instead of failing when they
+upgrade a read snapshot; PostgreSQL locks rows instead and needs no such thing), runs
+`work` and commits. If `work` raises, everything rolls back, its events included. When
+the database reports a serialization failure, a deadlock or a busy SQLite file, the whole
+of `work` runs again in a fresh transaction, so callers see the retry's result, never a
+503: `work` reads what it needs inside the transaction and keeps nothing between attempts.
+Wrap the call in `unique_violation_as(conflict)` to answer a unique violation with a 409.
+After the commit, the events' after-commit subscribers run, before `transaction()` returns.
+
+`with UnitOfWork() as uow:` only reads: it cannot commit, and anything written through it
+is rolled back when it ends. When it only read, it ends its transaction without expiring
+what it loaded, so the objects it returns serialize without another query. A unit of work
+opened inside another joins it: only the outermost one commits, and only it retries. A
+`transaction()` inside a read-only unit of work is refused, since its writes would be lost.
 """
 
 from __future__ import annotations
@@ -25,7 +35,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -37,6 +47,7 @@ from webapp.logging import current_request_id
 from webapp.models import Event
 from webapp.repositories.accounts import AccountRepository
 from webapp.repositories.events import EventRepository
+from webapp.repositories.health import HealthRepository
 from webapp.repositories.idempotency import IdempotencyKeyRepository
 from webapp.repositories.ledger import LedgerRepository
 from webapp.repositories.orders import OrderRepository
@@ -62,9 +73,12 @@ def _remember_writes(session: Session, _context: Any) -> None:
 
 
 class UnitOfWork:
-    def __init__(self, session: Session | None = None, *, write_lock: bool = False) -> None:
+    """Repositories over one database transaction. Opened directly, it only reads."""
+
+    writes: ClassVar[bool] = False
+
+    def __init__(self, session: Session | None = None) -> None:
         self._session = session
-        self._write_lock = write_lock
         self._outer: UnitOfWork | None = None
         self._events: list[DomainEvent] = []
         self._committed = False
@@ -77,14 +91,23 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         session = self.session
         self._outer = session.info.get(_ACTIVE_KEY)
-        if self._outer is None:
-            session.info[_ACTIVE_KEY] = self
-            session.info.pop(_WROTE_KEY, None)
-            if self._write_lock:
-                # Start a fresh transaction that holds the write lock from its first statement.
+        if self._outer is not None:
+            if self.writes and not self._outer.writes:
+                raise RuntimeError("a write cannot join a read-only unit of work")
+            return self
+        session.info[_ACTIVE_KEY] = self
+        session.info.pop(_WROTE_KEY, None)
+        if self.writes:
+            try:
+                # A fresh transaction that holds the write lock from its first statement.
                 if session.in_transaction():
                     session.rollback()
                 session.connection(execution_options={BEGIN_IMMEDIATE_OPTION: True})
+            except BaseException:
+                # `__exit__` will not run: leave no half-open unit of work for the retry to join.
+                session.info.pop(_ACTIVE_KEY, None)
+                session.rollback()
+                raise
         return self
 
     def __exit__(
@@ -101,7 +124,7 @@ class UnitOfWork:
             if exc_type is None and self._only_read():
                 self.session.commit()  # nothing to undo; ends the transaction, keeps objects loaded
             else:
-                self.rollback()
+                self._rollback()
         finally:
             self.session.info.pop(_ACTIVE_KEY, None)
 
@@ -152,6 +175,10 @@ class UnitOfWork:
     def refresh_tokens(self) -> RefreshTokenRepository:
         return self._repository(RefreshTokenRepository)
 
+    @property
+    def health(self) -> HealthRepository:
+        return self._repository(HealthRepository)
+
     def emit(self, event: DomainEvent) -> Event:
         """Record the event in the audit log and run its in-transaction handlers now."""
         if self._outer is not None:
@@ -170,17 +197,23 @@ class UnitOfWork:
     def flush(self) -> None:
         self.session.flush()
 
-    def commit(self) -> None:
+    def _rollback(self) -> None:
+        self._events = []
+        self.session.rollback()
+
+
+class _WriteUnitOfWork(UnitOfWork):
+    """The unit of work `transaction()` hands to its work: write-locked, and it commits."""
+
+    writes = True
+
+    def _commit(self) -> None:
         if self._outer is not None:
             return
         self.session.commit()
         self._committed = True
         events, self._events = self._events, []
         publish_after_commit(events)
-
-    def rollback(self) -> None:
-        self._events = []
-        self.session.rollback()
 
 
 def is_retryable(exc: DBAPIError) -> bool:
@@ -210,20 +243,19 @@ def unique_violation_as(conflict: Conflict) -> Iterator[None]:
         raise conflict from exc
 
 
-def transaction(
-    work: Callable[[UnitOfWork], T], *, write_lock: bool = False, attempts: int = 5
-) -> T:
-    """Run `work` in a unit of work and commit, retrying transient database conflicts.
+def transaction(work: Callable[[UnitOfWork], T], *, attempts: int = 5) -> T:
+    """Run `work` in a write unit of work and commit, retrying transient database conflicts.
 
-    Inside another unit of work it simply joins it: only the outermost one can retry.
+    The only way to write. Inside another write it simply joins it: only the outermost
+    one commits and retries.
     """
     if db.session.info.get(_ACTIVE_KEY) is not None:
         attempts = 1
     for attempt in range(1, attempts + 1):
         try:
-            with UnitOfWork(write_lock=write_lock) as uow:
+            with _WriteUnitOfWork() as uow:
                 result = work(uow)
-                uow.commit()
+                uow._commit()
                 return result
         except DBAPIError as exc:
             if attempt == attempts or not is_retryable(exc):

@@ -16,7 +16,7 @@ from webapp.security import load_common_passwords, passwords
 from webapp.services.auth import AuthService
 from webapp.services.events import DomainEvent, subject
 from webapp.services.principal import Principal
-from webapp.services.unit_of_work import UnitOfWork, unique_violation_as
+from webapp.services.unit_of_work import UnitOfWork, transaction, unique_violation_as
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
@@ -38,20 +38,31 @@ def normalize_email(email: str) -> str:
     return checked.normalized.lower()
 
 
+def name_problem(name: str) -> str | None:
+    if not 1 <= len(name.strip()) <= MAX_NAME_LENGTH:
+        return f"must be 1 to {MAX_NAME_LENGTH} characters"
+    return None
+
+
 def check_name(name: str, field: str = "name") -> str:
-    name = name.strip()
-    if not 1 <= len(name) <= MAX_NAME_LENGTH:
-        raise ValidationError(details={field: f"must be 1 to {MAX_NAME_LENGTH} characters"})
-    return name
+    problem = name_problem(name)
+    if problem is not None:
+        raise ValidationError(details={field: problem})
+    return name.strip()
+
+
+def password_problem(password: str) -> str | None:
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        return f"must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters"
+    if password.lower() in common_passwords():
+        return "is too common; choose another"
+    return None
 
 
 def check_password_rules(password: str, field: str = "password") -> None:
-    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
-        raise ValidationError(
-            details={field: f"must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters"}
-        )
-    if password.lower() in common_passwords():
-        raise ValidationError(details={field: "is too common; choose another"})
+    problem = password_problem(password)
+    if problem is not None:
+        raise ValidationError(details={field: problem})
 
 
 def check_roles(roles: list[str]) -> list[str]:
@@ -78,7 +89,8 @@ class UserService:
         check_password_rules(password)
         password_hash = passwords.hash(password)
         taken = Conflict("This email is already registered.", details={"email": EMAIL_TAKEN})
-        with unique_violation_as(taken), UnitOfWork(write_lock=True) as uow:
+
+        def work(uow: UnitOfWork) -> User:
             if uow.users.find_by_email(email) is not None:
                 raise taken
             user = uow.users.create(
@@ -92,8 +104,10 @@ class UserService:
                     "user.created", subject("user", user.id), {"email": email}, actor_id=user.id
                 )
             )
-            uow.commit()
-        return user
+            return user
+
+        with unique_violation_as(taken):
+            return transaction(work)
 
     def get(self, user_id: int) -> User:
         with UnitOfWork() as uow:
@@ -116,17 +130,31 @@ class UserService:
         current_password: str | None = None,
         new_password: str | None = None,
     ) -> User:
-        """Rename and/or change password (which ends every other session of the caller)."""
-        if new_password is not None:
-            self.change_password(
-                caller.user_id,
-                current_password=current_password or "",
-                new_password=new_password,
-                keep_session_id=caller.session_id,
-            )
-        if name is not None:
-            return self.rename(caller.user_id, name)
-        return self.get(caller.user_id)
+        """Rename and/or change password (which ends every other session of the caller).
+
+        All or nothing: every field is checked, the current password included, before
+        anything is written, and both changes commit in one transaction.
+        """
+        problems: dict[str, str] = {}
+        if name is not None and (problem := name_problem(name)) is not None:
+            problems["name"] = problem
+        if new_password is not None and (problem := password_problem(new_password)) is not None:
+            problems["newPassword"] = problem
+        if problems:
+            raise ValidationError(details=problems)
+        if name is None and new_password is None:
+            return self.get(caller.user_id)
+
+        def work(uow: UnitOfWork) -> User:
+            user = self._load(uow, caller.user_id)
+            if new_password is not None:
+                self._check_current_password(user, current_password or "")
+                self._set_password(uow, user, new_password, keep_session_id=caller.session_id)
+            if name is not None:
+                self._rename(uow, user, name.strip())
+            return user
+
+        return transaction(work)
 
     def find_by_email(self, email: str) -> User | None:
         with UnitOfWork() as uow:
@@ -141,8 +169,7 @@ class UserService:
         role: str | None = None,
     ) -> Page[User]:
         with UnitOfWork() as uow:
-            filters = uow.users.search_filters(q=q, role=role)
-            return uow.users.find_page(limit=limit, cursor=cursor, where=filters)
+            return uow.users.search_page(q=q, role=role, limit=limit, cursor=cursor)
 
     def sessions_of(self, user_id: int) -> list[AuthSession]:
         with UnitOfWork() as uow:
@@ -150,38 +177,26 @@ class UserService:
 
     def rename(self, user_id: int, name: str) -> User:
         name = check_name(name)
-        with UnitOfWork(write_lock=True) as uow:
+
+        def work(uow: UnitOfWork) -> User:
             user = self._load(uow, user_id)
-            if user.name != name:
-                uow.users.update(user, name=name)
-                uow.emit(
-                    DomainEvent(
-                        "user.updated", subject("user", user.id), {"name": name}, actor_id=user_id
-                    )
-                )
-            uow.commit()
-        return user
+            self._rename(uow, user, name)
+            return user
+
+        return transaction(work)
 
     def change_password(
         self, user_id: int, *, current_password: str, new_password: str, keep_session_id: int
     ) -> None:
         """Set a new password; every other session of the user ends, the caller's stays."""
         check_password_rules(new_password, field="newPassword")
-        with UnitOfWork(write_lock=True) as uow:
+
+        def work(uow: UnitOfWork) -> None:
             user = self._load(uow, user_id)
-            if not passwords.verify(user.password_hash, current_password):
-                raise ValidationError(details={"currentPassword": "is incorrect"})
-            user.password_hash = passwords.hash(new_password)
-            ended = uow.sessions.revoke_all_for(user_id, utcnow(), keep=keep_session_id)
-            uow.emit(
-                DomainEvent(
-                    "user.password_changed",
-                    subject("user", user_id),
-                    {"sessionsEnded": len(ended)},
-                    actor_id=user_id,
-                )
-            )
-            uow.commit()
+            self._check_current_password(user, current_password)
+            self._set_password(uow, user, new_password, keep_session_id=keep_session_id)
+
+        transaction(work)
 
     def update_by_admin(
         self,
@@ -203,7 +218,8 @@ class UserService:
             )
         # Two admins granting the same role at once: the second insert hits the primary key.
         raced = Conflict("This user was changed at the same moment; try again.")
-        with unique_violation_as(raced), UnitOfWork(write_lock=True) as uow:
+
+        def work(uow: UnitOfWork) -> User:
             user = self._load(uow, user_id)
             changes: dict[str, object] = {}
             if roles is not None and roles != user.roles:
@@ -224,8 +240,10 @@ class UserService:
                         "user.updated", subject("user", user_id), changes, actor_id=actor_id
                     )
                 )
-            uow.commit()
-        return user
+            return user
+
+        with unique_violation_as(raced):
+            return transaction(work)
 
     def revoke_sessions(self, actor_id: int, user_id: int) -> None:
         self.get(user_id)
@@ -241,12 +259,18 @@ class UserService:
             user, created = existing, False
         if user.has_role(ROLE_ADMIN):
             return AdminOutcome(user=user, created=created, promoted=False)
-        with UnitOfWork(write_lock=True) as uow:
-            user = self._load(uow, user.id)
-            uow.users.add_role(user, ROLE_ADMIN)
-            uow.emit(DomainEvent("user.updated", subject("user", user.id), {"roles": user.roles}))
-            uow.commit()
-        return AdminOutcome(user=user, created=created, promoted=True)
+
+        def promote(uow: UnitOfWork) -> User:
+            promoted = self._load(uow, user.id)
+            uow.users.add_role(promoted, ROLE_ADMIN)
+            uow.emit(
+                DomainEvent("user.updated", subject("user", promoted.id), {"roles": promoted.roles})
+            )
+            return promoted
+
+        return AdminOutcome(user=transaction(promote), created=created, promoted=True)
+
+    # --- inside a unit of work ------------------------------------------------------------
 
     @staticmethod
     def _load(uow: UnitOfWork, user_id: int) -> User:
@@ -254,3 +278,33 @@ class UserService:
         if user is None:
             raise NotFound("No such user.")
         return user
+
+    @staticmethod
+    def _check_current_password(user: User, current_password: str) -> None:
+        if not passwords.verify(user.password_hash, current_password):
+            raise ValidationError(details={"currentPassword": "is incorrect"})
+
+    @staticmethod
+    def _set_password(
+        uow: UnitOfWork, user: User, new_password: str, *, keep_session_id: int
+    ) -> None:
+        user.password_hash = passwords.hash(new_password)
+        ended = uow.sessions.revoke_all_for(user.id, utcnow(), keep=keep_session_id)
+        uow.emit(
+            DomainEvent(
+                "user.password_changed",
+                subject("user", user.id),
+                {"sessionsEnded": len(ended)},
+                actor_id=user.id,
+            )
+        )
+
+    @staticmethod
+    def _rename(uow: UnitOfWork, user: User, name: str) -> None:
+        if user.name != name:
+            uow.users.update(user, name=name)
+            uow.emit(
+                DomainEvent(
+                    "user.updated", subject("user", user.id), {"name": name}, actor_id=user.id
+                )
+            )

@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
-
-bp = Blueprint("web", __name__)
-
-# Routes register themselves on bp.
-from webapp.web import (  # noqa: E402,F401
+# Importing the page modules registers their routes (and the template filters) on the blueprint.
+from webapp.web import (
     admin_shop,
     auth,
+    cart,
+    catalog,
+    checkout,
     home,
+    orders,
     session_auth,
     settings,
-    shop,
+    template_filters,
     wallet,
 )
+from webapp.web.blueprint import bp
+
+__all__ = [
+    "admin_shop",
+    "auth",
+    "bp",
+    "cart",
+    "catalog",
+    "checkout",
+    "home",
+    "orders",
+    "session_auth",
+    "settings",
+    "template_filters",
+    "wallet",
+]

@@ -8,10 +8,10 @@ from werkzeug.wrappers import Response
 
 from webapp.errors import AppError, Conflict, ValidationError
 from webapp.models.user import ROLE_ADMIN
-from webapp.money import MAX_AMOUNT, format_minor_units, to_minor_units
+from webapp.money import amount_out_of_range, format_minor_units, to_minor_units
 from webapp.services.catalog import CatalogService, ProductRecord
 from webapp.services.orders import OrderService
-from webapp.web import bp
+from webapp.web.blueprint import bp
 from webapp.web.forms import (
     ActionForm,
     OrderFilterForm,
@@ -21,7 +21,6 @@ from webapp.web.forms import (
     show_error,
 )
 from webapp.web.session_auth import role_required
-from webapp.web.wallet import money
 
 PRODUCTS_PAGE_SIZE = 50
 ORDERS_PAGE_SIZE = 20
@@ -40,8 +39,7 @@ def as_shown_on_form(error: AppError, currency: str) -> AppError:
     """The service's error worded for the page: a price range as decimals, not minor units."""
     details = dict(error.details or {})
     if isinstance(error, ValidationError) and "price" in details:
-        low, high = money(1, currency), money(MAX_AMOUNT, currency)
-        details["price"] = f"must be between {low} and {high}"
+        details["price"] = amount_out_of_range(currency)
     return type(error)(error.message, details=details)
 
 

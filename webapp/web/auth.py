@@ -10,7 +10,7 @@ from webapp.errors import AccountDisabled, Conflict, Unauthorized, ValidationErr
 from webapp.ratelimits import client_ip, login_per_email, login_per_ip, register_per_ip
 from webapp.services.auth import AuthService, ClientInfo
 from webapp.services.users import UserService
-from webapp.web import bp
+from webapp.web.blueprint import bp
 from webapp.web.forms import ActionForm, LoginForm, RegisterForm, show_error
 from webapp.web.navigation import home_url, safe_next
 from webapp.web.session_auth import end_browser_session, start_browser_session

@@ -30,7 +30,10 @@ from wtforms.validators import (
 
 from webapp.errors import AppError
 from webapp.models.account import DEFAULT_CURRENCY
+from webapp.models.order import MAX_ITEMS_PER_ORDER, MAX_QUANTITY, ORDER_STATUSES
 from webapp.money import SUPPORTED_CURRENCIES
+from webapp.routing import ID_PATTERN
+from webapp.services.orders import QUANTITY_OUT_OF_RANGE
 
 
 class RegisterForm(FlaskForm):
@@ -98,9 +101,9 @@ class TransferForm(FlaskForm):
 # --- The shop -----------------------------------------------------------------------------
 
 EMPTY_CART = "Your cart is empty."
-PRODUCT_ID = r"[1-9][0-9]{0,17}"
 # A cart as the checkout form carries it: "productId:quantity" pairs, sorted, comma-separated.
-CART_SNAPSHOT = rf"{PRODUCT_ID}:[0-9]{{1,4}}(,{PRODUCT_ID}:[0-9]{{1,4}}){{0,49}}"
+CART_LINE = rf"{ID_PATTERN}:[0-9]{{1,{len(str(MAX_QUANTITY))}}}"
+CART_SNAPSHOT = rf"{CART_LINE}(,{CART_LINE}){{0,{MAX_ITEMS_PER_ORDER - 1}}}"
 
 
 def readable(_form: FlaskForm, field: Field) -> None:
@@ -113,20 +116,20 @@ def readable(_form: FlaskForm, field: Field) -> None:
 class CartLineForm(FlaskForm):
     """Add a product to the cart, or change the quantity of a line."""
 
-    product_id = HiddenField(validators=[InputRequired(), Regexp(rf"^{PRODUCT_ID}$")])
+    product_id = HiddenField(validators=[InputRequired(), Regexp(rf"^{ID_PATTERN}$")])
     quantity = IntegerField(
         "Quantity",
         default=1,
         validators=[
             InputRequired(),
             readable,
-            NumberRange(min=1, max=1000, message="must be between 1 and 1000"),
+            NumberRange(min=1, max=MAX_QUANTITY, message=QUANTITY_OUT_OF_RANGE),
         ],
     )
 
 
 class CartRemoveForm(FlaskForm):
-    product_id = HiddenField(validators=[InputRequired(), Regexp(rf"^{PRODUCT_ID}$")])
+    product_id = HiddenField(validators=[InputRequired(), Regexp(rf"^{ID_PATTERN}$")])
 
 
 class CheckoutForm(FlaskForm):
@@ -172,8 +175,7 @@ class OrderFilterForm(FlaskForm):
         "Status",
         choices=[
             SelectChoice("", "Any"),
-            SelectChoice("paid", "Paid"),
-            SelectChoice("cancelled", "Cancelled"),
+            *(SelectChoice(status, status.capitalize()) for status in ORDER_STATUSES),
         ],
         validators=[Optional()],
     )

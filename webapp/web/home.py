@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import render_template
 
-from webapp.web import bp
+from webapp.web.blueprint import bp
 
 
 @bp.get("/")

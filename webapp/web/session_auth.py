@@ -12,8 +12,9 @@ from collections.abc import Callable
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
-from flask import abort, g, session
+from flask import abort, flash, g, redirect, session, url_for
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
 
 from webapp.extensions import login_manager
 from webapp.models import AuthSession
@@ -101,6 +102,24 @@ def role_required(role: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
         def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
             if not current_user.principal.has_role(role):
                 abort(403)
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+def members_only(back: Callable[..., str]) -> Callable[[Callable[P, R]], Callable[P, R | Response]]:
+    """login_required for a form's POST: an anonymous visitor logs in and comes back to the
+    page the form is on (`back`, given the view's arguments), not to the POST-only address
+    (a 405 after login)."""
+
+    def decorate(view: Callable[P, R]) -> Callable[P, R | Response]:
+        @wraps(view)
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+            if not current_user.is_authenticated:
+                flash(login_manager.login_message, login_manager.login_message_category)
+                return redirect(url_for("web.login", next=back(**kwargs)))
             return view(*args, **kwargs)
 
         return guarded

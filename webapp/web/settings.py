@@ -10,7 +10,7 @@ from webapp.errors import ValidationError
 from webapp.ratelimits import password_check_per_user
 from webapp.services.auth import AuthService
 from webapp.services.users import UserService
-from webapp.web import bp
+from webapp.web.blueprint import bp
 from webapp.web.forms import ActionForm, PasswordForm, ProfileForm, show_error
 
 

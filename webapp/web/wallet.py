@@ -14,10 +14,10 @@ from webapp.errors import (
     ValidationError,
 )
 from webapp.models import Account
-from webapp.money import MAX_AMOUNT, format_minor_units, to_minor_units
+from webapp.money import amount_out_of_range, format_money, to_minor_units
 from webapp.services.accounts import AccountService
 from webapp.services.ledger import LedgerService
-from webapp.web import bp
+from webapp.web.blueprint import bp
 from webapp.web.forms import TransferForm, show_error
 
 HISTORY_PAGE_SIZE = 20
@@ -25,15 +25,6 @@ RECENT_ACTIVITY = 10
 
 # The service names fields as the API does; on the form they are these.
 FORM_FIELD_OF_DETAIL = {"fromAccountId": "fromAccount", "toAccountId": "to"}
-
-
-@bp.app_template_filter("money")
-def money(amount: int, currency: str, signed: bool = False) -> str:
-    """1250, "USD" → "12.50 USD"; with `signed`, credits read "+12.50 USD"."""
-    text = format_minor_units(amount, currency)
-    if signed and amount > 0:
-        text = f"+{text}"
-    return f"{text} {currency}"
 
 
 def own_accounts() -> list[Account]:
@@ -72,7 +63,7 @@ def transfer_form(accounts: list[Account]) -> TransferForm:
 
 def account_choices(accounts: list[Account]) -> list[tuple[int, str]]:
     """A select's options for paying from one of these accounts: name and balance."""
-    return [(a.id, f"{a.name} — {money(a.balance, a.currency)}") for a in accounts]
+    return [(a.id, f"{a.name} — {format_money(a.balance, a.currency)}") for a in accounts]
 
 
 def as_shown_on_form(error: AppError, currency: str) -> AppError:
@@ -80,8 +71,7 @@ def as_shown_on_form(error: AppError, currency: str) -> AppError:
     decimals rather than minor units."""
     details = {FORM_FIELD_OF_DETAIL.get(k, k): v for k, v in (error.details or {}).items()}
     if isinstance(error, ValidationError) and "amount" in details:
-        low, high = money(1, currency), money(MAX_AMOUNT, currency)
-        details["amount"] = f"must be between {low} and {high}"
+        details["amount"] = amount_out_of_range(currency)
     if isinstance(error, ValidationError) and "to" in details:
         details["to"] = "must be another account than the one you send from"
     if isinstance(error, InsufficientFunds):
@@ -107,13 +97,13 @@ def transfer() -> str | Response:
                 LedgerService().transfer(
                     current_user.principal,
                     from_account_id=source.id,
-                    to_account_id=LedgerService().destination_for(form.to.data),
+                    to_account_id=LedgerService().resolve_recipient(form.to.data),
                     amount=amount,
                     memo=form.memo.data,
                 )
             except (ValidationError, NotFound, InsufficientFunds, CurrencyMismatch) as error:
                 show_error(form, as_shown_on_form(error, source.currency))
             else:
-                flash(f"Sent {money(amount, source.currency)}.", "success")
+                flash(f"Sent {format_money(amount, source.currency)}.", "success")
                 return redirect(url_for("web.account", account_id=source.id))
     return render_template("wallet/transfer.html", form=form)

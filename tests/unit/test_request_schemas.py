@@ -1,0 +1,99 @@
+"""The request schemas as the contract states them: camelCase wire names (generated, and
+pinned here so a rename shows), strict JSON types, unknown and snake_case names refused,
+and PATCH fields documented as never null."""
+
+from __future__ import annotations
+
+import pydantic
+import pytest
+
+from webapp.api import schemas
+from webapp.api.validation import field_errors
+from webapp.models.order import MAX_ITEMS_PER_ORDER, MAX_QUANTITY, ORDER_STATUSES
+from webapp.models.user import ROLES
+from webapp.money import MAX_AMOUNT, SUPPORTED_CURRENCIES
+from webapp.services.catalog import MAX_NAME_LENGTH, MAX_PAGE_SIZE, MAX_STOCK
+
+WIRE_NAMES = {
+    schemas.UserCreate: {"email", "password", "name"},
+    schemas.LoginRequest: {"email", "password"},
+    schemas.RefreshRequest: {"refreshToken"},
+    schemas.UserSelfUpdate: {"name", "currentPassword", "newPassword"},
+    schemas.UserAdminUpdate: {"roles", "isActive", "name"},
+    schemas.AccountCreate: {"name", "currency"},
+    schemas.DepositCreate: {"amount", "memo"},
+    schemas.TransferCreate: {"fromAccountId", "toAccountId", "amount", "memo"},
+    schemas.ProductCreate: {"sku", "name", "description", "price", "currency", "stock"},
+    schemas.ProductUpdate: {"sku", "name", "description", "price", "stock", "isActive"},
+    schemas.OrderCreate: {"accountId", "items"},
+    schemas.OrderLineCreate: {"productId", "quantity"},
+    schemas.UserListQuery: {"limit", "cursor", "q", "role", "include"},
+    schemas.AccountListQuery: {"limit", "cursor", "userId"},
+    schemas.ProductListQuery: {"limit", "cursor", "includeArchived"},
+    schemas.OrderListQuery: {"limit", "cursor", "userId", "status"},
+}
+UPDATES = [schemas.ProductUpdate, schemas.UserSelfUpdate, schemas.UserAdminUpdate]
+
+
+def errors(model: type[pydantic.BaseModel], body: dict[str, object]) -> dict[str, str]:
+    with pytest.raises(pydantic.ValidationError) as caught:
+        model.model_validate(body)
+    return field_errors(caught.value)
+
+
+@pytest.mark.parametrize("model", list(WIRE_NAMES), ids=lambda m: m.__name__)
+def test_wire_names_are_camel_case_and_unchanged(model):
+    assert set(model.model_json_schema(by_alias=True)["properties"]) == WIRE_NAMES[model]
+
+
+@pytest.mark.parametrize("value", ["100", 1.5, True, None])
+@pytest.mark.parametrize(
+    ("model", "body", "field"),
+    [
+        (schemas.DepositCreate, {}, "amount"),
+        (schemas.TransferCreate, {"fromAccountId": "1", "toAccountId": "2"}, "amount"),
+        (schemas.ProductCreate, {"sku": "S", "name": "N"}, "price"),
+        (schemas.ProductCreate, {"sku": "S", "name": "N", "price": 1}, "stock"),
+        (schemas.ProductUpdate, {}, "price"),
+        (schemas.ProductUpdate, {}, "stock"),
+        (schemas.OrderLineCreate, {"productId": "1"}, "quantity"),
+    ],
+    ids=lambda v: v.__name__ if isinstance(v, type) else None,
+)
+def test_an_integer_field_takes_a_json_integer_only(model, body, field, value):
+    assert field in errors(model, {**body, field: value})
+
+
+@pytest.mark.parametrize(
+    ("model", "body", "field"),
+    [
+        (schemas.ProductUpdate, {"is_active": False}, "is_active"),
+        (schemas.TransferCreate, {"from_account_id": "1"}, "from_account_id"),
+        (schemas.UserSelfUpdate, {"name": "N", "email": "x@example.com"}, "email"),
+        (schemas.UserCreate, {"roles": ["admin"]}, "roles"),
+    ],
+)
+def test_unknown_and_snake_case_names_are_refused(model, body, field):
+    assert field in errors(model, body)
+
+
+@pytest.mark.parametrize("model", UPDATES, ids=lambda m: m.__name__)
+def test_patch_fields_are_documented_as_never_null(model):
+    for name, prop in model.model_json_schema(by_alias=True)["properties"].items():
+        assert "null" not in str(prop), name
+        assert "default" not in prop, name
+
+
+def test_bounds_and_choices_are_the_owners_constants():
+    product = schemas.ProductCreate.model_json_schema()["properties"]
+    assert (product["price"]["maximum"], product["stock"]["maximum"]) == (MAX_AMOUNT, MAX_STOCK)
+    assert product["name"]["maxLength"] == MAX_NAME_LENGTH
+    assert tuple(product["currency"]["enum"]) == SUPPORTED_CURRENCIES
+    order = schemas.OrderCreate.model_json_schema()
+    assert order["properties"]["items"]["maxItems"] == MAX_ITEMS_PER_ORDER
+    assert order["$defs"]["OrderLineCreate"]["properties"]["quantity"]["maximum"] == MAX_QUANTITY
+    orders = schemas.OrderListQuery.model_json_schema()["properties"]
+    assert tuple(orders["status"]["anyOf"][0]["enum"]) == ORDER_STATUSES
+    assert orders["limit"]["maximum"] == MAX_PAGE_SIZE
+    role = schemas.UserListQuery.model_json_schema()["properties"]["role"]
+    assert tuple(role["anyOf"][0]["enum"]) == ROLES
