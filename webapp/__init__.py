@@ -10,11 +10,20 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from webapp import api, ops, web
 from webapp import sqlite as _sqlite  # noqa: F401  (registers SQLite connection settings)
+from webapp.api.auth_guard import identify_api_caller
+from webapp.cli import register_commands as add_cli_commands
 from webapp.config import INSTANCE_DIR, Config, load_config
 from webapp.extensions import cache, csrf, db, limiter, login_manager, migrate
+from webapp.headers import register_security_headers
+from webapp.http import register_error_handlers
 from webapp.json_provider import TallyJSONProvider
+from webapp.logging import configure_logging, register_request_logging
 from webapp.routing import IdConverter
+from webapp.security import passwords
+from webapp.services.subscriptions import subscribe_event_handlers
+from webapp.text_guard import refuse_unstorable_query_and_form
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,9 +56,6 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
 
 
 def register_logging(app: Flask) -> None:
-    from webapp.logging import configure_logging, register_request_logging
-    from webapp.text_guard import refuse_unstorable_query_and_form
-
     configure_logging(app)
     register_request_logging(app)
     app.before_request(refuse_unstorable_query_and_form)
@@ -65,9 +71,6 @@ def register_proxy_fix(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from webapp.api.auth_guard import identify_api_caller
-    from webapp.security import passwords
-
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
@@ -83,8 +86,6 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from webapp import api, ops, web
-
     app.register_blueprint(web.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ops.bp)
@@ -92,20 +93,13 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_error_handling(app: Flask) -> None:
-    from webapp.headers import register_security_headers
-    from webapp.http import register_error_handlers
-
     register_error_handlers(app)
     register_security_headers(app)
 
 
 def register_commands(app: Flask) -> None:
-    from webapp.cli import register_commands as add_commands
-
-    add_commands(app)
+    add_cli_commands(app)
 
 
 def register_event_handlers() -> None:
-    from webapp.services.subscriptions import subscribe_event_handlers
-
     subscribe_event_handlers()
