@@ -59,6 +59,15 @@ def format_money(amount: int, currency: str, *, signed: bool = False) -> str:
     return f"{text} {currency}"
 
 
+# The field error for an amount out of range, in minor units (the API's unit).
+AMOUNT_OUT_OF_RANGE = f"must be between {MIN_AMOUNT} and {MAX_AMOUNT}"
+
+
+def is_amount_in_range(amount: int) -> bool:
+    """Whether `amount` (minor units) may be moved, or be a price: MIN_AMOUNT..MAX_AMOUNT."""
+    return MIN_AMOUNT <= amount <= MAX_AMOUNT
+
+
 def amount_out_of_range(currency: str) -> str:
     """The field error for an amount outside MIN_AMOUNT..MAX_AMOUNT, in the currency's units
     ("must be between 0.01 USD and 10000000000.00 USD") rather than in minor units."""

@@ -33,7 +33,7 @@ from pydantic_core import CoreSchema, PydanticCustomError
 from webapp.models.account import DEFAULT_CURRENCY
 from webapp.models.order import MAX_ITEMS_PER_ORDER, MAX_QUANTITY, ORDER_STATUSES
 from webapp.models.user import ROLES
-from webapp.money import MAX_AMOUNT, SUPPORTED_CURRENCIES
+from webapp.money import MAX_AMOUNT, MIN_AMOUNT, SUPPORTED_CURRENCIES
 from webapp.routing import ID_PATTERN
 from webapp.services import catalog, users
 from webapp.services.accounts import MAX_ACCOUNT_NAME_LENGTH
@@ -60,7 +60,7 @@ Role = Literal[ROLES]  # type: ignore[valid-type]
 OrderStatus = Literal[ORDER_STATUSES]  # type: ignore[valid-type]
 Currency = Literal[SUPPORTED_CURRENCIES]  # type: ignore[valid-type]
 
-Amount = Annotated[int, Field(ge=1, le=MAX_AMOUNT)]
+Amount = Annotated[int, Field(ge=MIN_AMOUNT, le=MAX_AMOUNT)]
 Stock = Annotated[int, Field(ge=0, le=catalog.MAX_STOCK)]
 Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
 Memo = Annotated[str, Field(max_length=MAX_MEMO_LENGTH), BeforeValidator(_strip)]

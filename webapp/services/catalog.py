@@ -14,7 +14,7 @@ from datetime import datetime
 
 from webapp.errors import Conflict, NotFound, ValidationError
 from webapp.models import Product
-from webapp.money import MAX_AMOUNT
+from webapp.money import AMOUNT_OUT_OF_RANGE, is_amount_in_range
 from webapp.repositories.keyset import Page
 from webapp.repositories.products import catalog_cursor
 from webapp.services.accounts import check_currency
@@ -107,8 +107,8 @@ def check_product_fields(
         problems["name"] = f"must be 1 to {MAX_NAME_LENGTH} characters"
     if description is not None and len(description) > MAX_DESCRIPTION_LENGTH:
         problems["description"] = f"must be at most {MAX_DESCRIPTION_LENGTH} characters"
-    if price is not None and not 1 <= price <= MAX_AMOUNT:
-        problems["price"] = f"must be between 1 and {MAX_AMOUNT}"
+    if price is not None and not is_amount_in_range(price):
+        problems["price"] = AMOUNT_OUT_OF_RANGE
     if stock is not None and not 0 <= stock <= MAX_STOCK:
         problems["stock"] = f"must be between 0 and {MAX_STOCK}"
     if problems:

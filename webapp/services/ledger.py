@@ -20,7 +20,7 @@ from webapp.errors import (
 from webapp.models import Account, LedgerEntry, LedgerTransaction
 from webapp.models.account import KIND_MEMBER, MAIN_ACCOUNT_NAME
 from webapp.models.ledger import TX_DEPOSIT, TX_TRANSFER
-from webapp.money import MAX_AMOUNT, MIN_AMOUNT
+from webapp.money import AMOUNT_OUT_OF_RANGE, is_amount_in_range
 from webapp.repositories.keyset import Page
 from webapp.routing import ID_PATTERN
 from webapp.services.accounts import visible_to
@@ -35,8 +35,8 @@ DEPOSITS_ACCOUNT = "Deposits"  # the system account money enters Tally from
 def check_amount(amount: int, field: str = "amount") -> int:
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise ValidationError(details={field: "must be an integer number of minor units"})
-    if not MIN_AMOUNT <= amount <= MAX_AMOUNT:
-        raise ValidationError(details={field: f"must be between {MIN_AMOUNT} and {MAX_AMOUNT}"})
+    if not is_amount_in_range(amount):
+        raise ValidationError(details={field: AMOUNT_OUT_OF_RANGE})
     return amount
 
 
