@@ -28,8 +28,16 @@ class IdConverter(BaseConverter):
         return str(value)
 
 
+def parse_public_id(value: object) -> int | None:
+    """ "42" → 42; None for anything that cannot be an id (not a string, "0", "abc", too long)."""
+    if not isinstance(value, str) or not _ID.fullmatch(value):
+        return None
+    return int(value)
+
+
 def id_from_wire(value: str, field: str) -> int:
     """An id sent in a body ("42"); one that cannot exist is simply not found."""
-    if not _ID.fullmatch(value):
+    parsed = parse_public_id(value)
+    if parsed is None:
         raise NotFound("Not found.", details={field: "not found"})
-    return int(value)
+    return parsed

@@ -18,6 +18,8 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask
 
+from webapp.routing import parse_public_id
+
 COMMON_PASSWORDS_FILE = Path(__file__).parent / "data" / "common_passwords.txt"
 
 
@@ -66,7 +68,6 @@ REFRESH_TOKEN = "refresh"
 REQUIRED_CLAIMS = ("sub", "sid", "type", "jti", "iat", "exp", "iss")
 # We never issue these header fields, so a token that carries one was not made by us.
 FOREIGN_HEADER_FIELDS = frozenset({"jku", "jwk", "x5u", "x5c", "kid", "crit"})
-MAX_ID = 2**63 - 1
 
 
 class InvalidToken(Exception):
@@ -142,10 +143,8 @@ def decode_token(
 
 
 def _positive_id(value: object) -> int:
-    if not isinstance(value, str) or not value.isascii() or not value.isdigit():
-        raise InvalidToken("malformed id")
-    number = int(value)
-    if not 0 < number <= MAX_ID:
+    number = parse_public_id(value)
+    if number is None:
         raise InvalidToken("malformed id")
     return number
 

@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 
 from webapp.extensions import login_manager
 from webapp.models import AuthSession
+from webapp.routing import parse_public_id
 from webapp.services.auth import AuthService
 from webapp.services.principal import Principal
 
@@ -59,9 +60,10 @@ class SessionUser(UserMixin):
 @login_manager.user_loader
 def load_session_user(cookie_id: str) -> SessionUser | None:
     user_part, _, session_part = cookie_id.partition(":")
-    if not (user_part.isdigit() and session_part.isdigit()):
+    user_id, session_id = parse_public_id(user_part), parse_public_id(session_part)
+    if user_id is None or session_id is None:
         return None
-    principal = AuthService().principal_for_session(int(user_part), int(session_part))
+    principal = AuthService().principal_for_session(user_id, session_id)
     if principal is None:
         return None
     g.user_id = principal.user_id
