@@ -2,9 +2,25 @@
 
 The embedded mode keeps one worker: its cache and rate-limit counters live in the
 process. With REDIS_URL set they are shared, so raise WEB_CONCURRENCY freely.
+
+Metrics add up over the workers: each keeps its values in a file under
+PROMETHEUS_MULTIPROC_DIR (default instance/prometheus-multiproc), a scrape of /metrics
+sums them, and the directory is emptied when gunicorn starts, so a count never carries
+over from an earlier run. Give each gunicorn on one host its own directory.
 """
 
+import glob
 import os
+from pathlib import Path
+
+# Set before anything imports prometheus_client: it picks its storage from this variable
+# once, at import, and the workers inherit it.
+MULTIPROCESS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or str(
+    Path(__file__).resolve().parent / "instance" / "prometheus-multiproc"
+)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = MULTIPROCESS_DIR
+
+from prometheus_client import multiprocess  # noqa: E402
 
 bind = os.environ.get("BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
@@ -28,3 +44,16 @@ logconfig_dict = {
         "gunicorn.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
     },
 }
+
+
+def on_starting(server):
+    """Before the first worker: start every count from zero."""
+    os.makedirs(MULTIPROCESS_DIR, exist_ok=True)
+    # Only prometheus-client's own files: the directory may be one the operator named.
+    for stale in glob.glob(os.path.join(MULTIPROCESS_DIR, "*.db")):
+        os.remove(stale)
+
+
+def child_exit(server, worker):
+    """A dead worker's counts stay in the sums; its live gauges go."""
+    multiprocess.mark_process_dead(worker.pid, MULTIPROCESS_DIR)

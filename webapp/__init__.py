@@ -29,7 +29,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
-    """Build the app: config → logging → extensions → blueprints → errors → CLI.
+    """Build the app: config → metrics → logging → extensions → blueprints → errors → CLI.
 
     `config` is a Config object, or a mapping of settings laid over the configuration
     that TALLY_ENV names; by default the environment decides everything.
@@ -45,6 +45,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     app.url_map.converters["id"] = IdConverter
     os.makedirs(app.instance_path, exist_ok=True)
 
+    register_metrics(app)
     register_logging(app)
     register_proxy_fix(app)
     register_extensions(app)
@@ -53,6 +54,11 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     register_commands(app)
     register_event_handlers()
     return app
+
+
+def register_metrics(app: Flask) -> None:
+    """First, so that every request is timed and counted, whichever hook answers it."""
+    ops.register_request_metrics(app)
 
 
 def register_logging(app: Flask) -> None:

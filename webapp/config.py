@@ -141,6 +141,10 @@ class Config:
         self.HSTS_ENABLED = False
         # `flask seed-demo` creates accounts with a published password: never in production.
         self.DEMO_DATA_ALLOWED = True
+        # When set, /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`.
+        self.METRICS_TOKEN = env.get("METRICS_TOKEN") or None
+        # Without a token /metrics is served only where the bind keeps it private.
+        self.METRICS_WITHOUT_TOKEN = True
 
         # argon2id parameters (argon2-cffi's RFC 9106 low-memory profile, above OWASP's minimum).
         self.ARGON2_TIME_COST = 3
@@ -163,7 +167,8 @@ class Config:
 
 class ProductionConfig(Config):
     """PostgreSQL + Redis; refuses to start with a secret that is missing, default, short,
-    predictable or shared by both keys."""
+    predictable or shared by both keys, or a METRICS_TOKEN that is short or predictable;
+    serves /metrics only with METRICS_TOKEN."""
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         super().__init__(environ)
@@ -174,6 +179,8 @@ class ProductionConfig(Config):
         self.REMEMBER_COOKIE_SECURE = True
         self.HSTS_ENABLED = True
         self.DEMO_DATA_ALLOWED = False
+        # A production port may face the internet: its metrics need the token.
+        self.METRICS_WITHOUT_TOKEN = False
 
     def validate(self) -> None:
         problems = [
@@ -186,6 +193,12 @@ class ProductionConfig(Config):
         ]
         if self._given_secret and self._given_secret == self._given_jwt_secret:
             problems.append("SECRET_KEY and JWT_SECRET_KEY are the same value; give each its own")
+        if self.METRICS_TOKEN:
+            # /metrics is not rate-limited: its token must be too long to guess.
+            if problem := secret_problem("METRICS_TOKEN", self.METRICS_TOKEN, ""):
+                problems.append(problem)
+            if self.METRICS_TOKEN in (self._given_secret, self._given_jwt_secret):
+                problems.append("METRICS_TOKEN is one of the signing secrets; give it its own")
         if problems:
             raise ConfigError(
                 "refusing to start in production: "

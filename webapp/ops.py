@@ -1,10 +1,16 @@
-"""Probes for the orchestrator: /healthz (the process is up), /readyz (its services are)."""
+"""The operator's endpoints: /healthz (the process is up), /readyz (its services are), and
+/metrics (Prometheus text), with the request hooks that feed the metrics."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app
+import hmac
+import time
 
+from flask import Blueprint, Flask, Response, abort, current_app, g, request
+
+from webapp import metrics
 from webapp.envelope import success_envelope
+from webapp.extensions import limiter
 from webapp.services.readiness import require_readiness
 
 bp = Blueprint("ops", __name__)
@@ -19,3 +25,46 @@ def healthz() -> Response:
 def readyz() -> Response:
     checks = require_readiness(current_app.config.get("REDIS_URL"))
     return success_envelope({"status": "ready", "checks": checks})
+
+
+@bp.get("/metrics")
+@limiter.exempt  # the scraper is never refused (it is outside /api's default limit anyway)
+def metrics_exposition() -> Response:
+    if not may_scrape():
+        # The same answer as a path that does not exist: nothing to learn by probing.
+        abort(404)
+    response = Response(metrics.exposition(), content_type=metrics.EXPOSITION_CONTENT_TYPE)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def may_scrape() -> bool:
+    """With METRICS_TOKEN set, only `Authorization: Bearer <token>` (compared in constant
+    time) may read /metrics; without one, only where the config serves it openly."""
+    token = current_app.config.get("METRICS_TOKEN")
+    if not token:
+        return bool(current_app.config.get("METRICS_WITHOUT_TOKEN"))
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), str(token).encode()
+    )
+
+
+def start_metrics_clock() -> None:
+    g.metrics_started = time.perf_counter()
+
+
+def count_request(response: Response) -> Response:
+    started = g.get("metrics_started")
+    elapsed = None if started is None else time.perf_counter() - started
+    rule = request.url_rule.rule if request.url_rule is not None else None
+    metrics.observe_request(rule, request.method, response.status_code, elapsed)
+    return response
+
+
+def register_request_metrics(app: Flask) -> None:
+    """Registered before every other hook: its clock starts first and its count comes last
+    (after-request hooks run in reverse), so it sees the final status of every request,
+    the 429s of the limiter and the 404s of routing included."""
+    app.before_request(start_metrics_clock)
+    app.after_request(count_request)

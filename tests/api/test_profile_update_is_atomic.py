@@ -44,8 +44,8 @@ def test_a_bad_name_with_a_valid_password_change_changes_nothing(client, app, me
     assert not logs_in(client, member["email"], NEW_PASSWORD)
     assert assert_success(client.get(ME, headers=bearer(other)))["name"] == "Member"
     assert assert_success(client.get(ME, headers=bearer(caller)))["name"] == "Member"
-    # The successful login above is the only thing written since.
-    assert event_types(app) == [*events_before, "user.login"]
+    # The two logins above (one refused) are the only things written since.
+    assert event_types(app) == [*events_before, "user.login", "user.login_failed"]
 
 
 def test_a_wrong_current_password_with_a_valid_name_changes_nothing(client, member, login):
@@ -82,4 +82,9 @@ def test_a_valid_rename_and_password_change_apply_together(client, app, member, 
     assert client.get(ME, headers=bearer(other)).status_code == 401
     assert logs_in(client, member["email"], NEW_PASSWORD)
     assert not logs_in(client, member["email"], PASSWORD)
-    assert event_types(app)[-3:-1] == ["user.password_changed", "user.updated"]
+    assert event_types(app)[-4:] == [
+        "user.password_changed",
+        "user.updated",
+        "user.login",
+        "user.login_failed",
+    ]

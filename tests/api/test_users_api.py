@@ -45,7 +45,10 @@ def test_rename_through_me_is_visible_on_the_next_get(client, app, member, login
     assert assert_success(client.get(ME, headers=bearer(tokens)))["name"] == "Renamed"
     with app.app_context():
         event = db.session.scalars(select(Event).order_by(Event.id.desc())).first()
-        assert (event.type, event.data) == ("user.updated", {"name": "Renamed"})
+        assert (event.type, event.data) == (
+            "user.updated",
+            {"name": {"from": "Member", "to": "Renamed"}},
+        )
 
 
 @pytest.mark.parametrize(

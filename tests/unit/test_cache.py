@@ -9,7 +9,8 @@ import time
 import pytest
 
 from webapp.extensions import cache
-from webapp.services.cache import CacheAside, SingleFlight, counters
+from webapp.metrics import observed_totals
+from webapp.services.cache import CacheAside, SingleFlight
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
@@ -32,11 +33,13 @@ class Loader:
 def test_a_second_get_is_a_hit_and_counted():
     loader = Loader({1: "one"})
     records = CacheAside("test-hit", load=loader)
-    hits, misses = counters.hits, counters.misses
+    before = observed_totals()
     assert records.get(1) == "one"
     assert records.get(1) == "one"
     assert loader.calls == [1]
-    assert (counters.hits - hits, counters.misses - misses) == (1, 1)
+    after = observed_totals()
+    assert after.cache_hits - before.cache_hits == 1
+    assert after.cache_misses - before.cache_misses == 1
 
 
 def test_unknown_keys_are_negatively_cached():

@@ -19,7 +19,7 @@ from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from webapp.errors import NotFound
+from webapp.errors import NotFound, Unauthorized
 from webapp.extensions import db
 from webapp.models import (
     Account,
@@ -261,6 +261,15 @@ def test_login_for_tokens(world, failure):
     assert (count(AuthSession), count(RefreshToken)) == (1, 1)
     assert world.auth.principal_for_access_token(pair.access_token).user_id == alice.user_id
     assert events("user.login") == 1
+
+
+def test_failed_login(world, failure):
+    world.member()
+    failure.arm()
+    with pytest.raises(Unauthorized):
+        world.auth.login_for_tokens("alice@example.com", "not-the-password", CLIENT)
+    assert failure.fired == 1
+    assert (count(AuthSession), events("user.login_failed")) == (0, 1)
 
 
 def test_refresh(world, failure):

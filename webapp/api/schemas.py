@@ -31,11 +31,12 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
 from webapp.models.account import DEFAULT_CURRENCY
+from webapp.models.event import TYPE_LENGTH as EVENT_TYPE_LENGTH
 from webapp.models.order import MAX_ITEMS_PER_ORDER, MAX_QUANTITY, ORDER_STATUSES
 from webapp.models.user import ROLES
 from webapp.money import MAX_AMOUNT, MIN_AMOUNT, SUPPORTED_CURRENCIES
 from webapp.routing import ID_PATTERN
-from webapp.services import catalog, users
+from webapp.services import audit, catalog, users
 from webapp.services.accounts import MAX_ACCOUNT_NAME_LENGTH
 from webapp.services.ledger import MAX_MEMO_LENGTH
 
@@ -372,3 +373,36 @@ class OrderListQuery(CursorQuery):
 
 class UserWithOrders(UserPublic):
     orders: list[OrderPublic]
+
+
+# --- Admin ---------------------------------------------------------------------------------
+
+
+class StatsPublic(PublicSchema):
+    users: int
+    active_users: int
+    accounts: int
+    money_held: int
+    orders: int
+    revenue: int
+    # The generator would write "transfers24H"; the contract says "transfers24h".
+    transfers_24h: int = Field(alias="transfers24h")
+    cache_hits: int
+    cache_misses: int
+    rate_limited: int
+
+
+class EventPublic(PublicSchema):
+    id: PublicId
+    type: str
+    actor_id: PublicId | None
+    subject: str
+    data: dict[str, Any]
+    request_id: str | None
+    created_at: datetime
+
+
+class EventListQuery(CursorQuery):
+    limit: int = Field(20, ge=1, le=audit.MAX_PAGE_SIZE)
+    type: str | None = Field(None, min_length=1, max_length=EVENT_TYPE_LENGTH)
+    user_id: IdText | None = None

@@ -9,6 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.models.base import Base, CreatedAtMixin, JsonDocument
 
+TYPE_LENGTH = 64
+SUBJECT_LENGTH = 128
+
 
 class Event(CreatedAtMixin, Base):
     __tablename__ = "events"
@@ -18,8 +21,8 @@ class Event(CreatedAtMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    type: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(TYPE_LENGTH))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    subject: Mapped[str] = mapped_column(String(128))
+    subject: Mapped[str] = mapped_column(String(SUBJECT_LENGTH))
     data: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
     request_id: Mapped[str | None] = mapped_column(String(128))

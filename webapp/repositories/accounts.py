@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from webapp.models import Account
@@ -30,6 +30,22 @@ class AccountRepository(Repository[Account]):
     def page_for_owner(self, owner_id: int, *, limit: int, cursor: str | None) -> Page[Account]:
         """One page of a user's accounts, oldest first."""
         return self.find_page(limit=limit, cursor=cursor, where=[Account.user_id == owner_id])
+
+    def member_holdings(self) -> dict[str, tuple[int, int]]:
+        """Per currency: (member accounts, the sum of their balances); system accounts left out."""
+        statement = (
+            select(
+                Account.currency,
+                func.count(Account.id),
+                func.coalesce(func.sum(Account.balance), 0),
+            )
+            .where(Account.kind == KIND_MEMBER)
+            .group_by(Account.currency)
+        )
+        return {
+            currency: (int(count), int(total))
+            for currency, count, total in self.session.execute(statement)
+        }
 
     def find_by_owner_and_name(self, user_id: int, name: str) -> Account | None:
         return self.session.scalar(

@@ -6,9 +6,11 @@ Repositories add and flush; they never commit (the unit of work does).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
+from itertools import pairwise
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.base import ExecutableOption
 
@@ -87,6 +89,20 @@ class Repository(Generic[ModelT]):
     def count(self, *, where: Filters = ()) -> int:
         statement = select(func.count()).select_from(self.model).where(*where)
         return int(self.session.scalar(statement) or 0)
+
+    def count_per_period(self, bounds: Sequence[datetime], *, where: Filters = ()) -> list[int]:
+        """Rows created in each period [bounds[i], bounds[i + 1]), in one query whatever the
+        number of periods (one conditional count per period over the whole range)."""
+        if len(bounds) < 2:
+            return []
+        created = self.model.created_at
+        counts = [
+            func.coalesce(func.sum(case((and_(created >= start, created < end), 1), else_=0)), 0)
+            for start, end in pairwise(bounds)
+        ]
+        in_range = [created >= bounds[0], created < bounds[-1]]
+        row = self.session.execute(select(*counts).where(*where, *in_range)).one()
+        return [int(value) for value in row]
 
     def create(self, **values: Any) -> ModelT:
         entity = self.model(**values)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 
 from webapp.models import Event
 from webapp.repositories.base import Repository
+from webapp.repositories.keyset import Page
+
+
+def user_subject(user_id: int) -> str:
+    return f"user:{user_id}"
 
 
 class EventRepository(Repository[Event]):
@@ -15,3 +20,29 @@ class EventRepository(Repository[Event]):
         """Whether an event of this type was ever recorded about this subject."""
         query = select(Event.id).where(Event.type == event_type, Event.subject == subject)
         return self.session.scalar(query.limit(1)) is not None
+
+    def page_log(
+        self, *, limit: int, cursor: str | None, event_type: str | None, user_id: int | None
+    ) -> Page[Event]:
+        """One page of the audit log, newest first: of one type or any (None), about or by
+        one user or anyone (None)."""
+        where = self._log_filters(event_type, user_id)
+        return self.find_page(limit=limit, cursor=cursor, where=where)
+
+    def recent_involving(self, user_id: int, limit: int) -> list[Event]:
+        """The newest events about the user (subject "user:<id>") or done by them."""
+        return self.find_many(where=self._log_filters(None, user_id), limit=limit)
+
+    def types_present(self) -> list[str]:
+        """Every event type the log holds, sorted."""
+        statement = select(Event.type).distinct().order_by(Event.type)
+        return list(self.session.scalars(statement))
+
+    @staticmethod
+    def _log_filters(event_type: str | None, user_id: int | None) -> list[ColumnElement[bool]]:
+        filters: list[ColumnElement[bool]] = []
+        if event_type is not None:
+            filters.append(Event.type == event_type)
+        if user_id is not None:
+            filters.append(or_(Event.subject == user_subject(user_id), Event.actor_id == user_id))
+        return filters

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -59,6 +62,21 @@ class LedgerRepository(Repository[LedgerTransaction]):
             limit=limit,
             options=[joinedload(LedgerEntry.transaction), joinedload(LedgerEntry.account)],
         )
+
+    def count_of_type_since(self, transaction_type: str, since: datetime) -> int:
+        """Transactions of this type created at or after `since`."""
+        return self.count(
+            where=[
+                LedgerTransaction.type == transaction_type,
+                LedgerTransaction.created_at >= since,
+            ]
+        )
+
+    def count_of_type_per_period(
+        self, transaction_type: str, bounds: Sequence[datetime]
+    ) -> list[int]:
+        """Transactions of this type in each period between consecutive `bounds` (one query)."""
+        return self.count_per_period(bounds, where=[LedgerTransaction.type == transaction_type])
 
     def balance_mismatches(self) -> list[tuple[int, int, int]]:
         """(account id, stored balance, sum of entries) for every account that disagrees."""

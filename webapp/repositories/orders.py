@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import selectinload
 
 from webapp.models import Order
+from webapp.models.order import STATUS_PAID
 from webapp.repositories.base import Repository
 from webapp.repositories.keyset import Page
 
@@ -41,6 +43,23 @@ class OrderRepository(Repository[Order]):
         if status is not None:
             where.append(Order.status == status)
         return self.find_page(limit=limit, cursor=cursor, where=where, options=WITH_ITEMS)
+
+    def recent_for_user(self, user_id: int, limit: int) -> list[Order]:
+        """The user's newest orders, items loaded (two queries)."""
+        return self.find_many(where=[Order.user_id == user_id], limit=limit, options=WITH_ITEMS)
+
+    def totals_by_currency(self) -> dict[str, tuple[int, int]]:
+        """Per currency: (every order, the totals of those still paid), in one query."""
+        paid = func.coalesce(func.sum(case((Order.status == STATUS_PAID, Order.total), else_=0)), 0)
+        statement = select(Order.currency, func.count(Order.id), paid).group_by(Order.currency)
+        return {
+            currency: (int(count), int(revenue))
+            for currency, count, revenue in self.session.execute(statement)
+        }
+
+    def count_placed_per_period(self, bounds: Sequence[datetime]) -> list[int]:
+        """Orders placed in each period between consecutive `bounds` (one query)."""
+        return self.count_per_period(bounds)
 
     def for_users(self, user_ids: Sequence[int], per_user: int) -> dict[int, list[Order]]:
         """Each user's newest orders (at most `per_user`), items loaded: two queries in all."""

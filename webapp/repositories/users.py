@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 
 from webapp.models import User, UserRole
 from webapp.repositories.base import Repository
@@ -31,6 +31,29 @@ class UserRepository(Repository[User]):
     ) -> Page[User]:
         """The admin list, newest first: `q` in email or name (case-insensitive), a role."""
         return self.find_page(limit=limit, cursor=cursor, where=self._search_filters(q, role))
+
+    def search_numbered(
+        self, *, q: str | None, role: str | None, offset: int, limit: int
+    ) -> list[User]:
+        """A slice of the admin search in id order (oldest first), for numbered pages."""
+        statement = (
+            select(User)
+            .where(*self._search_filters(q, role))
+            .order_by(User.id.asc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return list(self.session.scalars(statement))
+
+    def count_matching(self, *, q: str | None, role: str | None) -> int:
+        """How many users the admin search finds (the total of its numbered pages)."""
+        return self.count(where=self._search_filters(q, role))
+
+    def count_all_and_active(self) -> tuple[int, int]:
+        """(every user, the active ones), in one query."""
+        active = func.coalesce(func.sum(case((User.is_active.is_(True), 1), else_=0)), 0)
+        every, active_count = self.session.execute(select(func.count(User.id), active)).one()
+        return int(every), int(active_count)
 
     @staticmethod
     def _search_filters(q: str | None, role: str | None) -> list[ColumnElement[bool]]:

@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 
 from webapp.errors import AccountDisabled, NotFound, Unauthorized
 from webapp.models import AuthSession, RefreshToken, User
 from webapp.models.base import utcnow
+from webapp.models.event import SUBJECT_LENGTH
 from webapp.models.user import SESSION_API, SESSION_BROWSER
 from webapp.security import (
     ACCESS_TOKEN,
@@ -35,6 +37,10 @@ from webapp.services.user_records import user_records
 BAD_CREDENTIALS = "Invalid email or password."
 BAD_TOKEN = "The token is invalid, expired or revoked."
 OPERATOR_SESSION = 0  # command-line work acts without a login session
+
+FAILED_UNKNOWN_EMAIL = "unknown_email"
+FAILED_BAD_PASSWORD = "bad_password"
+FAILED_DISABLED = "disabled"
 
 
 @dataclass(frozen=True)
@@ -62,39 +68,77 @@ def token_settings() -> TokenSettings:
     )
 
 
+def claimed_email_subject(typed: str) -> str:
+    """The subject of a failed login for an email no user has: "email:<the email>" when
+    what was typed is an email, else "email:invalid" (it may be a password typed into the
+    wrong field, which the log must not keep)."""
+    try:
+        validate_email(typed, check_deliverability=False)
+    except EmailNotValidError:
+        return "email:invalid"
+    return f"email:{typed}"[:SUBJECT_LENGTH]
+
+
 def printable(text: str) -> str:
     """A header value as it may be stored and shown: control characters dropped."""
     return "".join(c for c in text if c.isprintable())
 
 
 class AuthService:
-    def authenticate(self, email: str, password: str) -> User:
+    def authenticate(
+        self,
+        email: str,
+        password: str,
+        *,
+        kind: str | None = None,
+        client: ClientInfo | None = None,
+    ) -> User:
         """Check credentials: one answer for an unknown email and a wrong password.
 
         An unknown email still costs a password verification, so timing tells nothing.
-        A disabled account is only reported to someone who knows its password.
+        A disabled account is only reported to someone who knows its password. Every
+        refusal is recorded (`user.login_failed`) in a write of its own, the same write
+        whichever the reason, so that neither the answer nor its time tells them apart.
         """
+        typed = email.strip().lower()
         with UnitOfWork() as uow:
-            user = uow.users.find_by_email(email.strip().lower())
+            user = uow.users.find_by_email(typed)
         if user is None:
             passwords.verify_dummy(password)
+            self._record_failed_login(
+                claimed_email_subject(typed), FAILED_UNKNOWN_EMAIL, kind, client
+            )
             raise Unauthorized(BAD_CREDENTIALS)
         if not passwords.verify(user.password_hash, password):
+            self._record_failed_login(subject("user", user.id), FAILED_BAD_PASSWORD, kind, client)
             raise Unauthorized(BAD_CREDENTIALS)
         if not user.is_active:
+            self._record_failed_login(subject("user", user.id), FAILED_DISABLED, kind, client)
             raise AccountDisabled()
         return user
 
+    @staticmethod
+    def _record_failed_login(
+        about: str, reason: str, kind: str | None, client: ClientInfo | None
+    ) -> None:
+        data: dict[str, str] = {"reason": reason}
+        if kind is not None:
+            data["kind"] = kind
+        if client is not None and client.ip is not None:
+            data["ip"] = client.ip
+        # No actor: whoever tried has not proved who they are.
+        transaction(lambda uow: uow.emit(DomainEvent("user.login_failed", about, data)))
+
     def login_browser(self, email: str, password: str, client: ClientInfo) -> AuthSession:
         """Open a browser session; the caller puts its id in the (rotated) cookie."""
-        user = self.authenticate(email, password)
+        user = self.authenticate(email, password, kind=SESSION_BROWSER, client=client)
         return transaction(
             lambda uow: self._open_session(uow, user, password, SESSION_BROWSER, client)
         )
 
     def login_for_tokens(self, email: str, password: str, client: ClientInfo) -> TokenPair:
         """Open an API session (a refresh-token family) and issue its first token pair."""
-        user = self.authenticate(email, password)
+        user = self.authenticate(email, password, kind=SESSION_API, client=client)
 
         def work(uow: UnitOfWork) -> TokenPair:
             session = self._open_session(uow, user, password, SESSION_API, client)
@@ -243,7 +287,7 @@ class AuthService:
                         "auth.refresh_reuse",
                         subject("user", session.user_id),
                         {"sessionId": str(session.id)},
-                        actor_id=session.user_id,
+                        # No actor: the holder of a leaked token may be anyone.
                     )
                 )
             return None

@@ -10,7 +10,8 @@
   under a dead generation: it can never bring back a stale value.
 - Unknown keys are cached as "absent" for `negative_ttl` seconds.
 - Concurrent misses for one key in a process share one load (single-flight).
-- Hits and misses are counted.
+- Hits and misses are counted, across every namespace, in the Prometheus counters
+  `tally_cache_hits_total` and `tally_cache_misses_total` (webapp.metrics).
 - If the cache backend fails, the loader answers and the failure is logged: a cache
   outage slows requests down, it never fails them.
 
@@ -26,6 +27,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from webapp import metrics
 from webapp.extensions import cache
 
 log = logging.getLogger(__name__)
@@ -73,26 +75,6 @@ class SingleFlight:
             flight.done.set()
 
 
-class CacheCounters:
-    """Process-wide hit and miss counts across every cache-aside namespace."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def hit(self) -> None:
-        with self._lock:
-            self.hits += 1
-
-    def miss(self) -> None:
-        with self._lock:
-            self.misses += 1
-
-
-counters = CacheCounters()
-
-
 class CacheAside(Generic[V]):
     def __init__(
         self,
@@ -114,9 +96,9 @@ class CacheAside(Generic[V]):
         if generation is not None:
             cached = self._backend(lambda: cache.get(self._value_key(key, generation)))
             if cached is not None:
-                counters.hit()
+                metrics.cache_hits.inc()
                 return None if cached == _ABSENT else cached
-        counters.miss()
+        metrics.cache_misses.inc()
         return self._flights.run(key, lambda: self._load_and_store(key, generation))
 
     def invalidate(self, key: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from webapp import metrics
 from webapp.services import accounts, catalog, user_records
 from webapp.services.events import after_commit, in_transaction
 
@@ -15,3 +16,6 @@ def subscribe_event_handlers() -> None:
         after_commit.connect(user_records.invalidate_user_record, sender=event_type, weak=False)
     for event_type in catalog.PRODUCT_EVENTS + catalog.STOCK_EVENTS:
         after_commit.connect(catalog.invalidate_products, sender=event_type, weak=False)
+    # Business counters: only what committed is counted.
+    for event_type in metrics.COUNTED_EVENTS:
+        after_commit.connect(metrics.count_event, sender=event_type, weak=False)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Generic, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
 
 from webapp.errors import Conflict, NotFound, ValidationError
-from webapp.models import AuthSession, User
+from webapp.models import Account, AuthSession, Event, Order, User
 from webapp.models.base import utcnow
 from webapp.models.user import ROLE_ADMIN, ROLE_USER, ROLES, UserRole
 from webapp.repositories.keyset import Page
@@ -18,10 +19,15 @@ from webapp.services.events import DomainEvent, subject
 from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork, transaction, unique_violation_as
 
+T = TypeVar("T")
+
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
 MAX_NAME_LENGTH = 100
 EMAIL_TAKEN = "is already registered"
+MAX_PAGE_SIZE = 100
+DOSSIER_ORDERS = 10
+DOSSIER_EVENTS = 20
 
 
 @cache
@@ -74,11 +80,60 @@ def check_roles(roles: list[str]) -> list[str]:
     return sorted(set(roles))
 
 
+def change(before: object, after: object) -> dict[str, object]:
+    """How a `user.updated` event tells one field's change."""
+    return {"from": before, "to": after}
+
+
 @dataclass(frozen=True)
 class AdminOutcome:
     user: User
     created: bool
     promoted: bool
+
+
+@dataclass(frozen=True)
+class NumberedPage(Generic[T]):
+    """Page `page` (1-based) of `page_size` items out of `total`, for "41-60 of 245"."""
+
+    items: list[T]
+    page: int
+    page_size: int
+    total: int
+
+    @property
+    def total_pages(self) -> int:
+        """At least 1: an empty result is one empty page."""
+        return max(1, -(-self.total // self.page_size))
+
+    @property
+    def first_index(self) -> int:
+        """The 1-based position of the first item in the whole result; 0 when empty."""
+        return (self.page - 1) * self.page_size + 1 if self.items else 0
+
+    @property
+    def last_index(self) -> int:
+        """The 1-based position of the last item; 0 when empty."""
+        return self.first_index + len(self.items) - 1 if self.items else 0
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.total_pages
+
+
+@dataclass(frozen=True)
+class UserDossier:
+    """Everything an admin's page about one user shows, loaded up front."""
+
+    user: User
+    accounts: list[Account]  # oldest first: "Main" leads
+    orders: list[Order]  # newest first, items loaded, at most DOSSIER_ORDERS
+    sessions: list[AuthSession]  # active ones, newest first
+    events: list[Event]  # newest about or by the user, at most DOSSIER_EVENTS
 
 
 class UserService:
@@ -171,6 +226,48 @@ class UserService:
         with UnitOfWork() as uow:
             return uow.users.search_page(q=q, role=role, limit=limit, cursor=cursor)
 
+    def numbered_page(
+        self,
+        viewer: Principal,
+        *,
+        q: str | None = None,
+        role: str | None = None,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> NumberedPage[User]:
+        """Admins' user list in id order with its total: `q` in email or name, a role.
+
+        A page past the last is empty (its total still counts every match).
+        """
+        viewer.require_admin()
+        if page < 1:
+            raise ValidationError(details={"page": "must be 1 or more"})
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValidationError(details={"pageSize": f"must be 1 to {MAX_PAGE_SIZE}"})
+        if role is not None and role not in ROLES:
+            raise ValidationError(details={"role": f"must be one of {', '.join(ROLES)}"})
+        q = (q or "").strip() or None
+        with UnitOfWork() as uow:
+            total = uow.users.count_matching(q=q, role=role)
+            items = uow.users.search_numbered(
+                q=q, role=role, offset=(page - 1) * page_size, limit=page_size
+            )
+        return NumberedPage(items=items, page=page, page_size=page_size, total=total)
+
+    def dossier(self, viewer: Principal, user_id: int) -> UserDossier:
+        """One user as an admin sees them: profile, accounts, recent orders (with items),
+        active sessions and recent events, in a fixed number of queries (admins only)."""
+        viewer.require_admin()
+        with UnitOfWork() as uow:
+            user = self._load(uow, user_id)
+            return UserDossier(
+                user=user,
+                accounts=uow.accounts.list_for_user(user_id),
+                orders=uow.orders.recent_for_user(user_id, DOSSIER_ORDERS),
+                sessions=uow.sessions.list_active_for(user_id),
+                events=uow.events.recent_involving(user_id, DOSSIER_EVENTS),
+            )
+
     def sessions_of(self, user_id: int) -> list[AuthSession]:
         with UnitOfWork() as uow:
             return uow.sessions.list_active_for(user_id)
@@ -223,16 +320,16 @@ class UserService:
             user = self._load(uow, user_id)
             changes: dict[str, object] = {}
             if roles is not None and roles != user.roles:
+                changes["roles"] = change(user.roles, roles)
                 uow.users.set_roles(user, roles)
-                changes["roles"] = roles
             if name is not None and name != user.name:
+                changes["name"] = change(user.name, name)
                 uow.users.update(user, name=name)
-                changes["name"] = name
             if is_active is not None and is_active != user.is_active:
+                changes["isActive"] = change(user.is_active, is_active)
                 uow.users.update(user, is_active=is_active)
-                changes["isActive"] = is_active
                 if not is_active:
-                    uow.sessions.revoke_all_for(user_id, utcnow())
+                    changes["sessionsEnded"] = len(uow.sessions.revoke_all_for(user_id, utcnow()))
             if changes:
                 uow.users.update(user, updated_at=utcnow())
                 uow.emit(
@@ -262,9 +359,14 @@ class UserService:
 
         def promote(uow: UnitOfWork) -> User:
             promoted = self._load(uow, user.id)
+            before = list(promoted.roles)
             uow.users.add_role(promoted, ROLE_ADMIN)
             uow.emit(
-                DomainEvent("user.updated", subject("user", promoted.id), {"roles": promoted.roles})
+                DomainEvent(
+                    "user.updated",
+                    subject("user", promoted.id),
+                    {"roles": change(before, promoted.roles)},
+                )
             )
             return promoted
 
@@ -302,9 +404,8 @@ class UserService:
     @staticmethod
     def _rename(uow: UnitOfWork, user: User, name: str) -> None:
         if user.name != name:
+            renamed = {"name": change(user.name, name)}
             uow.users.update(user, name=name)
             uow.emit(
-                DomainEvent(
-                    "user.updated", subject("user", user.id), {"name": name}, actor_id=user.id
-                )
+                DomainEvent("user.updated", subject("user", user.id), renamed, actor_id=user.id)
             )
