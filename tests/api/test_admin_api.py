@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from clients import PASSWORD, bearer
 from envelopes import assert_error, assert_success
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from webapp.extensions import db
-from webapp.models import Event
+from webapp.metrics import observed_totals
+from webapp.models import Account, Event, LedgerTransaction, Order, User
+from webapp.models.account import KIND_MEMBER
+from webapp.models.ledger import TX_TRANSFER
+from webapp.models.order import STATUS_PAID
 
 STATS = "/api/v1/admin/stats"
 EVENTS = "/api/v1/admin/events"
@@ -104,6 +110,96 @@ def test_stats_are_exactly_the_contracts_integers(client, admin, alice, bob):
     }
     assert (stats["orders"], stats["revenue"], stats["transfers24h"]) == (0, 0, 1)
     assert stats["cacheHits"] + stats["cacheMisses"] > 0  # the token checks read the cache
+
+
+def figures_from_the_tables(app) -> dict[str, int]:
+    """The stats' database figures, counted straight from the tables."""
+    since = datetime.now(UTC) - timedelta(hours=24)
+    with app.app_context():
+        session = db.session
+        members = select(Account).where(Account.kind == KIND_MEMBER).subquery()
+        return {
+            "users": session.scalar(select(func.count(User.id))),
+            "activeUsers": session.scalar(select(func.count(User.id)).where(User.is_active)),
+            "accounts": session.scalar(select(func.count()).select_from(members)),
+            "moneyHeld": session.scalar(select(func.coalesce(func.sum(members.c.balance), 0))),
+            "orders": session.scalar(select(func.count(Order.id))),
+            "revenue": session.scalar(
+                select(func.coalesce(func.sum(Order.total), 0)).where(Order.status == STATUS_PAID)
+            ),
+            "transfers24h": session.scalar(
+                select(func.count(LedgerTransaction.id)).where(
+                    LedgerTransaction.type == TX_TRANSFER, LedgerTransaction.created_at >= since
+                )
+            ),
+        }
+
+
+def test_stats_match_the_database_after_a_scripted_set_of_actions(
+    client, app, admin, alice, bob, login
+):
+    alice_main, bob_main = main_account(client, alice[1]), main_account(client, bob[1])
+    deposit(client, admin, alice_main, 120_00)
+    deposit(client, admin, bob_main, 30_00)
+    savings = client.post("/api/v1/accounts", json={"name": "Savings"}, headers=bob[1])
+    assert_success(savings, 201)
+    mug = assert_success(
+        client.post(
+            "/api/v1/products",
+            json={"sku": "MUG-1", "name": "Mug", "price": 12_50, "stock": 10},
+            headers=admin,
+        ),
+        201,
+    )
+    orders = []
+    for who, account, quantity in (
+        (alice, alice_main, 2),
+        (bob, bob_main, 1),
+        (alice, alice_main, 1),
+    ):
+        body = {"accountId": account, "items": [{"productId": mug["id"], "quantity": quantity}]}
+        orders.append(assert_success(client.post("/api/v1/orders", json=body, headers=who[1]), 201))
+    cancel = client.post(f"/api/v1/orders/{orders[1]['id']}/cancel", headers=bob[1])
+    assert_success(cancel)
+    for amount in (5_00, 7_25):
+        move = {"fromAccountId": alice_main, "toAccountId": bob_main, "amount": amount}
+        assert_success(client.post("/api/v1/transfers", json=move, headers=alice[1]), 201)
+    # One transfer made two days ago is money held but not a transfer of the last 24 h.
+    old = {"fromAccountId": bob_main, "toAccountId": alice_main, "amount": 1_00}
+    old_id = assert_success(client.post("/api/v1/transfers", json=old, headers=bob[1]), 201)["id"]
+    with app.app_context():
+        db.session.execute(
+            update(LedgerTransaction)
+            .where(LedgerTransaction.id == int(old_id))
+            .values(created_at=datetime.now(UTC) - timedelta(days=2))
+        )
+        db.session.commit()
+    assert_success(client.patch(f"/api/v1/users/{bob[0]}", json={"isActive": False}, headers=admin))
+    refused = client.post(
+        "/api/v1/auth/login", json={"email": "bob@example.com", "password": PASSWORD}
+    )
+    assert_error(refused, 403, "ACCOUNT_DISABLED")
+
+    stats = assert_success(client.get(STATS, headers=admin))
+
+    expected = figures_from_the_tables(app)
+    assert {key: stats[key] for key in expected} == expected
+    # And the figures the script implies, so a query that drifts with its stats cannot hide.
+    assert expected == {
+        "users": 3,
+        "activeUsers": 2,
+        "accounts": 4,
+        "moneyHeld": 150_00 - 3 * 12_50,
+        "orders": 3,
+        "revenue": 3 * 12_50,
+        "transfers24h": 2,
+    }
+    observed = observed_totals()
+    assert (stats["cacheHits"], stats["cacheMisses"], stats["rateLimited"]) == (
+        observed.cache_hits,
+        observed.cache_misses,
+        observed.rate_limited,
+    )
 
 
 def test_stats_run_a_fixed_number_of_statements(client, admin, alice, count_statements):

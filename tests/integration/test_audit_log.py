@@ -4,6 +4,7 @@ was about, what changed, and the X-Request-ID of the request that caused it."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from clients import PASSWORD, bearer
@@ -136,20 +137,19 @@ def test_the_log_tells_the_whole_story(client, app, make_admin, login):
     disabled = story.send("bob-tries-while-off", "post", "/api/v1/auth/login", json=bob_credentials)
     assert disabled.status_code == 403
     story.data("admin-reactivates-bob", "patch", user_bob, headers=admin, json={"isActive": True})
-    revoked = story.send("admin-revokes-alice", "post", f"/api/v1/users/{alice}/revoke-sessions",
-                         headers=admin)  # fmt: skip
+    revoke = f"/api/v1/users/{alice}/revoke-sessions"
+    revoked = story.send("admin-revokes-alice", "post", revoke, headers=admin)
     assert revoked.status_code == 204
 
     # Tokens: Alice logs in again and refreshes; her old refresh token is replayed.
     second_pair = story.data("alice-again", "post", "/api/v1/auth/login", json=credentials)
-    story.data("alice-refreshes", "post", "/api/v1/auth/refresh",
-               json={"refreshToken": second_pair["refreshToken"]})  # fmt: skip
-    replay = story.send("thief-replays", "post", "/api/v1/auth/refresh",
-                        json={"refreshToken": second_pair["refreshToken"]})  # fmt: skip
+    old_token = {"refreshToken": second_pair["refreshToken"]}
+    story.data("alice-refreshes", "post", "/api/v1/auth/refresh", json=old_token)
+    replay = story.send("thief-replays", "post", "/api/v1/auth/refresh", json=old_token)
     assert replay.status_code == 401
     third_pair = story.data("alice-once-more", "post", "/api/v1/auth/login", json=credentials)
-    logout = story.send("alice-logs-out", "post", "/api/v1/auth/logout",
-                        json={"refreshToken": third_pair["refreshToken"]})  # fmt: skip
+    last_token = {"refreshToken": third_pair["refreshToken"]}
+    logout = story.send("alice-logs-out", "post", "/api/v1/auth/logout", json=last_token)
     assert logout.status_code == 204
 
     log = read_log(client, admin)
@@ -220,3 +220,20 @@ def test_a_password_typed_as_the_email_is_not_kept(client, app, make_admin, logi
         ("email:invalid", "unknown_email")
     ]
     assert "hunter2" not in str(refused)
+
+
+def test_each_event_is_also_one_json_log_line_with_its_request_id(client, capsys):
+    capsys.readouterr()
+    body = {"email": "carol@example.com", "password": PASSWORD, "name": "Carol"}
+    client.post("/api/v1/auth/register", json=body, headers={"X-Request-ID": "reg-log"})
+    guess = {"email": "nobody@example.com", "password": PASSWORD}
+    client.post("/api/v1/auth/login", json=guess, headers={"X-Request-ID": "guess-log"})
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+    events = [line for line in lines if line.get("logger") == "tally.event"]
+    assert [(e["requestId"], e["eventType"]) for e in events] == [
+        ("reg-log", "user.created"),
+        ("guess-log", "user.login_failed"),
+    ]
+    assert events[0]["subject"].startswith("user:")
+    assert events[1]["subject"] == "email"  # the typed email stays out of the logs
+    assert "nobody@example.com" not in str(lines) and PASSWORD not in str(lines)

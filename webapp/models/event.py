@@ -18,6 +18,9 @@ class Event(CreatedAtMixin, Base):
     __table_args__ = (
         Index("ix_events_type_id", "type", "id"),
         Index("ix_events_created_at", "created_at"),
+        # The log of one user: events about them, or done by them, newest first.
+        Index("ix_events_subject_id", "subject", "id"),
+        Index("ix_events_actor_id_id", "actor_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

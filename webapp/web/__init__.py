@@ -4,7 +4,10 @@ from __future__ import annotations
 
 # Importing the page modules registers their routes (and the template filters) on the blueprint.
 from webapp.web import (
+    admin_dashboard,
+    admin_events,
     admin_shop,
+    admin_users,
     auth,
     cart,
     catalog,
@@ -19,7 +22,10 @@ from webapp.web import (
 from webapp.web.blueprint import bp
 
 __all__ = [
+    "admin_dashboard",
+    "admin_events",
     "admin_shop",
+    "admin_users",
     "auth",
     "bp",
     "cart",

@@ -15,6 +15,7 @@ from wtforms import (
     PasswordField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -27,10 +28,12 @@ from wtforms.validators import (
     Regexp,
     StopValidation,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.errors import AppError
 from webapp.models.account import DEFAULT_CURRENCY
 from webapp.models.order import MAX_ITEMS_PER_ORDER, MAX_QUANTITY, ORDER_STATUSES
+from webapp.models.user import ROLES
 from webapp.money import SUPPORTED_CURRENCIES
 from webapp.routing import ID_PATTERN
 from webapp.services.orders import QUANTITY_OUT_OF_RANGE
@@ -178,4 +181,63 @@ class OrderFilterForm(FlaskForm):
             *(SelectChoice(status, status.capitalize()) for status in ORDER_STATUSES),
         ],
         validators=[Optional()],
+    )
+
+
+# --- Admin: users and the audit log ------------------------------------------------------
+
+ANY = SelectChoice("", "Any")
+
+
+class UserFilterForm(FlaskForm):
+    """Search and role filter of the admin user list, and the page shown (a GET form)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Email or name", validators=[Optional(), Length(max=254)])
+    role = SelectField(
+        "Role",
+        choices=[ANY, *(SelectChoice(role, role.capitalize()) for role in ROLES)],
+        validators=[Optional()],
+    )
+    page = IntegerField("Page", default=1, validators=[Optional(), readable, NumberRange(min=1)])
+
+
+class UserRolesForm(FlaskForm):
+    """The roles a user is to hold, one checkbox per role (the service says which sets go)."""
+
+    roles = SelectMultipleField(
+        "Roles",
+        choices=[SelectChoice(role, role.capitalize()) for role in ROLES],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+
+
+class DepositForm(FlaskForm):
+    """Credit one of a member's accounts: the choices of `account` are theirs (set by the
+    route); `amount` is a decimal like "12.50" in that account's currency."""
+
+    account = SelectField("Account", coerce=int, validators=[InputRequired()])
+    amount = StringField(
+        "Amount",
+        validators=[InputRequired(), Length(max=32)],
+        render_kw={"inputmode": "decimal"},
+    )
+    memo = StringField("Memo (optional)", validators=[Optional(), Length(max=255)])
+
+
+class EventFilterForm(FlaskForm):
+    """Type and user filters of the audit log (a GET form); the route sets the type choices
+    to the types present."""
+
+    class Meta:
+        csrf = False
+
+    type = SelectField("Type", choices=[ANY], validators=[Optional()])
+    user = StringField(
+        "User id",
+        validators=[Optional(), Regexp(rf"^{ID_PATTERN}$", message="must be a user id, like 42")],
+        render_kw={"inputmode": "numeric"},
     )

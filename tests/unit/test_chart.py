@@ -1,0 +1,91 @@
+"""The dashboard chart's geometry: one group of two bars per day, scaled to the busiest."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+
+from webapp.web.chart import HEIGHT, MARGIN_BOTTOM, MARGIN_TOP, axis_ticks, bar_chart
+
+PLOT_HEIGHT = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
+BASELINE = MARGIN_TOP + PLOT_HEIGHT
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    orders: int
+    transfers: int
+
+
+def fortnight(counts: dict[int, tuple[int, int]] | None = None) -> list[Day]:
+    """14 days ending 2024-03-14; `counts` maps a day's index to (orders, transfers)."""
+    first = date(2024, 3, 1)
+    counts = counts or {}
+    return [Day(first + timedelta(days=i), *counts.get(i, (0, 0))) for i in range(14)]
+
+
+def test_every_day_has_a_group_of_an_orders_and_a_transfers_bar_oldest_first():
+    chart = bar_chart(fortnight({3: (2, 1)}))
+    assert len(chart.groups) == 14
+    assert [g.label for g in chart.groups] == [f"03-{d:02d}" for d in range(1, 15)]
+    for group in chart.groups:
+        assert [bar.series for bar in group.bars] == ["orders", "transfers"]
+
+
+def test_heights_are_scaled_to_the_highest_count_and_stand_on_the_baseline():
+    chart = bar_chart(fortnight({0: (4, 2), 5: (1, 0)}))
+    orders, transfers = chart.groups[0].bars
+    assert orders.height == PLOT_HEIGHT
+    assert transfers.height == PLOT_HEIGHT / 2
+    assert chart.groups[5].bars[0].height == PLOT_HEIGHT / 4
+    for group in chart.groups:
+        for bar in group.bars:
+            assert bar.y + bar.height == pytest.approx(BASELINE)
+    assert chart.highest == 4
+    assert (chart.total_orders, chart.total_transfers) == (5, 2)
+
+
+def test_a_day_with_nothing_keeps_its_group_with_bars_of_height_zero():
+    chart = bar_chart(fortnight({13: (3, 3)}))
+    empty = chart.groups[0]
+    assert [bar.height for bar in empty.bars] == [0, 0]
+    assert [bar.value for bar in empty.bars] == [0, 0]
+    assert empty.summary == "2024-03-01: 0 orders, 0 transfers"
+
+
+def test_a_fortnight_with_nothing_at_all_draws_flat_bars_and_a_zero_axis():
+    chart = bar_chart(fortnight())
+    assert len(chart.groups) == 14
+    assert {bar.height for group in chart.groups for bar in group.bars} == {0}
+    assert [(tick.value, tick.y) for tick in chart.ticks] == [(0, BASELINE)]
+
+
+def test_groups_sit_side_by_side_without_overlapping_inside_the_plot():
+    chart = bar_chart(fortnight({i: (i, 14 - i) for i in range(14)}))
+    edges = [(bar.x, bar.x + bar.width) for group in chart.groups for bar in group.bars]
+    assert all(left < right for left, right in edges)
+    assert all(a[1] <= b[0] + 0.1 for a, b in itertools.pairwise(edges))
+    assert edges[0][0] >= chart.plot_left
+    assert edges[-1][1] <= chart.plot_right
+    label_xs = [group.label_x for group in chart.groups]
+    assert label_xs == sorted(label_xs)
+
+
+@pytest.mark.parametrize(
+    ("highest", "ticks"), [(0, [0]), (1, [0, 1]), (2, [0, 1, 2]), (7, [0, 7]), (10, [0, 5, 10])]
+)
+def test_the_axis_labels_zero_the_highest_and_a_whole_middle(highest, ticks):
+    assert axis_ticks(highest) == ticks
+
+
+def test_each_tick_sits_at_the_height_of_its_value():
+    chart = bar_chart(fortnight({2: (10, 0)}))
+    assert [(tick.value, tick.y) for tick in chart.ticks] == [
+        (0, BASELINE),
+        (5, BASELINE - PLOT_HEIGHT / 2),
+        (10, MARGIN_TOP),
+    ]

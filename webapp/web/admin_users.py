@@ -1,0 +1,182 @@
+"""Admin pages about members: the searchable list with its actions, and one member's page.
+
+Each action is a CSRF-protected POST answering with a flash message and a redirect back to
+the page it was sent from (`next`, a local path, which keeps the list's search and page)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from webapp.errors import Conflict, NotFound, ValidationError
+from webapp.models import Account, User
+from webapp.models.user import ROLE_ADMIN
+from webapp.money import format_money, to_minor_units
+from webapp.services.ledger import LedgerService
+from webapp.services.users import UserDossier, UserService
+from webapp.web.blueprint import bp
+from webapp.web.forms import ActionForm, DepositForm, UserFilterForm, UserRolesForm, show_error
+from webapp.web.navigation import safe_next
+from webapp.web.session_auth import role_required
+from webapp.web.wallet import account_choices, as_shown_on_form
+
+USERS_PAGE_SIZE = 20
+# Around the current page, this many page links each side; the first and last always show.
+PAGE_LINKS_AROUND = 2
+# The service's wire names of what an admin changes, as the flash message words them.
+CHANGED_FIELD_LABELS = {"roles": "Roles", "isActive": "Active"}
+
+
+def page_numbers(current: int, last: int) -> list[int | None]:
+    """The page links to show: 1, the pages near `current`, `last`; None marks a gap."""
+    near = range(max(1, current - PAGE_LINKS_AROUND), min(last, current + PAGE_LINKS_AROUND) + 1)
+    shown = sorted({1, last, *near})
+    links: list[int | None] = []
+    for number in shown:
+        if links and number - (links[-1] or 0) > 1:
+            links.append(None)
+        links.append(number)
+    return links
+
+
+def here() -> str:
+    """This page's address with its query, for the actions to come back to."""
+    return request.full_path.rstrip("?")
+
+
+def back() -> str:
+    return safe_next(request.args.get("next")) or url_for("web.admin_users")
+
+
+def refusal(error: ValidationError | Conflict) -> str:
+    reasons = [
+        f"{CHANGED_FIELD_LABELS.get(name, name)}: {message}"
+        for name, message in (error.details or {}).items()
+    ]
+    return f"Nothing changed. {'; '.join(reasons) or error.message}"
+
+
+@bp.get("/admin/users")
+@role_required(ROLE_ADMIN)
+def admin_users() -> str:
+    form = UserFilterForm(formdata=request.args)
+    page = None
+    if form.validate():
+        try:
+            page = UserService().numbered_page(
+                current_user.principal,
+                q=form.q.data or None,
+                role=form.role.data or None,
+                page=form.page.data or 1,
+                page_size=USERS_PAGE_SIZE,
+            )
+        except ValidationError as error:
+            show_error(form, error)
+    return render_template(
+        "admin/users.html",
+        form=form,
+        page=page,
+        page_links=page_numbers(page.page, page.total_pages) if page else [],
+        filters={"q": form.q.data or None, "role": form.role.data or None},
+        roles_form=UserRolesForm(formdata=None),
+        action=ActionForm(),
+        next_url=here(),
+    )
+
+
+def render_user(dossier: UserDossier, deposit: DepositForm | None = None) -> str:
+    return render_template(
+        "admin/user.html",
+        dossier=dossier,
+        user=dossier.user,
+        deposit=deposit or deposit_form(dossier.accounts, formdata=None),
+        roles_form=UserRolesForm(formdata=None),
+        action=ActionForm(),
+        next_url=url_for("web.admin_user", user_id=dossier.user.id),
+    )
+
+
+def deposit_form(accounts: list[Account], **kwargs: object) -> DepositForm:
+    form = DepositForm(**kwargs)
+    form.account.choices = account_choices(accounts)
+    return form
+
+
+@bp.get("/admin/users/<id:user_id>")
+@role_required(ROLE_ADMIN)
+def admin_user(user_id: int) -> str:
+    return render_user(UserService().dossier(current_user.principal, user_id))
+
+
+@bp.post("/admin/users/<id:user_id>/deposit")
+@role_required(ROLE_ADMIN)
+def admin_deposit(user_id: int) -> str | Response:
+    dossier = UserService().dossier(current_user.principal, user_id)
+    form = deposit_form(dossier.accounts)
+    if form.validate_on_submit():
+        account = next(a for a in dossier.accounts if a.id == form.account.data)
+        try:
+            amount = to_minor_units(form.amount.data, account.currency)
+        except ValueError as error:
+            form.amount.errors = [*form.amount.errors, str(error)]
+        else:
+            try:
+                LedgerService().deposit(
+                    current_user.principal, account.id, amount=amount, memo=form.memo.data
+                )
+            except (ValidationError, NotFound) as error:
+                show_error(form, as_shown_on_form(error, account.currency))
+            else:
+                flash(
+                    f"Deposited {format_money(amount, account.currency)} to {account.name}"
+                    f" (account {account.id}).",
+                    "success",
+                )
+                return redirect(url_for("web.admin_user", user_id=user_id))
+    return render_user(dossier, form)
+
+
+def update_user(user_id: int, done: str, **changes: object) -> Response:
+    """Apply an admin's change and come back with `done` (formatted with the user) or why not."""
+    if ActionForm().validate_on_submit():
+        try:
+            user: User = UserService().update_by_admin(current_user.id, user_id, **changes)
+        except (ValidationError, Conflict) as error:
+            flash(refusal(error), "error")
+        else:
+            flash(done.format(user=user, roles=", ".join(sorted(user.roles))), "success")
+    return redirect(back())
+
+
+@bp.post("/admin/users/<id:user_id>/roles")
+@role_required(ROLE_ADMIN)
+def admin_set_roles(user_id: int) -> Response:
+    form = UserRolesForm()
+    if not form.validate_on_submit():
+        flash(f"Nothing changed. Roles: {'; '.join(form.roles.errors)}", "error")
+        return redirect(back())
+    return update_user(user_id, "{user.email} now has the roles: {roles}.", roles=form.roles.data)
+
+
+@bp.post("/admin/users/<id:user_id>/deactivate")
+@role_required(ROLE_ADMIN)
+def admin_deactivate_user(user_id: int) -> Response:
+    return update_user(
+        user_id, "{user.email} is deactivated; every session is ended.", is_active=False
+    )
+
+
+@bp.post("/admin/users/<id:user_id>/reactivate")
+@role_required(ROLE_ADMIN)
+def admin_reactivate_user(user_id: int) -> Response:
+    return update_user(user_id, "{user.email} is active again.", is_active=True)
+
+
+@bp.post("/admin/users/<id:user_id>/sessions/revoke")
+@role_required(ROLE_ADMIN)
+def admin_revoke_sessions(user_id: int) -> Response:
+    if ActionForm().validate_on_submit():
+        UserService().revoke_sessions(current_user.id, user_id)
+        flash(f"Every session of user {user_id} is ended.", "success")
+    return redirect(back())
