@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import answered_statuses  # noqa: F401  (records each API answer's status for the last test)
 import hypothesis_profile  # noqa: F401  (loads the suite's hypothesis settings)
 import pytest
 import redis
@@ -197,6 +198,14 @@ def count_statements(app: Flask) -> Callable[[], Any]:
             event.remove(engine, "before_cursor_execute", record)
 
     return counting
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "last: run after every other test (it reads what they did)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.get_closest_marker("last") is not None)
 
 
 def pytest_report_header() -> list[str]:

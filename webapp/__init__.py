@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from webapp import api, ops, web
 from webapp import sqlite as _sqlite  # noqa: F401  (registers SQLite connection settings)
 from webapp.api.auth_guard import identify_api_caller
+from webapp.api.docs import docs_bp
 from webapp.cli import register_commands as add_cli_commands
 from webapp.config import INSTANCE_DIR, Config, load_config
 from webapp.extensions import cache, csrf, db, limiter, login_manager, migrate
@@ -94,6 +95,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     app.register_blueprint(web.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(docs_bp)
     app.register_blueprint(ops.bp)
     csrf.exempt(api.bp)
 

@@ -107,7 +107,10 @@ def test_an_archived_product_leaves_the_first_page_at_once(client, admin):
     # Admins still see it, on request.
     archived = client.get("/api/v1/products?includeArchived=true", headers=admin)
     assert [p["sku"] for p in assert_success(archived)] == ["MUG", "CUP"]
-    assert assert_success(client.get(f"/api/v1/products/{mug['id']}", headers=admin))
+    one = client.get(f"/api/v1/products/{mug['id']}?includeArchived=true", headers=admin)
+    assert assert_success(one)["isActive"] is False
+    # Without asking, an archived product is gone for admins too: DELETE means gone.
+    assert_error(client.get(f"/api/v1/products/{mug['id']}", headers=admin), 404, "NOT_FOUND")
 
 
 def test_include_archived_is_for_admins_only(client, admin, buyer):
@@ -116,6 +119,8 @@ def test_include_archived_is_for_admins_only(client, admin, buyer):
     for headers in ({}, buyer):
         listed = client.get("/api/v1/products?includeArchived=true", headers=headers)
         assert assert_success(listed) == []
+        one = client.get(f"/api/v1/products/{mug['id']}?includeArchived=true", headers=headers)
+        assert_error(one, 404, "NOT_FOUND")
 
 
 def test_an_unknown_product_is_negatively_cached_then_found_once_created(client, admin):

@@ -8,7 +8,7 @@ import pydantic
 import pytest
 
 from webapp.api import schemas
-from webapp.api.validation import field_errors
+from webapp.api.operations import field_errors
 from webapp.models.order import MAX_ITEMS_PER_ORDER, MAX_QUANTITY, ORDER_STATUSES
 from webapp.models.user import ROLES
 from webapp.money import MAX_AMOUNT, SUPPORTED_CURRENCIES

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 # Importing the route modules registers their routes on the blueprint.
-from webapp.api import accounts, admin, auth, shop, users
+from webapp.api import accounts, admin, auth, openapi, shop, users
 from webapp.api.blueprint import bp
 
-__all__ = ["accounts", "admin", "auth", "bp", "shop", "users"]
+__all__ = ["accounts", "admin", "auth", "bp", "openapi", "shop", "users"]

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Response
-from spectree import Response as SpecResponse
-
-from webapp.api.auth_guard import principal, require_auth
+from webapp.api.auth_guard import principal
 from webapp.api.blueprint import bp
-from webapp.api.envelope import api_page, api_success
-from webapp.api.idempotency import idempotent
+from webapp.api.operations import Link, operation
 from webapp.api.schemas import (
     AccountCreate,
     AccountListQuery,
@@ -19,68 +15,97 @@ from webapp.api.schemas import (
     TransactionPublic,
     TransferCreate,
 )
-from webapp.api.validation import spec
+from webapp.models import Account, LedgerTransaction
 from webapp.models.user import ROLE_ADMIN
+from webapp.repositories.keyset import Page
 from webapp.routing import id_from_wire
 from webapp.services.accounts import AccountService
 from webapp.services.ledger import LedgerService
 
+THE_ACCOUNT = {"accountId": "$response.body#/data/id"}
+
 
 @bp.get("/accounts")
-@require_auth()
-@spec.validate(query=AccountListQuery, resp=SpecResponse(HTTP_200=None), tags=["accounts"])
-def list_accounts(query: AccountListQuery) -> Response:
+@operation(
+    "accounts", query=AccountListQuery, response=AccountPublic, paginated=True, refusals=(403,)
+)
+def list_accounts(query: AccountListQuery) -> Page[Account]:
+    """The caller's accounts (an admin: any user's, with userId)."""
     user_id = int(query.user_id) if query.user_id else None
-    page = AccountService().list_for(
+    return AccountService().list_for(
         principal(), user_id=user_id, limit=query.limit, cursor=query.cursor
     )
-    return api_page(page, query.limit, [AccountPublic.model_validate(a) for a in page.items])
 
 
 @bp.post("/accounts")
-@require_auth()
-@spec.validate(json=AccountCreate, resp=SpecResponse(HTTP_201=None), tags=["accounts"])
-def open_account(json: AccountCreate) -> Response:
-    account = AccountService().open(principal(), name=json.name, currency=json.currency)
-    return api_success(AccountPublic.model_validate(account), 201)
+@operation(
+    "accounts",
+    status=201,
+    body=AccountCreate,
+    response=AccountPublic,
+    refusals=(409,),
+    links={
+        "GetAccount": Link("get_account", THE_ACCOUNT),
+        "GetHistory": Link("account_history", THE_ACCOUNT),
+    },
+)
+def open_account(body: AccountCreate) -> Account:
+    """Open another account for the caller (409 when they have one of that name)."""
+    return AccountService().open(principal(), name=body.name, currency=body.currency)
 
 
 @bp.get("/accounts/<id:account_id>")
-@require_auth()
-@spec.validate(resp=SpecResponse(HTTP_200=None), tags=["accounts"])
-def get_account(account_id: int) -> Response:
-    return api_success(AccountPublic.model_validate(AccountService().get(principal(), account_id)))
+@operation("accounts", response=AccountPublic)
+def get_account(account_id: int) -> Account:
+    """One account with its balance (its owner's, or any for an admin)."""
+    return AccountService().get(principal(), account_id)
 
 
 @bp.get("/accounts/<id:account_id>/transactions")
-@require_auth()
-@spec.validate(query=CursorQuery, resp=SpecResponse(HTTP_200=None), tags=["accounts"])
-def account_history(account_id: int, query: CursorQuery) -> Response:
+@operation("accounts", query=CursorQuery, response=HistoryLine, paginated=True)
+def account_history(account_id: int, query: CursorQuery) -> Page[HistoryLine]:
+    """The account's history, newest first: each amount signed for it, with the balance after."""
     history = LedgerService().history(
         principal(), account_id, limit=query.limit, cursor=query.cursor
     )
-    lines = [HistoryLine.of(entry) for entry in history.page.items]
-    return api_page(history.page, query.limit, lines)
+    page = history.page
+    return Page([HistoryLine.of(entry) for entry in page.items], page.next_cursor, page.has_more)
 
 
 @bp.post("/accounts/<id:account_id>/deposits")
-@require_auth(ROLE_ADMIN)
-@spec.validate(json=DepositCreate, resp=SpecResponse(HTTP_201=None), tags=["accounts"])
-def deposit(account_id: int, json: DepositCreate) -> Response:
-    record = LedgerService().deposit(principal(), account_id, amount=json.amount, memo=json.memo)
-    return api_success(TransactionPublic.model_validate(record), 201)
+@operation(
+    "accounts",
+    status=201,
+    roles=(ROLE_ADMIN,),
+    body=DepositCreate,
+    response=TransactionPublic,
+    refusals=(422,),
+    links={"GetHistory": Link("account_history", {"accountId": "$request.path.accountId"})},
+)
+def deposit(account_id: int, body: DepositCreate) -> LedgerTransaction:
+    """Credit an account from outside the system (admins)."""
+    return LedgerService().deposit(principal(), account_id, amount=body.amount, memo=body.memo)
 
 
 @bp.post("/transfers")
-@require_auth()
-@idempotent
-@spec.validate(json=TransferCreate, resp=SpecResponse(HTTP_201=None), tags=["transfers"])
-def create_transfer(json: TransferCreate) -> Response:
-    record = LedgerService().transfer(
+@operation(
+    "transfers",
+    status=201,
+    body=TransferCreate,
+    response=TransactionPublic,
+    idempotent=True,
+    refusals=(404, 422),
+    links={
+        "GetSenderHistory": Link("account_history", {"accountId": "$request.body#/fromAccountId"}),
+        "GetRecipientHistory": Link("account_history", {"accountId": "$request.body#/toAccountId"}),
+    },
+)
+def create_transfer(body: TransferCreate) -> LedgerTransaction:
+    """Move money between two accounts atomically, from one of the caller's."""
+    return LedgerService().transfer(
         principal(),
-        from_account_id=id_from_wire(json.from_account_id, "fromAccountId"),
-        to_account_id=id_from_wire(json.to_account_id, "toAccountId"),
-        amount=json.amount,
-        memo=json.memo,
+        from_account_id=id_from_wire(body.from_account_id, "fromAccountId"),
+        to_account_id=id_from_wire(body.to_account_id, "toAccountId"),
+        amount=body.amount,
+        memo=body.memo,
     )
-    return api_success(TransactionPublic.model_validate(record), 201)

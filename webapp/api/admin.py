@@ -2,35 +2,32 @@
 
 from __future__ import annotations
 
-from flask import Response
-from spectree import Response as SpecResponse
-
-from webapp.api.auth_guard import principal, require_auth
+from webapp.api.auth_guard import principal
 from webapp.api.blueprint import bp
-from webapp.api.envelope import api_page, api_success
+from webapp.api.operations import operation
 from webapp.api.schemas import EventListQuery, EventPublic, StatsPublic
-from webapp.api.validation import spec
+from webapp.models import Event
 from webapp.models.user import ROLE_ADMIN
+from webapp.repositories.keyset import Page
 from webapp.services.audit import AuditService
-from webapp.services.stats import StatsService
+from webapp.services.stats import Stats, StatsService
 
 
 @bp.get("/admin/stats")
-@require_auth(ROLE_ADMIN)
-@spec.validate(resp=SpecResponse(HTTP_200=None), tags=["admin"])
-def admin_stats() -> Response:
-    return api_success(StatsPublic.model_validate(StatsService().overview(principal())))
+@operation("admin", roles=(ROLE_ADMIN,), response=StatsPublic)
+def admin_stats() -> Stats:
+    """The system's figures; cache and rate-limit counts are those /metrics shows."""
+    return StatsService().overview(principal())
 
 
 @bp.get("/admin/events")
-@require_auth(ROLE_ADMIN)
-@spec.validate(query=EventListQuery, resp=SpecResponse(HTTP_200=None), tags=["admin"])
-def admin_events(query: EventListQuery) -> Response:
-    page = AuditService().page(
+@operation("admin", roles=(ROLE_ADMIN,), query=EventListQuery, response=EventPublic, paginated=True)
+def admin_events(query: EventListQuery) -> Page[Event]:
+    """The audit log, newest first, by type, and about or by one user."""
+    return AuditService().page(
         principal(),
         limit=query.limit,
         cursor=query.cursor,
         event_type=query.type,
         user_id=int(query.user_id) if query.user_id else None,
     )
-    return api_page(page, query.limit, [EventPublic.model_validate(e) for e in page.items])

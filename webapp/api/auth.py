@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Response, request
-from spectree import Response as SpecResponse
+from flask import request
 
-from webapp.api.auth_guard import principal, require_auth
+from webapp.api.auth_guard import principal
 from webapp.api.blueprint import bp
-from webapp.api.envelope import api_success, no_content
+from webapp.api.operations import Link, operation
 from webapp.api.schemas import (
     LoginRequest,
     RefreshRequest,
@@ -15,7 +14,7 @@ from webapp.api.schemas import (
     UserCreate,
     UserPublic,
 )
-from webapp.api.validation import spec
+from webapp.models import User
 from webapp.ratelimits import (
     client_ip,
     login_per_email,
@@ -23,8 +22,22 @@ from webapp.ratelimits import (
     refresh_per_ip,
     register_per_ip,
 )
-from webapp.services.auth import AuthService, ClientInfo
+from webapp.services.auth import AuthService, ClientInfo, TokenPair
 from webapp.services.users import UserService
+
+# A token pair's refresh token feeds the next refresh, and its access token every call.
+WITH_THE_PAIR = {
+    "Refresh": Link(
+        "refresh",
+        request_body={"refreshToken": "$response.body#/data/refreshToken"},
+        description="Trade the refresh token for a new pair (the old one dies).",
+    ),
+    "GetMe": Link(
+        "get_me",
+        {"header.Authorization": "Bearer {$response.body#/data/accessToken}"},
+        description="Call as the user who logged in.",
+    ),
+}
 
 
 def client_info() -> ClientInfo:
@@ -33,39 +46,52 @@ def client_info() -> ClientInfo:
 
 @bp.post("/auth/register")
 @register_per_ip
-@spec.validate(json=UserCreate, resp=SpecResponse(HTTP_201=None), tags=["auth"])
-def register(json: UserCreate) -> Response:
-    user = UserService().register(email=json.email, password=json.password, name=json.name)
-    return api_success(UserPublic.model_validate(user), 201)
+@operation("auth", status=201, auth=False, body=UserCreate, response=UserPublic, refusals=(409,))
+def register(body: UserCreate) -> User:
+    """Register a member, with their first account "Main" (409 when the email is taken)."""
+    return UserService().register(email=body.email, password=body.password, name=body.name)
 
 
 @bp.post("/auth/login")
 @login_per_ip
 @login_per_email
-@spec.validate(json=LoginRequest, resp=SpecResponse(HTTP_200=None), tags=["auth"])
-def login(json: LoginRequest) -> Response:
-    pair = AuthService().login_for_tokens(json.email, json.password, client_info())
-    return api_success(TokenPairPublic.model_validate(pair))
+@operation(
+    "auth",
+    auth=False,
+    body=LoginRequest,
+    response=TokenPairPublic,
+    refusals=(401, 403),
+    links=WITH_THE_PAIR,
+)
+def login(body: LoginRequest) -> TokenPair:
+    """Log in for an access and a refresh token (the same 401 for any wrong credential)."""
+    return AuthService().login_for_tokens(body.email, body.password, client_info())
 
 
 @bp.post("/auth/refresh")
 @refresh_per_ip
-@spec.validate(json=RefreshRequest, resp=SpecResponse(HTTP_200=None), tags=["auth"])
-def refresh(json: RefreshRequest) -> Response:
-    pair = AuthService().refresh(json.refresh_token)
-    return api_success(TokenPairPublic.model_validate(pair))
+@operation(
+    "auth",
+    auth=False,
+    body=RefreshRequest,
+    response=TokenPairPublic,
+    refusals=(401,),
+    links=WITH_THE_PAIR,
+)
+def refresh(body: RefreshRequest) -> TokenPair:
+    """A new token pair; reusing a refresh token already traded revokes its whole family."""
+    return AuthService().refresh(body.refresh_token)
 
 
 @bp.post("/auth/logout")
-@spec.validate(json=RefreshRequest, resp=SpecResponse(HTTP_204=None), tags=["auth"])
-def logout(json: RefreshRequest) -> Response:
-    AuthService().logout(json.refresh_token)
-    return no_content()
+@operation("auth", auth=False, body=RefreshRequest, refusals=(401,))
+def logout(body: RefreshRequest) -> None:
+    """End the session of this refresh token: it and its access tokens stop at once."""
+    AuthService().logout(body.refresh_token)
 
 
 @bp.post("/auth/logout-all")
-@require_auth()
-@spec.validate(resp=SpecResponse(HTTP_204=None), tags=["auth"])
-def logout_all() -> Response:
+@operation("auth")
+def logout_all() -> None:
+    """End every session of the caller, refresh and access tokens alike."""
     AuthService().logout_everywhere(principal().user_id)
-    return no_content()

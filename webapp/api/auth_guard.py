@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import ParamSpec, TypeVar
-
 from flask import g, request
 
 from webapp.errors import Forbidden, Unauthorized
 from webapp.services.auth import AuthService
 from webapp.services.principal import Principal
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 _UNRESOLVED = object()
 
@@ -51,26 +44,18 @@ def identify_api_caller() -> None:
         current_principal()
 
 
-def require_auth(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """401 without a live access token; 403 when the caller lacks every one of `roles`."""
-
-    def decorate(view: Callable[P, R]) -> Callable[P, R]:
-        @wraps(view)
-        def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
-            principal = current_principal()
-            if principal is None:
-                raise Unauthorized()
-            if roles and not any(principal.has_role(role) for role in roles):
-                raise Forbidden()
-            return view(*args, **kwargs)
-
-        return guarded
-
-    return decorate
+def authorize(roles: tuple[str, ...] = ()) -> Principal:
+    """The caller: 401 without a live access token; 403 when they lack every one of `roles`."""
+    principal = current_principal()
+    if principal is None:
+        raise Unauthorized()
+    if roles and not any(principal.has_role(role) for role in roles):
+        raise Forbidden()
+    return principal
 
 
 def principal() -> Principal:
-    """The authenticated caller inside a `require_auth` view."""
+    """The authenticated caller, inside an operation that requires a token."""
     resolved = current_principal()
-    assert resolved is not None, "principal() used outside require_auth"
+    assert resolved is not None, "principal() used in an operation that needs no token"
     return resolved

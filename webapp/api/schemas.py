@@ -82,6 +82,11 @@ ProductName = Annotated[
 Description = Annotated[str, Field(max_length=catalog.MAX_DESCRIPTION_LENGTH)]
 
 
+def example(body: dict[str, Any]) -> ConfigDict:
+    """A request model's example body, shown in the OpenAPI document (and valid for it)."""
+    return ConfigDict(json_schema_extra={"examples": [body]})
+
+
 # --- Bases ------------------------------------------------------------------------------------
 
 
@@ -156,17 +161,25 @@ class CursorQuery(QuerySchema):
 
 
 class UserCreate(RequestSchema):
+    model_config = example(
+        {"email": "ada@example.com", "password": "correct horse battery", "name": "Ada"}
+    )
+
     email: str
     password: NewPassword
     name: UserName
 
 
 class LoginRequest(RequestSchema):
+    model_config = example({"email": "ada@example.com", "password": "correct horse battery"})
+
     email: str
     password: str
 
 
 class RefreshRequest(RequestSchema):
+    model_config = example({"refreshToken": "eyJhbGciOiJIUzI1NiIs…"})
+
     refresh_token: str
 
 
@@ -193,6 +206,10 @@ class UserPublic(PublicSchema):
 class UserSelfUpdate(UpdateSchema):
     """Either `{name}` or `{currentPassword, newPassword}` (or both)."""
 
+    model_config = example(
+        {"currentPassword": "correct horse battery", "newPassword": "a new passphrase"}
+    )
+
     name: UserName | None = None
     current_password: str | None = None
     new_password: NewPassword | None = None
@@ -209,6 +226,8 @@ class UserSelfUpdate(UpdateSchema):
 
 
 class UserAdminUpdate(UpdateSchema):
+    model_config = example({"roles": ["user", "admin"]})
+
     roles: list[Role] | None = None
     is_active: bool | None = None
     name: UserName | None = None
@@ -224,6 +243,8 @@ class UserListQuery(CursorQuery):
 
 
 class AccountCreate(RequestSchema):
+    model_config = example({"name": "Savings", "currency": "EUR"})
+
     name: AccountName
     currency: Currency = DEFAULT_CURRENCY
 
@@ -243,11 +264,17 @@ class AccountListQuery(CursorQuery):
 
 
 class DepositCreate(RequestSchema):
+    model_config = example({"amount": 5000, "memo": "Welcome credit"})
+
     amount: Amount
     memo: Memo | None = None
 
 
 class TransferCreate(RequestSchema):
+    model_config = example(
+        {"fromAccountId": "1", "toAccountId": "2", "amount": 1250, "memo": "Lunch"}
+    )
+
     from_account_id: str
     to_account_id: str
     amount: Amount
@@ -301,6 +328,16 @@ class HistoryLine(PublicSchema):
 
 
 class ProductCreate(RequestSchema):
+    model_config = example(
+        {
+            "sku": "MUG-01",
+            "name": "Mug",
+            "description": "Stoneware, 350 ml.",
+            "price": 1250,
+            "stock": 40,
+        }
+    )
+
     sku: Sku
     name: ProductName
     description: Description = ""
@@ -310,6 +347,8 @@ class ProductCreate(RequestSchema):
 
 
 class ProductUpdate(UpdateSchema):
+    model_config = example({"price": 1100, "stock": 35})
+
     sku: Sku | None = None
     name: ProductName | None = None
     description: Description | None = None
@@ -331,8 +370,12 @@ class ProductPublic(PublicSchema):
     updated_at: datetime
 
 
-class ProductListQuery(CursorQuery):
+class ProductQuery(QuerySchema):
     include_archived: bool = False
+
+
+class ProductListQuery(CursorQuery, ProductQuery):
+    pass
 
 
 class OrderLineCreate(RequestSchema):
@@ -341,6 +384,8 @@ class OrderLineCreate(RequestSchema):
 
 
 class OrderCreate(RequestSchema):
+    model_config = example({"accountId": "1", "items": [{"productId": "1", "quantity": 2}]})
+
     account_id: str
     items: Annotated[list[OrderLineCreate], Field(min_length=1, max_length=MAX_ITEMS_PER_ORDER)]
 

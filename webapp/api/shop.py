@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Response
-from spectree import Response as SpecResponse
-
-from webapp.api.auth_guard import current_principal, principal, require_auth
+from webapp.api.auth_guard import current_principal, principal
 from webapp.api.blueprint import bp
-from webapp.api.envelope import api_page, api_success, no_content
-from webapp.api.idempotency import idempotent
+from webapp.api.operations import Link, operation
 from webapp.api.schemas import (
     OrderCreate,
     OrderListQuery,
@@ -16,13 +12,18 @@ from webapp.api.schemas import (
     ProductCreate,
     ProductListQuery,
     ProductPublic,
+    ProductQuery,
     ProductUpdate,
 )
-from webapp.api.validation import spec
+from webapp.models import Order, Product
 from webapp.models.user import ROLE_ADMIN
+from webapp.repositories.keyset import Page
 from webapp.routing import id_from_wire
 from webapp.services.catalog import CatalogService
 from webapp.services.orders import LineRequest, OrderService
+
+THE_PRODUCT = {"productId": "$response.body#/data/id"}
+THE_ORDER = {"orderId": "$response.body#/data/id"}
 
 
 def caller_is_admin() -> bool:
@@ -31,85 +32,97 @@ def caller_is_admin() -> bool:
 
 
 @bp.get("/products")
-@spec.validate(query=ProductListQuery, resp=SpecResponse(HTTP_200=None), tags=["shop"])
-def list_products(query: ProductListQuery) -> Response:
+@operation("shop", auth=False, query=ProductListQuery, response=ProductPublic, paginated=True)
+def list_products(query: ProductListQuery) -> Page[Product]:
+    """The catalog: active products (an admin sees archived ones with includeArchived)."""
     catalog = CatalogService()
     if query.include_archived and caller_is_admin():
-        page = catalog.list_all(limit=query.limit, cursor=query.cursor)
-    else:
-        page = catalog.list_active(limit=query.limit, cursor=query.cursor)
-    return api_page(page, query.limit, [ProductPublic.model_validate(p) for p in page.items])
+        return catalog.list_all(limit=query.limit, cursor=query.cursor)
+    return catalog.list_active(limit=query.limit, cursor=query.cursor)
 
 
 @bp.get("/products/<id:product_id>")
-@spec.validate(resp=SpecResponse(HTTP_200=None), tags=["shop"])
-def get_product(product_id: int) -> Response:
-    product = CatalogService().get(product_id, include_archived=caller_is_admin())
-    return api_success(ProductPublic.model_validate(product))
+@operation("shop", auth=False, query=ProductQuery, response=ProductPublic)
+def get_product(product_id: int, query: ProductQuery) -> Product:
+    """One active product (an admin sees an archived one with includeArchived)."""
+    archived = query.include_archived and caller_is_admin()
+    return CatalogService().get(product_id, include_archived=archived)
 
 
 @bp.post("/products")
-@require_auth(ROLE_ADMIN)
-@spec.validate(json=ProductCreate, resp=SpecResponse(HTTP_201=None), tags=["shop"])
-def create_product(json: ProductCreate) -> Response:
-    product = CatalogService().create(principal(), **json.model_dump())
-    return api_success(ProductPublic.model_validate(product), 201)
+@operation(
+    "shop",
+    status=201,
+    roles=(ROLE_ADMIN,),
+    body=ProductCreate,
+    response=ProductPublic,
+    refusals=(409,),
+    links={"GetProduct": Link("get_product", THE_PRODUCT)},
+)
+def create_product(body: ProductCreate) -> Product:
+    """Add a product to the catalog (409 when the SKU is taken)."""
+    return CatalogService().create(principal(), **body.model_dump())
 
 
 @bp.patch("/products/<id:product_id>")
-@require_auth(ROLE_ADMIN)
-@spec.validate(json=ProductUpdate, resp=SpecResponse(HTTP_200=None), tags=["shop"])
-def update_product(product_id: int, json: ProductUpdate) -> Response:
-    product = CatalogService().update(principal(), product_id, **json.changes())
-    return api_success(ProductPublic.model_validate(product))
+@operation("shop", roles=(ROLE_ADMIN,), body=ProductUpdate, response=ProductPublic, refusals=(409,))
+def update_product(product_id: int, body: ProductUpdate) -> Product:
+    """Change a product: only the fields sent; the cache forgets it before the answer."""
+    return CatalogService().update(principal(), product_id, **body.changes())
 
 
 @bp.delete("/products/<id:product_id>")
-@require_auth(ROLE_ADMIN)
-@spec.validate(resp=SpecResponse(HTTP_204=None), tags=["shop"])
-def archive_product(product_id: int) -> Response:
+@operation("shop", roles=(ROLE_ADMIN,))
+def archive_product(product_id: int) -> None:
+    """Archive a product: it leaves the catalog, and stays on the orders that have it."""
     CatalogService().archive(principal(), product_id)
-    return no_content()
 
 
 @bp.post("/orders")
-@require_auth()
-@idempotent
-@spec.validate(json=OrderCreate, resp=SpecResponse(HTTP_201=None), tags=["orders"])
-def place_order(json: OrderCreate) -> Response:
+@operation(
+    "orders",
+    status=201,
+    body=OrderCreate,
+    response=OrderPublic,
+    idempotent=True,
+    refusals=(404, 422),
+    links={
+        "GetOrder": Link("get_order", THE_ORDER),
+        "CancelOrder": Link("cancel_order", THE_ORDER),
+    },
+)
+def place_order(body: OrderCreate) -> Order:
+    """Buy: debit the account, take the stock and write the ledger, in one transaction."""
     lines = [
         LineRequest(id_from_wire(line.product_id, f"items.{n}.productId"), line.quantity)
-        for n, line in enumerate(json.items)
+        for n, line in enumerate(body.items)
     ]
-    order = OrderService().place(
-        principal(), account_id=id_from_wire(json.account_id, "accountId"), lines=lines
-    )
-    return api_success(OrderPublic.model_validate(order), 201)
+    account_id = id_from_wire(body.account_id, "accountId")
+    return OrderService().place(principal(), account_id=account_id, lines=lines)
 
 
 @bp.get("/orders")
-@require_auth()
-@spec.validate(query=OrderListQuery, resp=SpecResponse(HTTP_200=None), tags=["orders"])
-def list_orders(query: OrderListQuery) -> Response:
-    page = OrderService().list_for(
+@operation("orders", query=OrderListQuery, response=OrderPublic, paginated=True)
+def list_orders(query: OrderListQuery) -> Page[Order]:
+    """The caller's orders, newest first (an admin sees everyone's, or one user's)."""
+    return OrderService().list_for(
         principal(),
         limit=query.limit,
         cursor=query.cursor,
         user_id=int(query.user_id) if query.user_id else None,
         status=query.status,
     )
-    return api_page(page, query.limit, [OrderPublic.model_validate(o) for o in page.items])
 
 
 @bp.get("/orders/<id:order_id>")
-@require_auth()
-@spec.validate(resp=SpecResponse(HTTP_200=None), tags=["orders"])
-def get_order(order_id: int) -> Response:
-    return api_success(OrderPublic.model_validate(OrderService().get(principal(), order_id)))
+@operation("orders", response=OrderPublic)
+def get_order(order_id: int) -> Order:
+    """One order with its items (its owner's, or any for an admin)."""
+    return OrderService().get(principal(), order_id)
 
 
 @bp.post("/orders/<id:order_id>/cancel")
-@require_auth()
-@spec.validate(resp=SpecResponse(HTTP_200=None), tags=["orders"])
-def cancel_order(order_id: int) -> Response:
-    return api_success(OrderPublic.model_validate(OrderService().cancel(principal(), order_id)))
+@operation("orders", response=OrderPublic, refusals=(409,))
+def cancel_order(order_id: int) -> Order:
+    """Cancel a paid order: refund and stock back in one transaction (409 if not paid)."""
+    return OrderService().cancel(principal(), order_id)

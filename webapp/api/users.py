@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Response
-from spectree import Response as SpecResponse
-
-from webapp.api.auth_guard import principal, require_auth
+from webapp.api.auth_guard import principal
 from webapp.api.blueprint import bp
-from webapp.api.envelope import api_page, api_success, no_content
+from webapp.api.operations import operation
 from webapp.api.schemas import (
     OrderPublic,
     UserAdminUpdate,
@@ -16,43 +13,50 @@ from webapp.api.schemas import (
     UserSelfUpdate,
     UserWithOrders,
 )
-from webapp.api.validation import spec
+from webapp.models import User
 from webapp.models.user import ROLE_ADMIN
 from webapp.ratelimits import password_check_per_user
+from webapp.repositories.keyset import Page
 from webapp.services.orders import OrderService
+from webapp.services.user_records import UserRecord
 from webapp.services.users import UserService
 
 
 @bp.get("/users/me")
-@require_auth()
-@spec.validate(resp=SpecResponse(HTTP_200=None), tags=["users"])
-def get_me() -> Response:
-    return api_success(UserPublic.model_validate(principal().record))
+@operation("users", response=UserPublic)
+def get_me() -> UserRecord:
+    """The caller's profile."""
+    return principal().record
 
 
 @bp.patch("/users/me")
-@require_auth()
 @password_check_per_user
-@spec.validate(json=UserSelfUpdate, resp=SpecResponse(HTTP_200=None), tags=["users"])
-def update_me(json: UserSelfUpdate) -> Response:
-    user = UserService().update_self(
+@operation("users", body=UserSelfUpdate, response=UserPublic)
+def update_me(body: UserSelfUpdate) -> User:
+    """Change the caller's name, or password (which ends every other session)."""
+    return UserService().update_self(
         principal(),
-        name=json.name,
-        current_password=json.current_password,
-        new_password=json.new_password,
+        name=body.name,
+        current_password=body.current_password,
+        new_password=body.new_password,
     )
-    return api_success(UserPublic.model_validate(user))
 
 
 @bp.get("/users")
-@require_auth(ROLE_ADMIN)
-@spec.validate(query=UserListQuery, resp=SpecResponse(HTTP_200=None), tags=["users"])
-def list_users(query: UserListQuery) -> Response:
+@operation(
+    "users",
+    roles=(ROLE_ADMIN,),
+    query=UserListQuery,
+    response=UserWithOrders | UserPublic,
+    paginated=True,
+)
+def list_users(query: UserListQuery) -> Page[UserPublic]:
+    """Every user, searchable by email or name, by role; with their orders on request."""
     page = UserService().list_users(
         limit=query.limit, cursor=query.cursor, q=query.q, role=query.role
     )
     if query.include != "orders":
-        return api_page(page, query.limit, [UserPublic.model_validate(u) for u in page.items])
+        return page
     orders = OrderService().recent_for_users([u.id for u in page.items])
     items = [
         UserWithOrders(
@@ -61,29 +65,27 @@ def list_users(query: UserListQuery) -> Response:
         )
         for u in page.items
     ]
-    return api_page(page, query.limit, items)
+    return Page(items, page.next_cursor, page.has_more)
 
 
 @bp.get("/users/<id:user_id>")
-@require_auth()
-@spec.validate(resp=SpecResponse(HTTP_200=None), tags=["users"])
-def get_user(user_id: int) -> Response:
-    return api_success(UserPublic.model_validate(UserService().get_for(principal(), user_id)))
+@operation("users", response=UserPublic)
+def get_user(user_id: int) -> User:
+    """One user: the caller themselves, or anyone for an admin (404 otherwise)."""
+    return UserService().get_for(principal(), user_id)
 
 
 @bp.patch("/users/<id:user_id>")
-@require_auth(ROLE_ADMIN)
-@spec.validate(json=UserAdminUpdate, resp=SpecResponse(HTTP_200=None), tags=["users"])
-def update_user(user_id: int, json: UserAdminUpdate) -> Response:
-    user = UserService().update_by_admin(
-        principal().user_id, user_id, roles=json.roles, is_active=json.is_active, name=json.name
+@operation("users", roles=(ROLE_ADMIN,), body=UserAdminUpdate, response=UserPublic, refusals=(409,))
+def update_user(user_id: int, body: UserAdminUpdate) -> User:
+    """Set roles, activity or name; deactivation ends the user's sessions at once."""
+    return UserService().update_by_admin(
+        principal().user_id, user_id, roles=body.roles, is_active=body.is_active, name=body.name
     )
-    return api_success(UserPublic.model_validate(user))
 
 
 @bp.post("/users/<id:user_id>/revoke-sessions")
-@require_auth(ROLE_ADMIN)
-@spec.validate(resp=SpecResponse(HTTP_204=None), tags=["users"])
-def revoke_sessions(user_id: int) -> Response:
+@operation("users", roles=(ROLE_ADMIN,))
+def revoke_sessions(user_id: int) -> None:
+    """End every session of the user."""
     UserService().revoke_sessions(principal().user_id, user_id)
-    return no_content()

@@ -1,0 +1,455 @@
+"""The OpenAPI 3.1 document of /api/v1, written from the operations' declarations.
+
+Paths and methods come from the app's URL map, everything else from each route's
+`@operation(...)` and its pydantic models (pydantic's own JSON Schema), so the document
+says what the code does. Every operation lists every status it can answer: its success,
+what its declaration implies (a token → 401, a role → 403, a path id → 404, a body → 400,
+413, 415, 422, a cursor → 400, an Idempotency-Key → 400, 409, 422), what its service may
+refuse (`refusals`), and what any request may meet (405, 429, 500, 503).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask, current_app
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+from werkzeug.routing import Rule
+
+from webapp.api import idempotency
+from webapp.api.blueprint import bp
+from webapp.api.operations import OPERATIONS, Operation, operation
+from webapp.api.validation import BODY_METHODS
+from webapp.errors import AppError
+from webapp.http import HTTP_ERROR_CODES
+from webapp.logging import REQUEST_ID_HEADER
+from webapp.routing import ID_PATTERN
+
+OPENAPI_VERSION = "3.1.0"
+API_VERSION = "1.0.0"
+SCHEMAS = "#/components/schemas/"
+RESPONSES = "#/components/responses/"
+BEARER = "bearerAuth"
+# Methods Flask adds to every rule by itself.
+IMPLICIT_METHODS = frozenset({"HEAD", "OPTIONS"})
+# Statuses any request may meet, whatever its operation.
+ALWAYS = frozenset({405, 429, 500, 503})
+
+RESPONSE_NAMES = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    409: "Conflict",
+    413: "PayloadTooLarge",
+    415: "UnsupportedMediaType",
+    422: "UnprocessableContent",
+    429: "TooManyRequests",
+    500: "InternalError",
+    503: "ServiceUnavailable",
+}
+RESPONSE_DESCRIPTIONS = {
+    400: "The body is not JSON or not an object, a malformed cursor or Idempotency-Key.",
+    401: "No, an invalid, an expired or a revoked token; or wrong credentials.",
+    403: "Authenticated, but lacking the role; or a deactivated account's login.",
+    404: "No such route or resource, or one the caller may not see.",
+    405: "The path does not take this method (see Allow).",
+    409: "A conflict with the current state (taken, not cancellable, a key in flight).",
+    413: "The body is over 64 KiB.",
+    415: "A body that is not application/json.",
+    422: "Invalid fields (details maps field → message), or a business rule refused it.",
+    429: "Rate limited: wait Retry-After seconds.",
+    500: "Something went wrong on the server (never a stack trace).",
+    503: "The database is unreachable.",
+}
+TAGS = {
+    "auth": "Register, log in for tokens, refresh, log out.",
+    "users": "The caller's profile, and user administration.",
+    "accounts": "Wallet accounts, balances, history and deposits.",
+    "transfers": "Money between accounts.",
+    "shop": "The product catalog.",
+    "orders": "Buying from the catalog, and cancelling.",
+    "admin": "The system's figures and the audit log.",
+    "meta": "This document.",
+}
+
+PATH_ARGUMENT = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def openapi_path(rule: Rule) -> str:
+    """`/api/v1/orders/<id:order_id>` → `/orders/{orderId}` (the server URL is /api/v1)."""
+    path = PATH_ARGUMENT.sub(lambda m: "{" + camel(m.group(1)) + "}", rule.rule)
+    return path.removeprefix(bp.url_prefix or "")
+
+
+def documented_methods(rule: Rule) -> list[str]:
+    return sorted((rule.methods or set()) - IMPLICIT_METHODS)
+
+
+def api_rules(app: Flask) -> list[Rule]:
+    """The rules of /api/v1 operations, in the order they were declared."""
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith(f"{bp.name}.")]
+    order = list(OPERATIONS)
+    return sorted(rules, key=lambda r: order.index(r.endpoint.removeprefix(f"{bp.name}.")))
+
+
+def operation_of(rule: Rule) -> Operation:
+    return OPERATIONS[rule.endpoint.removeprefix(f"{bp.name}.")]
+
+
+def statuses_of(op: Operation, rule: Rule, method: str) -> list[int]:
+    """Every status this operation can answer with (see the module's docstring)."""
+    found = {op.status, *ALWAYS, *op.refusals}
+    if rule.arguments:
+        found.add(404)
+    if op.auth:
+        found.add(401)
+    if op.roles:
+        found.add(403)
+    if method in BODY_METHODS:
+        found |= {400, 413, 415}
+    if op.body is not None or op.query is not None:
+        found.add(422)
+    if op.has_cursor:
+        found.add(400)
+    if op.idempotent:
+        found |= {400, 409, 422}
+    return sorted(found)
+
+
+def error_codes() -> dict[int, list[str]]:
+    """Per status, every error code an answer may carry: the domain's and HTTP's own."""
+    codes: dict[int, set[str]] = {status: {code} for status, (code, _) in HTTP_ERROR_CODES.items()}
+    pending: list[type[AppError]] = [AppError]
+    while pending:
+        error = pending.pop()
+        codes.setdefault(error.status, set()).add(error.code)
+        pending.extend(error.__subclasses__())
+    return {status: sorted(found) for status, found in codes.items()}
+
+
+# --- schemas ----------------------------------------------------------------------------------
+
+
+def without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter is sent or left out, never null: drop the null variant and default."""
+    variants = [v for v in schema.pop("anyOf", ()) if v != {"type": "null"}]
+    if len(variants) == 1:
+        schema.update(variants[0])
+    elif variants:
+        schema["anyOf"] = variants
+    if schema.get("default", ...) is None:
+        schema.pop("default")
+    return schema
+
+
+def models_of(operations: list[Operation]) -> list[tuple[type[BaseModel], Any]]:
+    """Each model the document needs, with the mode it is used in."""
+    needed: dict[tuple[type[BaseModel], str], None] = {}
+    for op in operations:
+        for model in (op.query, op.body):
+            if model is not None:
+                needed[(model, "validation")] = None
+        for model in response_models(op):
+            needed[(model, "serialization")] = None
+    return list(needed)
+
+
+def response_models(op: Operation) -> list[type[BaseModel]]:
+    if op.response is None or not op.enveloped:
+        return []
+    members = getattr(op.response, "__args__", None) or (op.response,)
+    return [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
+
+
+def data_schema(op: Operation, refs: dict[tuple[type[BaseModel], Any], Any]) -> dict[str, Any]:
+    models = response_models(op)
+    one = (
+        refs[(models[0], "serialization")]
+        if len(models) == 1
+        else {"anyOf": [refs[(m, "serialization")] for m in models]}
+    )
+    return {"type": "array", "items": one} if op.paginated else one
+
+
+def envelope_schemas(codes: dict[int, list[str]]) -> dict[str, Any]:
+    every_code = sorted({code for found in codes.values() for code in found})
+    return {
+        "Meta": {
+            "type": "object",
+            "required": ["requestId", "timestamp"],
+            "properties": {
+                "requestId": {"type": "string"},
+                "timestamp": {"type": "string", "format": "date-time"},
+            },
+        },
+        "CursorPagination": {
+            "type": "object",
+            "required": ["limit", "nextCursor", "hasMore"],
+            "properties": {
+                "limit": {"type": "integer", "minimum": 1},
+                "nextCursor": {"type": ["string", "null"]},
+                "hasMore": {"type": "boolean"},
+            },
+        },
+        "PagedMeta": {
+            "allOf": [
+                {"$ref": f"{SCHEMAS}Meta"},
+                {
+                    "type": "object",
+                    "required": ["pagination"],
+                    "properties": {"pagination": {"$ref": f"{SCHEMAS}CursorPagination"}},
+                },
+            ]
+        },
+        "Error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string", "enum": every_code},
+                "message": {"type": "string"},
+                "details": {
+                    "type": "object",
+                    "description": "field → message",
+                    "additionalProperties": {"type": "string"},
+                },
+            },
+        },
+    }
+
+
+def error_response(status: int, codes: list[str]) -> dict[str, Any]:
+    headers: dict[str, Any] = {REQUEST_ID_HEADER: {"$ref": "#/components/headers/RequestId"}}
+    if status == 401:
+        headers["WWW-Authenticate"] = header("The scheme to authenticate with: Bearer.")
+    if status == 405:
+        headers["Allow"] = header("The methods this path takes.")
+    if status == 429:
+        headers["Retry-After"] = header("Seconds to wait before trying again.", "integer")
+        for name in ("Limit", "Remaining", "Reset"):
+            headers[f"X-RateLimit-{name}"] = header(f"The limit's {name.lower()}.", "integer")
+    schema = {
+        "type": "object",
+        "required": ["error", "meta"],
+        "properties": {
+            "error": {
+                "allOf": [
+                    {"$ref": f"{SCHEMAS}Error"},
+                    {"properties": {"code": {"enum": codes}}},
+                ]
+            },
+            "meta": {"$ref": f"{SCHEMAS}Meta"},
+        },
+    }
+    return {
+        "description": RESPONSE_DESCRIPTIONS[status],
+        "headers": headers,
+        "content": {"application/json": {"schema": schema}},
+    }
+
+
+def header(description: str, kind: str = "string", required: bool = True) -> dict[str, Any]:
+    return {"description": description, "required": required, "schema": {"type": kind}}
+
+
+# --- operations --------------------------------------------------------------------------------
+
+
+def parameters_of(op: Operation, rule: Rule, defs: dict[str, Any], refs: Any) -> list[Any]:
+    parameters: list[Any] = [
+        {
+            "name": camel(argument),
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "pattern": f"^{ID_PATTERN}$"},
+        }
+        for argument in sorted(rule.arguments, key=rule.rule.index)
+    ]
+    if op.query is not None:
+        schema = resolve(refs[(op.query, "validation")], defs)
+        required = set(schema.get("required", ()))
+        for name, prop in schema.get("properties", {}).items():
+            parameters.append(
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": name in required,
+                    "schema": without_null(dict(prop)),
+                }
+            )
+    if op.idempotent:
+        parameters.append({"$ref": "#/components/parameters/IdempotencyKey"})
+    parameters.append({"$ref": "#/components/parameters/RequestId"})
+    return parameters
+
+
+def resolve(ref: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    return defs[ref["$ref"].removeprefix(SCHEMAS)]
+
+
+def success_response(op: Operation, refs: Any) -> dict[str, Any]:
+    headers: dict[str, Any] = {REQUEST_ID_HEADER: {"$ref": "#/components/headers/RequestId"}}
+    if op.idempotent:
+        headers[idempotency.REPLAYED_HEADER] = header(
+            "true when this is the stored answer to an earlier request with the same key.",
+            required=False,
+        )
+    response: dict[str, Any] = {"description": op.summary, "headers": headers}
+    if op.response is not None and not op.enveloped:
+        response["content"] = {"application/json": {"schema": {"type": "object"}}}
+    elif op.response is not None:
+        meta = "PagedMeta" if op.paginated else "Meta"
+        response["content"] = {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["data", "meta"],
+                    "properties": {
+                        "data": data_schema(op, refs),
+                        "meta": {"$ref": f"{SCHEMAS}{meta}"},
+                    },
+                }
+            }
+        }
+    if op.links:
+        response["links"] = {
+            name: {
+                "operationId": link.operation_id,
+                **({"parameters": dict(link.parameters)} if link.parameters else {}),
+                **({"requestBody": dict(link.request_body)} if link.request_body else {}),
+                **({"description": link.description} if link.description else {}),
+            }
+            for name, link in op.links.items()
+        }
+    return response
+
+
+def operation_object(
+    op: Operation, rule: Rule, method: str, defs: dict[str, Any], refs: Any
+) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "operationId": op.name,
+        "tags": [op.tag],
+        "summary": op.summary,
+        "parameters": parameters_of(op, rule, defs, refs),
+    }
+    if op.description:
+        document["description"] = op.description
+    if op.body is not None:
+        examples = op.body.model_config.get("json_schema_extra") or {}
+        content: dict[str, Any] = {"schema": refs[(op.body, "validation")]}
+        if isinstance(examples, dict) and examples.get("examples"):
+            content["example"] = examples["examples"][0]
+        document["requestBody"] = {"required": True, "content": {"application/json": content}}
+    responses: dict[str, Any] = {}
+    for status in statuses_of(op, rule, method):
+        if status == op.status:
+            responses[str(status)] = success_response(op, refs)
+        else:
+            responses[str(status)] = {"$ref": f"{RESPONSES}{RESPONSE_NAMES[status]}"}
+    document["responses"] = responses
+    document["security"] = [{BEARER: []}] if op.auth else []
+    return document
+
+
+def build_document(app: Flask) -> dict[str, Any]:
+    rules = api_rules(app)
+    operations = [operation_of(rule) for rule in rules]
+    refs, top = models_json_schema(models_of(operations), ref_template=SCHEMAS + "{model}")
+    defs: dict[str, Any] = top.get("$defs", {})
+    paths: dict[str, dict[str, Any]] = {}
+    for rule, op in zip(rules, operations, strict=True):
+        for method in documented_methods(rule):
+            paths.setdefault(openapi_path(rule), {})[method.lower()] = operation_object(
+                op, rule, method, defs, refs
+            )
+    # The query models became parameters; only bodies and answers stay as schemas.
+    for op in operations:
+        if op.query is not None:
+            defs.pop(refs[(op.query, "validation")]["$ref"].removeprefix(SCHEMAS), None)
+    codes = error_codes()
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": "Tally API",
+            "version": API_VERSION,
+            "description": (
+                "Wallets, transfers and a shop. Every answer with a body is the envelope "
+                "`{data, meta}` or `{error, meta}`; ids are strings, money integer minor "
+                "units; lists are cursor pages."
+            ),
+        },
+        "servers": [{"url": bp.url_prefix}],
+        "tags": [{"name": name, "description": text} for name, text in TAGS.items()],
+        "paths": paths,
+        "components": {
+            "schemas": {**defs, **envelope_schemas(codes)},
+            "responses": {
+                RESPONSE_NAMES[status]: error_response(status, codes.get(status, []))
+                for status in RESPONSE_NAMES
+            },
+            "parameters": {
+                "RequestId": {
+                    "name": REQUEST_ID_HEADER,
+                    "in": "header",
+                    "required": False,
+                    "description": (
+                        "Your id for this request, echoed back when it matches "
+                        "[A-Za-z0-9._-]{1,128}; otherwise the server makes one."
+                    ),
+                    "schema": {"type": "string"},
+                },
+                "IdempotencyKey": {
+                    "name": idempotency.HEADER,
+                    "in": "header",
+                    "required": False,
+                    "description": (
+                        "Send the same key to retry safely: the first answer is replayed "
+                        "(24 h, per user); another body with it is a 422."
+                    ),
+                    "schema": {
+                        "type": "string",
+                        "maxLength": 255,
+                        "pattern": r"^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$",
+                    },
+                },
+            },
+            "headers": {
+                "RequestId": {
+                    "description": "This request's id (yours when valid), as in meta.requestId.",
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
+            },
+            "securitySchemes": {
+                BEARER: {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "An access token from POST /auth/login or /auth/refresh.",
+                }
+            },
+        },
+    }
+
+
+def document_for(app: Flask) -> dict[str, Any]:
+    """The app's document, built once (the routes do not change while it runs)."""
+    if "tally.openapi" not in app.extensions:
+        app.extensions["tally.openapi"] = build_document(app)
+    return app.extensions["tally.openapi"]
+
+
+@bp.get("/openapi.json")
+@operation("meta", auth=False, response=dict[str, Any], enveloped=False)
+def openapi_document() -> dict[str, Any]:
+    """This document: OpenAPI 3.1 of /api/v1 (the one answer outside the envelope)."""
+    return document_for(current_app)

@@ -1,0 +1,169 @@
+"""Each /api/v1 operation declared once: whom it lets in, what it reads, what it answers.
+
+`@operation(...)` does the work at request time — the bearer token and role, the
+Idempotency-Key, the query string and the JSON body through their pydantic models, and the
+answer through its response model into the envelope — and the same declaration is what
+the OpenAPI document (`webapp.api.openapi`) is written from, so code and document cannot
+drift. A view receives parsed values (`query=`, `body=`) and returns domain objects (or a
+`Page` of them); a field its response model lacks never reaches the wire.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any
+
+import pydantic
+from flask import Response, request
+from pydantic import TypeAdapter
+
+from webapp.api.auth_guard import authorize
+from webapp.api.envelope import cursor_pagination, no_content
+from webapp.api.idempotency import run_idempotently
+from webapp.api.schemas import CursorQuery, QuerySchema, RequestSchema
+from webapp.envelope import json_response, success_envelope
+from webapp.errors import ValidationError
+from webapp.repositories.keyset import Page
+
+View = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Link:
+    """An OpenAPI link: a value of this answer feeds a parameter of another operation."""
+
+    operation_id: str
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    request_body: Mapping[str, str] | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str  # the view's name: its endpoint is "api.<name>", its operationId the same
+    tag: str
+    summary: str
+    description: str
+    status: int  # the success status
+    query: type[QuerySchema] | None
+    body: type[RequestSchema] | None
+    response: Any  # a PublicSchema subclass, a union of them, or None (no body)
+    paginated: bool
+    auth: bool  # a bearer token is required
+    roles: tuple[str, ...]  # …and one of these roles, when any
+    idempotent: bool  # honours Idempotency-Key
+    refusals: tuple[int, ...]  # statuses the service may answer beyond what the rest implies
+    links: Mapping[str, Link]
+    enveloped: bool  # False only for the OpenAPI document itself
+    adapter: TypeAdapter[Any] | None
+
+    @property
+    def has_cursor(self) -> bool:
+        return self.query is not None and issubclass(self.query, CursorQuery)
+
+
+# Every declared operation by view name, in declaration order.
+OPERATIONS: dict[str, Operation] = {}
+
+
+def field_errors(error: pydantic.ValidationError) -> dict[str, str]:
+    """pydantic's errors as {"field.path": "message"}, the first message per field."""
+    details: dict[str, str] = {}
+    for item in error.errors(include_url=False, include_context=False, include_input=False):
+        name = ".".join(str(part) for part in item["loc"]) or "body"
+        details.setdefault(name, item["msg"])
+    return details
+
+
+def parse(model: type[pydantic.BaseModel], data: Any) -> Any:
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as error:
+        raise ValidationError(details=field_errors(error)) from None
+
+
+def serialize(op: Operation, result: Any, limit: int | None) -> Response:
+    """The view's result through the response model, into the envelope."""
+    if op.adapter is None:
+        return no_content()
+    if not op.enveloped:
+        return json_response(result, op.status)
+    if op.paginated:
+        page: Page[Any] = result
+        items = op.adapter.validate_python(page.items, from_attributes=True)
+        return success_envelope(
+            op.adapter.dump_python(items, mode="json", by_alias=True),
+            op.status,
+            pagination=cursor_pagination(page, limit or len(page.items)),
+        )
+    value = op.adapter.validate_python(result, from_attributes=True)
+    return success_envelope(op.adapter.dump_python(value, mode="json", by_alias=True), op.status)
+
+
+def operation(
+    tag: str,
+    *,
+    status: int = 200,
+    query: type[QuerySchema] | None = None,
+    body: type[RequestSchema] | None = None,
+    response: Any = None,
+    paginated: bool = False,
+    auth: bool = True,
+    roles: tuple[str, ...] = (),
+    idempotent: bool = False,
+    refusals: tuple[int, ...] = (),
+    links: Mapping[str, Link] | None = None,
+    enveloped: bool = True,
+) -> Callable[[View], View]:
+    """Declare and run an /api/v1 operation (see the module's docstring)."""
+
+    def decorate(view: View) -> View:
+        summary, _, description = (view.__doc__ or view.__name__).strip().partition("\n")
+        adapter = None
+        if response is not None:
+            adapter = TypeAdapter(list[response] if paginated else response)  # type: ignore[valid-type]
+        op = Operation(
+            name=view.__name__,
+            tag=tag,
+            summary=summary.strip(),
+            description=" ".join(description.split()),
+            status=204 if response is None and enveloped else status,
+            query=query,
+            body=body,
+            response=response,
+            paginated=paginated,
+            auth=auth,
+            roles=roles,
+            idempotent=idempotent,
+            refusals=refusals,
+            links=links or {},
+            enveloped=enveloped,
+            adapter=adapter,
+        )
+        assert op.name not in OPERATIONS, f"two operations named {op.name}"
+        OPERATIONS[op.name] = op
+
+        def answer(path_args: dict[str, Any]) -> Response:
+            arguments = dict(path_args)
+            limit = None
+            if query is not None:
+                arguments["query"] = parsed = parse(query, request.args.to_dict())
+                limit = getattr(parsed, "limit", None)
+            if body is not None:
+                arguments["body"] = parse(body, request.get_json(silent=True) or {})
+            return serialize(op, view(**arguments), limit)
+
+        @wraps(view)
+        def run(**path_args: Any) -> Response:
+            if auth:
+                authorize(roles)
+            if idempotent:
+                return run_idempotently(lambda: answer(path_args))
+            return answer(path_args)
+
+        run.operation = op  # type: ignore[attr-defined]
+        return run
+
+    return decorate
