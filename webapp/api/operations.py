@@ -23,7 +23,7 @@ from webapp.api.auth_guard import authorize
 from webapp.api.envelope import cursor_pagination, no_content
 from webapp.api.idempotency import run_idempotently
 from webapp.api.schemas import CursorQuery, QuerySchema, RequestSchema
-from webapp.envelope import json_response, success_envelope
+from webapp.envelope import json_response, success_envelope_encoded
 from webapp.errors import ValidationError
 from webapp.repositories.keyset import Page
 
@@ -93,13 +93,13 @@ def serialize(op: Operation, result: Any, limit: int | None) -> Response:
     if op.paginated:
         page: Page[Any] = result
         items = op.adapter.validate_python(page.items, from_attributes=True)
-        return success_envelope(
-            op.adapter.dump_python(items, mode="json", by_alias=True),
+        return success_envelope_encoded(
+            op.adapter.dump_json(items, by_alias=True),
             op.status,
             pagination=cursor_pagination(page, limit or len(page.items)),
         )
     value = op.adapter.validate_python(result, from_attributes=True)
-    return success_envelope(op.adapter.dump_python(value, mode="json", by_alias=True), op.status)
+    return success_envelope_encoded(op.adapter.dump_json(value, by_alias=True), op.status)
 
 
 def operation(
