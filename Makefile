@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench lint fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,14 @@ test: $(VENV)/.installed-dev
 		echo "== pytest on $${TEST_DATABASE_URL:+PostgreSQL }$${TEST_REDIS_URL:+Redis}"; \
 		$(BIN)/python -m pytest; \
 	fi
+
+$(VENV)/.installed-fuzz: requirements.txt requirements-dev.txt requirements-fuzz.txt | $(BIN)/python
+	$(PIP) install -r requirements-fuzz.txt
+	touch $@ $(VENV)/.installed-dev $(VENV)/.installed-runtime
+
+## fuzz: schemathesis over the served app's OpenAPI document, as an admin and a member (SQLite, no rate limits)
+fuzz: $(VENV)/.installed-fuzz
+	$(BIN)/python tests/fuzz/run.py
 
 ## bench: the history-pagination benchmark (SQLite; BENCH_DATABASE_URL for another database)
 bench: $(VENV)/.installed-dev

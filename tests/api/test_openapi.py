@@ -248,3 +248,81 @@ def test_an_answer_holds_only_the_fields_its_model_documents(client, document, r
     documented = document["components"]["schemas"]["UserPublic"]["properties"]
     assert set(me) == set(documented)
     assert not {"passwordHash", "password_hash", "sessionIds"} & set(me)
+
+
+# --- what the document promises, the API does ----------------------------------------------
+
+
+def request_strings(document, node: Any, trail: str = "") -> list[tuple[str, dict[str, Any]]]:
+    """Every string schema a request can send, with where it is."""
+    found = []
+    if isinstance(node, dict):
+        if "$ref" in node and node["$ref"].startswith("#/components/schemas/"):
+            return request_strings(document, ref(document, node["$ref"]), node["$ref"])
+        if node.get("type") == "string":
+            found.append((trail, node))
+        for key, value in node.items():
+            if key not in ("examples", "example"):
+                found += request_strings(document, value, f"{trail}/{key}")
+    elif isinstance(node, list):
+        for n, value in enumerate(node):
+            found += request_strings(document, value, f"{trail}/{n}")
+    return found
+
+
+def test_every_string_a_request_sends_is_documented_without_nul(document):
+    strings = []
+    for _, _, op in operations(document):
+        for parameter in op["parameters"]:
+            parameter = follow(document, parameter)
+            if parameter["in"] != "header":
+                strings += request_strings(document, parameter["schema"], parameter["name"])
+        if "requestBody" in op:
+            strings += request_strings(document, op["requestBody"]["content"]["application/json"])
+    assert len(strings) > 30
+    for where, schema in strings:
+        assert {"pattern", "enum", "const"} & set(schema), where
+        assert "\x00" not in schema.get("pattern", ""), where
+
+
+def test_a_nul_in_a_body_or_a_query_is_refused(client, admin):
+    assert (
+        client.post("/api/v1/auth/login", json={"email": "a\x00", "password": "x"}).status_code
+        == 400
+    )
+    assert client.get("/api/v1/products?cursor=a%00b").status_code == 400
+
+
+def test_a_whole_number_with_a_point_is_taken_as_that_integer(client, admin, register, login):
+    register("points@example.com", "Points")
+    member = bearer(login("points@example.com"))
+    account = assert_success(client.get("/api/v1/accounts", headers=member))[0]["id"]
+    deposit = client.post(
+        f"/api/v1/accounts/{account}/deposits", json={"amount": 500.0}, headers=admin
+    )
+    assert assert_success(deposit, 201)["amount"] == 500
+    half = client.post(
+        f"/api/v1/accounts/{account}/deposits", json={"amount": 500.5}, headers=admin
+    )
+    assert half.status_code == 422
+    balance = assert_success(client.get(f"/api/v1/accounts/{account}", headers=member))
+    assert balance["balance"] == 500
+
+
+@pytest.mark.parametrize("body", [{}, None])
+def test_a_patch_that_sends_nothing_changes_nothing_and_says_so(client, admin, body):
+    product = client.post(
+        "/api/v1/products", json={"sku": "NOOP", "name": "Noop", "price": 1_00}, headers=admin
+    )
+    path = f"/api/v1/products/{assert_success(product, 201)['id']}"
+    kwargs = {"json": body} if body is not None else {}
+    response = client.patch(path, headers=admin, **kwargs)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["details"] == {"body": "send at least one field to change"}
+    assert assert_success(client.get(path)) == assert_success(product, 201)
+
+
+def test_an_empty_cursor_is_the_first_page(client):
+    first = client.get("/api/v1/products?cursor=")
+    assert first.status_code == 200
+    assert first.get_json()["data"] == client.get("/api/v1/products").get_json()["data"]

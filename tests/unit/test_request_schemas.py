@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pydantic
 import pytest
+from pydantic.alias_generators import to_snake
 
 from webapp.api import schemas
 from webapp.api.operations import field_errors
@@ -62,6 +63,33 @@ def test_wire_names_are_camel_case_and_unchanged(model):
 )
 def test_an_integer_field_takes_a_json_integer_only(model, body, field, value):
     assert field in errors(model, {**body, field: value})
+
+
+@pytest.mark.parametrize(
+    ("model", "body", "field"),
+    [
+        (schemas.DepositCreate, {}, "amount"),
+        (schemas.ProductCreate, {"sku": "S", "name": "N", "price": 1}, "stock"),
+        (schemas.ProductUpdate, {}, "price"),
+        (schemas.OrderLineCreate, {"productId": "1"}, "quantity"),
+    ],
+    ids=lambda v: v.__name__ if isinstance(v, type) else None,
+)
+def test_a_whole_number_written_with_a_point_is_that_integer(model, body, field):
+    # JSON Schema's integer, as the document says: 2.0 is 2 (and 1.5 is refused above).
+    parsed = model.model_validate({**body, field: 2.0})
+    assert getattr(parsed, to_snake(field)) == 2
+    assert type(getattr(parsed, to_snake(field))) is int
+
+
+@pytest.mark.parametrize("model", UPDATES, ids=lambda m: m.__name__)
+def test_a_patch_that_sends_nothing_is_refused_and_documented_so(model):
+    assert errors(model, {}) == {"body": errors(model, {})["body"]}
+    assert model.model_json_schema()["minProperties"] == 1
+
+
+def test_an_empty_cursor_is_the_first_page():
+    assert schemas.CursorQuery.model_validate({"cursor": ""}).cursor is None
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,8 @@ from typing import Any
 
 from flask import Flask, current_app
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, models_json_schema
+from pydantic_core import core_schema
 from werkzeug.routing import Rule
 
 from webapp.api import idempotency
@@ -77,6 +78,19 @@ TAGS = {
 }
 
 PATH_ARGUMENT = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+# webapp.text_guard refuses NUL in any text a request sends (a body's or a query's): every
+# string the document asks for says so, unless a pattern of its own already does.
+WITHOUT_NUL = "^[^\\u0000]*$"
+
+
+class RequestTextWithoutNul(GenerateJsonSchema):
+    """pydantic's JSON Schema, with the NUL rule on each string a request sends."""
+
+    def str_schema(self, schema: core_schema.StringSchema) -> JsonSchemaValue:
+        json_schema = super().str_schema(schema)
+        if self.mode == "validation" and "pattern" not in json_schema:
+            json_schema["pattern"] = WITHOUT_NUL
+        return json_schema
 
 
 def camel(name: str) -> str:
@@ -363,7 +377,11 @@ def operation_object(
 def build_document(app: Flask) -> dict[str, Any]:
     rules = api_rules(app)
     operations = [operation_of(rule) for rule in rules]
-    refs, top = models_json_schema(models_of(operations), ref_template=SCHEMAS + "{model}")
+    refs, top = models_json_schema(
+        models_of(operations),
+        ref_template=SCHEMAS + "{model}",
+        schema_generator=RequestTextWithoutNul,
+    )
     defs: dict[str, Any] = top.get("$defs", {})
     paths: dict[str, dict[str, Any]] = {}
     for rule, op in zip(rules, operations, strict=True):

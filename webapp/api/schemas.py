@@ -15,7 +15,7 @@ and in the OpenAPI document.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -33,7 +33,7 @@ from pydantic_core import CoreSchema, PydanticCustomError
 from webapp.models.account import DEFAULT_CURRENCY
 from webapp.models.event import TYPE_LENGTH as EVENT_TYPE_LENGTH
 from webapp.models.order import MAX_ITEMS_PER_ORDER, MAX_QUANTITY, ORDER_STATUSES
-from webapp.models.user import ROLES
+from webapp.models.user import ROLE_USER, ROLES
 from webapp.money import MAX_AMOUNT, MIN_AMOUNT, SUPPORTED_CURRENCIES
 from webapp.routing import ID_PATTERN
 from webapp.services import audit, catalog, users
@@ -45,6 +45,14 @@ from webapp.services.ledger import MAX_MEMO_LENGTH
 
 def _id_to_str(value: object) -> str:
     return str(value)
+
+
+def _whole_number(value: object) -> object:
+    # JSON Schema's integer, which the document promises: 2.0 is the integer 2 (a JSON
+    # parser reads it as a float); 1.5 is not an integer, nor is a bool or a string.
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return value
 
 
 def _strip(value: object) -> object:
@@ -61,9 +69,10 @@ Role = Literal[ROLES]  # type: ignore[valid-type]
 OrderStatus = Literal[ORDER_STATUSES]  # type: ignore[valid-type]
 Currency = Literal[SUPPORTED_CURRENCIES]  # type: ignore[valid-type]
 
-Amount = Annotated[int, Field(ge=MIN_AMOUNT, le=MAX_AMOUNT)]
-Stock = Annotated[int, Field(ge=0, le=catalog.MAX_STOCK)]
-Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
+# The bounds come first in `Annotated`, so that they check what _whole_number returns.
+Amount = Annotated[int, Field(ge=MIN_AMOUNT, le=MAX_AMOUNT), BeforeValidator(_whole_number)]
+Stock = Annotated[int, Field(ge=0, le=catalog.MAX_STOCK), BeforeValidator(_whole_number)]
+Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY), BeforeValidator(_whole_number)]
 Memo = Annotated[str, Field(max_length=MAX_MEMO_LENGTH), BeforeValidator(_strip)]
 
 UserName = Annotated[
@@ -82,9 +91,10 @@ ProductName = Annotated[
 Description = Annotated[str, Field(max_length=catalog.MAX_DESCRIPTION_LENGTH)]
 
 
-def example(body: dict[str, Any]) -> ConfigDict:
-    """A request model's example body, shown in the OpenAPI document (and valid for it)."""
-    return ConfigDict(json_schema_extra={"examples": [body]})
+def example(body: dict[str, Any], **schema: Any) -> ConfigDict:
+    """A request model's example body, shown in the OpenAPI document (and valid for it),
+    and any JSON Schema keywords for rules across fields that the types cannot state."""
+    return ConfigDict(json_schema_extra={"examples": [body], **schema})
 
 
 # --- Bases ------------------------------------------------------------------------------------
@@ -107,7 +117,11 @@ class UpdateSchema(RequestSchema):
 
     Fields are typed `X | None = None` only so that "left out" has a value in Python: since
     `null` never gets through, None means "not sent". `changes()` holds just what was sent.
+    A body that sends nothing (or no body) is refused: a PATCH that changes nothing is a
+    mistake worth hearing about.
     """
+
+    nothing_sent: ClassVar[str] = "send at least one field to change"
 
     @field_validator("*", mode="before")
     @classmethod
@@ -119,6 +133,12 @@ class UpdateSchema(RequestSchema):
             )
         return value
 
+    @model_validator(mode="after")
+    def _something_sent(self) -> Self:
+        if not self.model_fields_set:
+            raise PydanticCustomError("nothing_sent", self.nothing_sent)
+        return self
+
     def changes(self) -> dict[str, Any]:
         """The fields that were sent, by their Python names."""
         return self.model_dump(exclude_unset=True)
@@ -129,7 +149,9 @@ class UpdateSchema(RequestSchema):
     ) -> JsonSchemaValue:
         # Document the fields as what they accept: never null, and no default to fall back on.
         schema = handler(core_schema)
-        for prop in handler.resolve_ref_schema(schema).get("properties", {}).values():
+        resolved = handler.resolve_ref_schema(schema)
+        resolved["minProperties"] = 1
+        for prop in resolved.get("properties", {}).values():
             variants = [v for v in prop.pop("anyOf", ()) if v != {"type": "null"}]
             if len(variants) == 1:
                 prop.update(variants[0])
@@ -153,8 +175,16 @@ class PublicSchema(WireSchema):
 class CursorQuery(QuerySchema):
     # The cached catalog head is sized by the same constant, so no page outgrows it.
     limit: int = Field(20, ge=1, le=catalog.MAX_PAGE_SIZE)
-    # A cursor's length is checked with the rest of it (a malformed cursor is a 400).
-    cursor: str | None = None
+    # Opaque: only a nextCursor this API gave out; anything else is a 400 (its length is
+    # checked with the rest of it). Sent empty, it is the first page.
+    cursor: str | None = Field(
+        None, description="A meta.pagination.nextCursor from the previous page."
+    )
+
+    @field_validator("cursor", mode="before")
+    @classmethod
+    def _empty_is_first_page(cls, value: object) -> object:
+        return None if value == "" else value
 
 
 # --- Auth ---------------------------------------------------------------------------------
@@ -165,7 +195,7 @@ class UserCreate(RequestSchema):
         {"email": "ada@example.com", "password": "correct horse battery", "name": "Ada"}
     )
 
-    email: str
+    email: Annotated[str, Field(json_schema_extra={"format": "email"})]
     password: NewPassword
     name: UserName
 
@@ -207,8 +237,13 @@ class UserSelfUpdate(UpdateSchema):
     """Either `{name}` or `{currentPassword, newPassword}` (or both)."""
 
     model_config = example(
-        {"currentPassword": "correct horse battery", "newPassword": "a new passphrase"}
+        {"name": "Ada Lovelace"},
+        dependentRequired={
+            "currentPassword": ["newPassword"],
+            "newPassword": ["currentPassword"],
+        },
     )
+    nothing_sent: ClassVar[str] = "send name, or currentPassword and newPassword"
 
     name: UserName | None = None
     current_password: str | None = None
@@ -219,16 +254,19 @@ class UserSelfUpdate(UpdateSchema):
         sent = self.model_fields_set
         if ("current_password" in sent) != ("new_password" in sent):
             missing = "newPassword" if "new_password" not in sent else "currentPassword"
-            raise ValueError(f"{missing} is required to change the password")
-        if not sent:
-            raise ValueError("send name, or currentPassword and newPassword")
+            raise PydanticCustomError(
+                "password_pair",
+                "{missing} is required to change the password",
+                {"missing": missing},
+            )
         return self
 
 
 class UserAdminUpdate(UpdateSchema):
     model_config = example({"roles": ["user", "admin"]})
 
-    roles: list[Role] | None = None
+    # The service's rule (a user always keeps the "user" role), stated in the document too.
+    roles: list[Role] | None = Field(None, json_schema_extra={"contains": {"const": ROLE_USER}})
     is_active: bool | None = None
     name: UserName | None = None
 

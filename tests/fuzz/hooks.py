@@ -1,0 +1,109 @@
+"""Schemathesis hooks for the Tally fuzzing suite (loaded through `hooks` in schemathesis.toml).
+
+One check, `refusal_is_a_business_rule`, narrows what schemathesis.toml lets
+`positive_data_acceptance` accept. A schema-valid request may still be refused where the
+rule is one no schema can state: the ledger's (funds, currencies, one account to itself),
+the shop's (stock, an archived product), the owner's (a wrong current password, an admin
+locking themselves out), a common password, or a cursor the API never gave out (an opaque
+position, like an id that names nothing). On those operations schemathesis.toml adds the
+refusal's status to the expected ones, and this check fails every refusal that is not one
+of the operation's named rules below: any other 400 or 422 still means the document
+promised something the API refuses.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import schemathesis
+
+Rule = tuple[int, str, str | None, str | None]
+MALFORMED_CURSOR: Rule = (400, "BAD_REQUEST", "message", "The cursor is malformed.")
+
+# Per operation: (status, code, where, what) — `where` is "message" or a details field
+# (a regular expression, for the numbered item of a list), `what` the text it must say
+# (None: any). Written from the services' own messages.
+REFUSALS: dict[str, list[Rule]] = {
+    "POST /transfers": [
+        (422, "INSUFFICIENT_FUNDS", None, None),
+        (422, "CURRENCY_MISMATCH", None, None),
+        (422, "IDEMPOTENCY_KEY_REUSED", None, None),
+        (422, "VALIDATION_ERROR", "toAccountId", "must differ from fromAccountId"),
+    ],
+    "POST /orders": [
+        (422, "INSUFFICIENT_FUNDS", None, None),
+        (422, "OUT_OF_STOCK", None, None),
+        (422, "CURRENCY_MISMATCH", None, None),
+        (422, "IDEMPOTENCY_KEY_REUSED", None, None),
+        (
+            422,
+            "VALIDATION_ERROR",
+            r"items\.\d+\.productId",
+            r".+ is no longer sold|appears twice; order it once with its total",
+        ),
+    ],
+    "PATCH /users/me": [(422, "VALIDATION_ERROR", "currentPassword", "is incorrect")],
+    "PATCH /users/{userId}": [
+        (422, "VALIDATION_ERROR", "roles|isActive", "you cannot lock yourself out"),
+    ],
+    "POST /auth/register": [(422, "VALIDATION_ERROR", "password", "is too common; choose another")],
+    "GET /accounts": [MALFORMED_CURSOR],
+    "GET /accounts/{accountId}/transactions": [MALFORMED_CURSOR],
+    "GET /admin/events": [MALFORMED_CURSOR],
+    "GET /orders": [MALFORMED_CURSOR],
+    "GET /products": [MALFORMED_CURSOR],
+    "GET /users": [MALFORMED_CURSOR],
+}
+
+
+def error_of(response: schemathesis.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, dict) else {}
+
+
+def named(error: dict[str, Any], status: int, rule: Rule) -> bool:
+    rule_status, code, where, what = rule
+    if status != rule_status or error.get("code") != code:
+        return False
+    if where is None:
+        return True
+    if where == "message":
+        return error.get("message") == what
+    details = error.get("details") or {}
+    return bool(details) and all(
+        re.fullmatch(where, field) and (what is None or re.fullmatch(what, str(message)))
+        for field, message in details.items()
+    )
+
+
+def label(case: schemathesis.Case) -> str:
+    return f"{case.operation.method.upper()} {case.operation.path.removeprefix('/api/v1')}"
+
+
+@schemathesis.check
+def refusal_is_a_business_rule(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case
+) -> bool | None:
+    """A schema-valid request refused with 400 or 422 must meet one of its named rules."""
+    meta = case.meta
+    status = response.status_code
+    if meta is None or not meta.generation.mode.is_positive or status not in (400, 422):
+        return None
+    expected = ctx.config.positive_data_acceptance.expected_statuses or []
+    if str(status) not in expected:
+        return None  # positive_data_acceptance itself reports this refusal
+    error = error_of(response)
+    rules = REFUSALS.get(label(case), [])
+    if not any(named(error, status, rule) for rule in rules):
+        raise AssertionError(
+            f"Valid data was refused with {status} {error.get('code') or '(no code)'} "
+            f"{error.get('details') or error.get('message') or ''}; on {label(case)} only "
+            "these rules may refuse it: "
+            + "; ".join(f"{s} {c} {w or ''} {t or ''}".strip() for s, c, w, t in rules)
+        )
+    return None
