@@ -24,6 +24,7 @@ from webapp.logging import configure_logging, register_request_logging
 from webapp.routing import IdConverter
 from webapp.security import passwords
 from webapp.services.subscriptions import subscribe_event_handlers
+from webapp.session_cookie import CookieSessionInterface
 from webapp.text_guard import refuse_unstorable_query_and_form
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +44,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     if isinstance(config, Mapping):
         app.config.from_mapping(config)
     app.json = TallyJSONProvider(app)
+    app.session_interface = CookieSessionInterface()
     app.url_map.converters["id"] = IdConverter
     os.makedirs(app.instance_path, exist_ok=True)
 

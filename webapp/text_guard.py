@@ -35,7 +35,7 @@ def unstorable(value: Any) -> bool:
 
 def refuse_unstorable_query_and_form() -> None:
     """Every request: the query string and, for form posts, the form fields."""
-    values = list(request.args.items(multi=True))
+    values = list(request.args.items(multi=True)) if request.query_string else []
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         values += list(request.form.items(multi=True))
     if any(unstorable(key) or unstorable(value) for key, value in values):

@@ -42,6 +42,22 @@ def test_a_second_get_is_a_hit_and_counted():
     assert after.cache_misses - before.cache_misses == 1
 
 
+def test_a_hit_is_one_read_of_the_backend(monkeypatch):
+    records = CacheAside("test-one-read", load=Loader({1: "one"}))
+    records.get(1)  # the miss: it starts a generation and stores the value
+    calls: list[str] = []
+    for name in ("get", "get_many", "set", "add"):
+        original = getattr(cache, name)
+
+        def counted(*args, _name=name, _original=original, **kwargs):
+            calls.append(_name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(cache, name, counted)
+    assert records.get(1) == "one"
+    assert calls == ["get_many"]
+
+
 def test_unknown_keys_are_negatively_cached():
     loader = Loader({})
     records = CacheAside("test-negative", load=loader, negative_ttl=30)
@@ -132,6 +148,7 @@ def test_a_failing_backend_falls_back_to_the_loader_and_logs(monkeypatch, caplog
     loader = Loader({1: "one"})
     records = CacheAside("test-broken", load=loader)
     monkeypatch.setattr(cache, "get", BrokenBackend().get)
+    monkeypatch.setattr(cache, "get_many", BrokenBackend().get_many)
     monkeypatch.setattr(cache, "set", BrokenBackend().set)
     monkeypatch.setattr(cache, "add", BrokenBackend().add)
     assert records.get(1) == "one"

@@ -428,7 +428,7 @@ def keyed_deposit(admin: Principal, account_id: int) -> Callable[[], tuple[int, 
     return produce
 
 
-@pytest.mark.parametrize(("step", "nth"), [("reserve", 1), ("store", 2)])
+@pytest.mark.parametrize(("step", "nth"), [("the deposit", 1), ("the stored answer", 2)])
 def test_idempotent_request(world, failure, step, nth):
     admin, alice = world.admin(), world.member()
     account = world.main_account(alice)
@@ -449,14 +449,20 @@ def test_idempotent_request(world, failure, step, nth):
     assert count(LedgerTransaction) == 1
 
 
-def test_idempotent_request_that_fails_releases_its_key(world, failure):
-    admin = world.admin()
+def test_idempotent_request_that_fails_stores_nothing_and_keeps_its_key_free(world, failure):
+    admin, alice = world.admin(), world.member()
+    account = world.main_account(alice)
 
     def produce() -> tuple[int, Any]:
         raise NotFound("No such account.")
 
-    failure.arm(2)  # the reservation is the first write; the release the second
     with pytest.raises(NotFound):
         IdempotencyService().run(admin.user_id, "key-1", "fingerprint", produce)
-    assert failure.fired == 1
     assert count(IdempotencyKey) == 0
+    failure.arm(1)
+    outcome = IdempotencyService().run(
+        admin.user_id, "key-1", "fingerprint", keyed_deposit(admin, account.id)
+    )
+    assert failure.fired == 1
+    assert outcome.replayed is False
+    assert count(IdempotencyKey) == 1

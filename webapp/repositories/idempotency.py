@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import hashlib
+
+from sqlalchemy import func, select
 
 from webapp.models import IdempotencyKey
 from webapp.repositories.base import Repository
+
+
+def lock_id(user_id: int, key: str) -> int:
+    """A user's key as a 64-bit advisory-lock number (a hash: a rare collision only makes an
+    unrelated request wait its turn with a 409)."""
+    digest = hashlib.sha256(f"{user_id}\n{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 class IdempotencyKeyRepository(Repository[IdempotencyKey]):
@@ -17,3 +26,14 @@ class IdempotencyKeyRepository(Repository[IdempotencyKey]):
                 IdempotencyKey.user_id == user_id, IdempotencyKey.key == key
             )
         )
+
+    def try_lock(self, user_id: int, key: str) -> bool:
+        """Hold this key for the rest of the transaction; False while another transaction does.
+
+        PostgreSQL: a transaction-level advisory lock, taken without waiting. SQLite needs none:
+        a writing transaction there holds the whole file from its first statement.
+        """
+        if self.session.get_bind().dialect.name != "postgresql":
+            return True
+        locked = select(func.pg_try_advisory_xact_lock(lock_id(user_id, key)))
+        return bool(self.session.scalar(locked))

@@ -4,10 +4,12 @@
     record = users.get(42)      # the cache, else the loader (once per key per process)
     users.invalidate(42)        # after a write commits, before the write returns
 
-- Values are versioned: each key has a generation, and a value is stored under the
+- Values are versioned: each key has a generation, and a value is stored beside the
   generation that was current when its load began. `invalidate` starts a new
-  generation, so a slow reader that loaded before a write and stores after it writes
-  under a dead generation: it can never bring back a stale value.
+  generation, so a slow reader that loaded before a write and stores after it stores a
+  value of a dead generation, which no reader takes: it can never bring back a stale one.
+- A hit is one backend round trip: the generation and the entry are read together
+  (`get_many`, one MGET on Redis).
 - Unknown keys are cached as "absent" for `negative_ttl` seconds.
 - Concurrent misses for one key in a process share one load (single-flight).
 - Hits and misses are counted, across every namespace, in the Prometheus counters
@@ -92,12 +94,15 @@ class CacheAside(Generic[V]):
 
     def get(self, key: Any) -> V | None:
         """The value for `key`, or None when the loader knows no such key."""
-        generation = self._generation(key)
-        if generation is not None:
-            cached = self._backend(lambda: cache.get(self._value_key(key, generation)))
-            if cached is not None:
-                metrics.cache_hits.inc()
-                return None if cached == _ABSENT else cached
+        read = self._backend(
+            lambda: cache.get_many(self._generation_key(key), self._entry_key(key))
+        )
+        generation, entry = read if read is not None else (None, None)
+        if generation is not None and entry is not None and entry[0] == generation:
+            metrics.cache_hits.inc()
+            return None if entry[1] == _ABSENT else entry[1]
+        if read is not None and generation is None:
+            generation = self._start_generation(key)
         metrics.cache_misses.inc()
         return self._flights.run(key, lambda: self._load_and_store(key, generation))
 
@@ -108,31 +113,26 @@ class CacheAside(Generic[V]):
     def _load_and_store(self, key: Any, generation: str | None) -> V | None:
         value = self._load(key)
         if generation is not None:
-            stored = _ABSENT if value is None else value
+            entry = (generation, _ABSENT if value is None else value)
             timeout = self.negative_ttl if value is None else self.ttl
-            self._backend(
-                lambda: cache.set(self._value_key(key, generation), stored, timeout=timeout)
-            )
+            self._backend(lambda: cache.set(self._entry_key(key), entry, timeout=timeout))
         return value
 
-    def _generation(self, key: Any) -> str | None:
-        """The key's current generation (created if missing); None if the backend failed."""
+    def _start_generation(self, key: Any) -> str | None:
+        """A first generation for `key` (another process's, if it started one first)."""
         generation_key = self._generation_key(key)
 
-        def read_or_start() -> str | None:
-            current = cache.get(generation_key)
-            if current is None:
-                cache.add(generation_key, uuid.uuid4().hex, timeout=0)
-                current = cache.get(generation_key)
-            return current
+        def start() -> str | None:
+            cache.add(generation_key, uuid.uuid4().hex, timeout=0)
+            return cache.get(generation_key)
 
-        return self._backend(read_or_start)
+        return self._backend(start)
 
     def _generation_key(self, key: Any) -> str:
         return f"{self.namespace}:{key}:gen"
 
-    def _value_key(self, key: Any, generation: str) -> str:
-        return f"{self.namespace}:{key}:{generation}"
+    def _entry_key(self, key: Any) -> str:
+        return f"{self.namespace}:{key}"
 
     def _backend(self, operation: Callable[[], T]) -> T | None:
         try:

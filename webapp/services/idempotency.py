@@ -1,10 +1,12 @@
 """Idempotent POSTs: a keyed request is applied once, and its first answer replayed.
 
-Keys are scoped per user and kept 24 hours. The key is reserved in a transaction of its
-own (so a concurrent duplicate sees it "in flight" and gets 409), then the request runs
-in one transaction that also stores its answer: the effect and the record of it commit
-together, or neither does (a database conflict retries both, so `produce` may run again).
-A request that fails releases its key, so the client can correct it and try again.
+Keys are scoped per user and kept 24 hours. A keyed request runs in one transaction that
+takes the key's lock, looks for an earlier answer, and otherwise applies the request and
+stores its answer: the effect and the record of it commit together, or neither does (a
+database conflict retries the whole, so `produce` may run again). A duplicate that arrives
+while the first still runs finds the key locked and gets 409; one that arrives after it
+gets the stored answer. A request that fails stores nothing, so the client can correct it
+and try again with the same key.
 """
 
 from __future__ import annotations
@@ -49,46 +51,33 @@ class IdempotencyService:
     ) -> Outcome:
         """Replay the stored answer for this key, or run `produce` once and store its answer."""
         check_key(key)
-        replay = self._reserve(user_id, key, fingerprint)
-        if replay is not None:
-            return replay
 
-        def apply_and_store(uow: UnitOfWork) -> tuple[int, Any]:
-            status, data = produce()
-            row = uow.idempotency_keys.find(user_id, key)
-            assert row is not None, "the reservation outlives the request"
-            uow.idempotency_keys.update(row, response_status=status, response_body=data)
-            return status, data
-
-        try:
-            status, data = transaction(apply_and_store)
-        except BaseException:
-            self._release(user_id, key)
-            raise
-        return Outcome(status=status, data=data, replayed=False)
-
-    def _reserve(self, user_id: int, key: str, fingerprint: str) -> Outcome | None:
-        now = utcnow()
-
-        def reserve(uow: UnitOfWork) -> Outcome | None:
+        def apply_once(uow: UnitOfWork) -> Outcome:
+            if not uow.idempotency_keys.try_lock(user_id, key):
+                raise Conflict("A request with this Idempotency-Key is in progress.")
+            now = utcnow()
             existing = uow.idempotency_keys.find(user_id, key)
             if existing is not None and existing.expires_at <= now:
                 uow.idempotency_keys.delete(existing)
+                uow.flush()
                 existing = None
             if existing is not None:
                 return self._answer(existing, fingerprint)
+            status, data = produce()
             uow.idempotency_keys.create(
                 user_id=user_id,
                 key=key,
                 request_fingerprint=fingerprint,
                 expires_at=now + KEEP_FOR,
+                response_status=status,
+                response_body=data,
             )
-            return None
+            return Outcome(status=status, data=data, replayed=False)
 
         try:
-            return transaction(reserve)
+            return transaction(apply_once)
         except IntegrityError:
-            # A concurrent request with the same key reserved it first.
+            # Another request stored this key between our look and our insert.
             with UnitOfWork() as uow:
                 existing = uow.idempotency_keys.find(user_id, key)
                 if existing is None:
@@ -102,11 +91,3 @@ class IdempotencyService:
         if row.response_status is None:
             raise Conflict("A request with this Idempotency-Key is still in progress.")
         return Outcome(status=row.response_status, data=row.response_body, replayed=True)
-
-    def _release(self, user_id: int, key: str) -> None:
-        def release(uow: UnitOfWork) -> None:
-            row = uow.idempotency_keys.find(user_id, key)
-            if row is not None and row.response_status is None:
-                uow.idempotency_keys.delete(row)
-
-        transaction(release)
