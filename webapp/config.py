@@ -119,8 +119,10 @@ class Config:
         self.CACHE_KEY_PREFIX = env.get("CACHE_KEY_PREFIX", "tally:")
 
         self.RATELIMIT_ENABLED = True
-        # A moving window: "10/minute" means any 60 seconds, with no burst at a minute's edge.
-        self.RATELIMIT_STRATEGY = "moving-window"
+        # A sliding window counter: "10/minute" weighs the last minute's count against this
+        # one's, so there is no burst at a minute's edge, at a constant cost per request (two
+        # counters per key; a moving window keeps, and walks, every hit's timestamp).
+        self.RATELIMIT_STRATEGY = "sliding-window-counter"
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_STORAGE_OPTIONS = dict(redis_timeouts) if self.REDIS_URL else {}
         self.RATELIMIT_DEFAULT = "300/minute"  # every /api route, per user (per IP if anonymous)

@@ -97,19 +97,26 @@ def configure_logging(app: Flask) -> None:
     app.logger.removeHandler(default_handler)
 
 
+def start_request_clock() -> None:
+    """The request's start (for its log line and its latency metric) and its id."""
+    g.request_started = time.perf_counter()
+    current_request_id()
+
+
+def request_seconds() -> float | None:
+    """Seconds since `start_request_clock`, or None if it never ran for this request."""
+    started = g.get("request_started")
+    return None if started is None else time.perf_counter() - started
+
+
 def register_request_logging(app: Flask) -> None:
     """Request id on every response, and one access log line per request."""
-
-    @app.before_request
-    def start_request_clock() -> None:
-        g.request_started = time.perf_counter()
-        current_request_id()
 
     @app.after_request
     def log_request(response: Response) -> Response:
         request_id = current_request_id() or uuid.uuid4().hex
         response.headers[REQUEST_ID_HEADER] = request_id
-        started = g.get("request_started", time.perf_counter())
+        elapsed = request_seconds() or 0.0
         request_log.info(
             "request",
             extra={
@@ -118,7 +125,7 @@ def register_request_logging(app: Flask) -> None:
                     "method": request.method,
                     "path": request.path,
                     "status": response.status_code,
-                    "durationMs": round((time.perf_counter() - started) * 1000, 2),
+                    "durationMs": round(elapsed * 1000, 2),
                     "userId": current_user_id(),
                 }
             },

@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import hmac
-import time
 
-from flask import Blueprint, Flask, Response, abort, current_app, g, request
+from flask import Blueprint, Flask, Response, abort, current_app, request
 
 from webapp import metrics
 from webapp.envelope import success_envelope
 from webapp.extensions import limiter
+from webapp.logging import request_seconds, start_request_clock
 from webapp.services.readiness import require_readiness
 
 bp = Blueprint("ops", __name__)
@@ -50,21 +50,17 @@ def may_scrape() -> bool:
     )
 
 
-def start_metrics_clock() -> None:
-    g.metrics_started = time.perf_counter()
-
-
 def count_request(response: Response) -> Response:
-    started = g.get("metrics_started")
-    elapsed = None if started is None else time.perf_counter() - started
+    elapsed = request_seconds()
     rule = request.url_rule.rule if request.url_rule is not None else None
     metrics.observe_request(rule, request.method, response.status_code, elapsed)
     return response
 
 
 def register_request_metrics(app: Flask) -> None:
-    """Registered before every other hook: its clock starts first and its count comes last
-    (after-request hooks run in reverse), so it sees the final status of every request,
-    the 429s of the limiter and the 404s of routing included."""
-    app.before_request(start_metrics_clock)
+    """Registered before every other hook: the request clock (which the access log reads
+    too) starts first and the count comes last (after-request hooks run in reverse), so it
+    sees the final status of every request, the 429s of the limiter and the 404s of
+    routing included."""
+    app.before_request(start_request_clock)
     app.after_request(count_request)

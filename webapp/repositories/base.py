@@ -105,9 +105,17 @@ class Repository(Generic[ModelT]):
         return [int(value) for value in row]
 
     def create(self, **values: Any) -> ModelT:
+        """A new row, written now (so its id and defaults are known)."""
         entity = self.model(**values)
         self.session.add(entity)
         self.session.flush()
+        return entity
+
+    def add(self, **values: Any) -> ModelT:
+        """A new row, written with the transaction's next flush or its commit: for rows nobody
+        reads back before then (an audit row, a stored answer), one round trip fewer."""
+        entity = self.model(**values)
+        self.session.add(entity)
         return entity
 
     def update(self, entity: ModelT, **values: Any) -> ModelT:

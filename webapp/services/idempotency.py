@@ -64,7 +64,7 @@ class IdempotencyService:
             if existing is not None:
                 return self._answer(existing, fingerprint)
             status, data = produce()
-            uow.idempotency_keys.create(
+            uow.idempotency_keys.add(
                 user_id=user_id,
                 key=key,
                 request_fingerprint=fingerprint,

@@ -183,7 +183,7 @@ class UnitOfWork:
         """Record the event in the audit log and run its in-transaction handlers now."""
         if self._outer is not None:
             return self._outer.emit(event)
-        row = self.events.create(
+        row = self.events.add(
             type=event.type,
             actor_id=event.actor_id,
             subject=event.subject,
