@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: run test bench lint fuzz clean
+.PHONY: run test bench bench-history lint fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,8 +40,14 @@ $(VENV)/.installed-fuzz: requirements.txt requirements-dev.txt requirements-fuzz
 fuzz: $(VENV)/.installed-fuzz
 	$(BIN)/python tests/fuzz/run.py
 
-## bench: the history-pagination benchmark (SQLite; BENCH_DATABASE_URL for another database)
+## bench: Tally's requests/s under wrk as a share of a bare-Flask floor's, on SQLite, then on
+## PostgreSQL + Redis when BENCH_DATABASE_URL / BENCH_REDIS_URL are set; writes bench/RESULTS.md
+## (BENCH_ARGS=--short for a smoke run that writes nothing; --help for the options)
 bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/http_bench.py --write-results $(BENCH_ARGS)
+
+## bench-history: the in-process history-pagination benchmark (SQLite; BENCH_DATABASE_URL for another database)
+bench-history: $(VENV)/.installed-dev
 	$(BIN)/python bench/history_pages.py
 
 ## lint: ruff (style), and lint-imports (the layer contracts in pyproject.toml)

@@ -5,7 +5,10 @@ and the ratio (target ≤ 1.2), next to what OFFSET pagination would cost for co
 It runs on a throwaway SQLite file, or on BENCH_DATABASE_URL (e.g. a PostgreSQL database
 that may be emptied).
 
-    .venv/bin/python bench/history_pages.py
+    .venv/bin/python bench/history_pages.py        (make bench-history)
+
+bench/http_bench.py (make bench) uses `deep_page_cursor` (and tests/ledger_data.py's
+`build_history`) to serve the same two pages over HTTP, under gunicorn.
 """
 
 from __future__ import annotations
@@ -43,6 +46,19 @@ def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 
 
+def deep_page_cursor(account_id: int, page: int = DEEP_PAGE, page_size: int = PAGE_SIZE) -> str:
+    """The cursor that asks for page `page` (of `page_size` entries, newest first) of the
+    account's history; inside an app context."""
+    boundary = db.session.scalar(
+        select(LedgerEntry.id)
+        .where(LedgerEntry.account_id == account_id)
+        .order_by(LedgerEntry.id.desc())
+        .offset((page - 1) * page_size - 1)
+        .limit(1)
+    )
+    return KeysetOrder((LedgerEntry.id,)).encode(SimpleNamespace(id=boundary))
+
+
 def main() -> None:
     database_url = os.environ.get("BENCH_DATABASE_URL")
     workdir = tempfile.mkdtemp(prefix="tally-bench-")
@@ -70,14 +86,7 @@ def main() -> None:
             f"built {ENTRIES:,} entries in {time.perf_counter() - started:.1f} s on "
             f"{db.engine.dialect.name}"
         )
-        boundary = db.session.scalar(
-            select(LedgerEntry.id)
-            .where(LedgerEntry.account_id == account_id)
-            .order_by(LedgerEntry.id.desc())
-            .offset((DEEP_PAGE - 1) * PAGE_SIZE - 1)
-            .limit(1)
-        )
-    cursor = KeysetOrder((LedgerEntry.id,)).encode(SimpleNamespace(id=boundary))
+        cursor = deep_page_cursor(account_id)
 
     client = app.test_client()
     token = client.post(

@@ -55,7 +55,7 @@ from webapp.repositories.products import ProductRepository
 from webapp.repositories.sessions import AuthSessionRepository, RefreshTokenRepository
 from webapp.repositories.users import UserRepository
 from webapp.services.events import DomainEvent, in_transaction, publish_after_commit
-from webapp.sqlite import BEGIN_IMMEDIATE_OPTION
+from webapp.sqlite import BEGIN_IMMEDIATE_OPTION, take_writer_turn
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,7 @@ class UnitOfWork:
         self._events: list[DomainEvent] = []
         self._committed = False
         self._repositories: dict[type, Any] = {}
+        self._end_writer_turn: Callable[[], None] | None = None
 
     @property
     def session(self) -> Session:
@@ -102,13 +103,20 @@ class UnitOfWork:
                 # A fresh transaction that holds the write lock from its first statement.
                 if session.in_transaction():
                     session.rollback()
+                self._end_writer_turn = take_writer_turn(session.get_bind())
                 session.connection(execution_options={BEGIN_IMMEDIATE_OPTION: True})
             except BaseException:
                 # `__exit__` will not run: leave no half-open unit of work for the retry to join.
                 session.info.pop(_ACTIVE_KEY, None)
                 session.rollback()
+                self._end_turn()
                 raise
         return self
+
+    def _end_turn(self) -> None:
+        end, self._end_writer_turn = self._end_writer_turn, None
+        if end is not None:
+            end()
 
     def __exit__(
         self,
@@ -127,6 +135,7 @@ class UnitOfWork:
                 self._rollback()
         finally:
             self.session.info.pop(_ACTIVE_KEY, None)
+            self._end_turn()
 
     def _only_read(self) -> bool:
         session = self.session
@@ -212,6 +221,7 @@ class _WriteUnitOfWork(UnitOfWork):
             return
         self.session.commit()
         self._committed = True
+        self._end_turn()  # the next writer may start while this one's subscribers run
         events, self._events = self._events, []
         publish_after_commit(events)
 
