@@ -22,11 +22,13 @@ from werkzeug.routing import Rule
 from webapp.api import idempotency
 from webapp.api.blueprint import bp
 from webapp.api.operations import OPERATIONS, Operation, operation
+from webapp.api.schemas import never_null
 from webapp.api.validation import BODY_METHODS
 from webapp.errors import AppError
 from webapp.http import HTTP_ERROR_CODES
-from webapp.logging import REQUEST_ID_HEADER
+from webapp.logging import REQUEST_ID_HEADER, REQUEST_ID_PATTERN
 from webapp.routing import ID_PATTERN
+from webapp.services import idempotency as idempotency_keys
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
@@ -151,18 +153,6 @@ def error_codes() -> dict[int, list[str]]:
 
 
 # --- schemas ----------------------------------------------------------------------------------
-
-
-def without_null(schema: dict[str, Any]) -> dict[str, Any]:
-    """A query parameter is sent or left out, never null: drop the null variant and default."""
-    variants = [v for v in schema.pop("anyOf", ()) if v != {"type": "null"}]
-    if len(variants) == 1:
-        schema.update(variants[0])
-    elif variants:
-        schema["anyOf"] = variants
-    if schema.get("default", ...) is None:
-        schema.pop("default")
-    return schema
 
 
 def models_of(operations: list[Operation]) -> list[tuple[type[BaseModel], Any]]:
@@ -296,7 +286,7 @@ def parameters_of(op: Operation, rule: Rule, defs: dict[str, Any], refs: Any) ->
                     "name": name,
                     "in": "query",
                     "required": name in required,
-                    "schema": without_null(dict(prop)),
+                    "schema": never_null(dict(prop)),
                 }
             )
     if op.idempotent:
@@ -421,7 +411,7 @@ def build_document(app: Flask) -> dict[str, Any]:
                     "required": False,
                     "description": (
                         "Your id for this request, echoed back when it matches "
-                        "[A-Za-z0-9._-]{1,128}; otherwise the server makes one."
+                        f"{REQUEST_ID_PATTERN.pattern}; otherwise the server makes one."
                     ),
                     "schema": {"type": "string"},
                 },
@@ -435,8 +425,8 @@ def build_document(app: Flask) -> dict[str, Any]:
                     ),
                     "schema": {
                         "type": "string",
-                        "maxLength": 255,
-                        "pattern": r"^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$",
+                        "maxLength": idempotency_keys.MAX_KEY_LENGTH,
+                        "pattern": idempotency_keys.KEY_SCHEMA_PATTERN,
                     },
                 },
             },

@@ -97,6 +97,19 @@ def example(body: dict[str, Any], **schema: Any) -> ConfigDict:
     return ConfigDict(json_schema_extra={"examples": [body], **schema})
 
 
+def never_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A field's JSON Schema as what may be sent: without its null variant (pydantic writes
+    `X | None` as anyOf X, null), and without a default of null."""
+    variants = [v for v in schema.pop("anyOf", ()) if v != {"type": "null"}]
+    if len(variants) == 1:
+        schema.update(variants[0])
+    elif variants:
+        schema["anyOf"] = variants
+    if schema.get("default", ...) is None:
+        schema.pop("default")
+    return schema
+
+
 # --- Bases ------------------------------------------------------------------------------------
 
 
@@ -152,11 +165,7 @@ class UpdateSchema(RequestSchema):
         resolved = handler.resolve_ref_schema(schema)
         resolved["minProperties"] = 1
         for prop in resolved.get("properties", {}).values():
-            variants = [v for v in prop.pop("anyOf", ()) if v != {"type": "null"}]
-            if len(variants) == 1:
-                prop.update(variants[0])
-            elif variants:
-                prop["anyOf"] = variants
+            never_null(prop)
             prop.pop("default", None)
         return schema
 

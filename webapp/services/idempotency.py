@@ -24,7 +24,11 @@ from webapp.models import IdempotencyKey
 from webapp.models.base import utcnow
 from webapp.services.unit_of_work import UnitOfWork, transaction
 
-KEY_PATTERN = re.compile(r"[\x20-\x7e]{1,255}")
+MAX_KEY_LENGTH = 255
+KEY_CHARACTERS = r"\x20-\x7e"  # printable ASCII, the space included
+KEY_PATTERN = re.compile(f"[{KEY_CHARACTERS}]{{1,{MAX_KEY_LENGTH}}}")
+# The same rule as one JSON Schema pattern (for the OpenAPI document): not spaces alone.
+KEY_SCHEMA_PATTERN = rf"^[{KEY_CHARACTERS}]*[\x21-\x7e][{KEY_CHARACTERS}]*$"
 KEEP_FOR = timedelta(hours=24)
 
 
@@ -37,7 +41,7 @@ class Outcome:
 
 def check_key(key: str) -> str:
     if not KEY_PATTERN.fullmatch(key) or not key.strip():
-        raise BadRequest("Idempotency-Key must be 1 to 255 printable characters.")
+        raise BadRequest(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters.")
     return key
 
 
