@@ -68,6 +68,7 @@ ROOT = BENCH_DIR.parent
 sys.path[:0] = [str(BENCH_DIR)]
 os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)  # the in-process app keeps its metrics here
 
+import layer_profile  # noqa: E402
 from bench_servers import Server, ServerFailed, stop_servers_on_exit  # noqa: E402
 from bench_world import (  # noqa: E402
     Api,
@@ -87,6 +88,7 @@ from bench_world import (  # noqa: E402
     server_versions,
     sqlite_database,
 )
+from layer_profile import LayerProfile  # noqa: E402
 from wrk_run import (  # noqa: E402
     TRANSFER_SCRIPT,
     WrkFailed,
@@ -210,6 +212,7 @@ class Settings:
     history_entries: int
     endpoints: tuple[Endpoint, ...]
     show_sql: bool
+    profile_requests: int  # per endpoint, in-process, for the layer profile; 0: none
 
     def wrk_line(self) -> str:
         return f"wrk -t{self.threads} -c{self.connections} -d{self.duration_s}s"
@@ -309,6 +312,8 @@ class BackendRun:
     versions: dict[str, str] = field(default_factory=dict)
     results: dict[str, EndpointResult] = field(default_factory=dict)
     workdir: Path | None = None
+    profiles: list[LayerProfile] = field(default_factory=list)
+    floor_profile: LayerProfile | None = None
 
     def deep_over_first(self) -> float | None:
         first, deep = self.results.get("history-first"), self.results.get("history-deep")
@@ -577,6 +582,47 @@ def count_sql(
     return counts
 
 
+def profile_endpoints(
+    app_env: dict[str, str],
+    world: World,
+    endpoints: tuple[Endpoint, ...],
+    requests: int,
+) -> list[LayerProfile]:
+    """Each endpoint's in-process cost per warm request, and its layers (bench/layer_profile.py)."""
+    from webapp import create_app
+    from webapp.config import load_config
+    from webapp.extensions import db
+
+    app = create_app(load_config(app_env))
+    probe = SqlProbe(app)
+    tokens = {
+        role: probe.login(world.member(role).email, world.password)
+        for role in sorted({e.caller for e in endpoints if e.caller})
+    }
+    profiles = []
+    for endpoint in endpoints:
+        token = tokens[endpoint.caller] if endpoint.caller else None
+        profiled = layer_profile.profile(
+            endpoint.name,
+            app,
+            lambda e=endpoint, t=token: request_for(e, world, t),
+            requests=requests,
+        )
+        if profiled.status >= 300:
+            raise SeedFailed(f"in-process {endpoint.name} answered {profiled.status}")
+        profiles.append(profiled)
+    with app.app_context():
+        db.engine.dispose()
+    return profiles
+
+
+def profile_floor(requests: int) -> LayerProfile:
+    from floor_app import app
+
+    spec = RequestSpec("GET", "/api/v1/products", {})
+    return layer_profile.profile("floor", app, lambda: spec, requests=requests)
+
+
 def run_backend(
     run: BackendRun,
     settings: Settings,
@@ -665,8 +711,19 @@ def run_backend(
             sql.update(count_sql(env(mode, rate_limited=False, name="inproc"), world, plain))
         if limited:
             sql.update(count_sql(env(mode, rate_limited=True, name="inproc"), world, limited))
+        if settings.profile_requests:
+            n = settings.profile_requests
+            run.floor_profile = profile_floor(n)
+            if plain:
+                run.profiles += profile_endpoints(
+                    env(mode, rate_limited=False, name="inproc"), world, plain, n
+                )
+            if limited:
+                run.profiles += profile_endpoints(
+                    env(mode, rate_limited=True, name="inproc"), world, limited, n
+                )
     log(
-        f"   built a {world.history_entries:,}-entry history and counted SQL in "
+        f"   built a {world.history_entries:,}-entry history, counted SQL and profiled in "
         f"{time.perf_counter() - started:.1f} s"
     )
     if redis_url:
@@ -862,9 +919,58 @@ def report_backend(run: BackendRun, settings: Settings) -> str:
     notes = backend_notes(run)
     if notes:
         parts += [*(f"- {note}" for note in notes), ""]
+    if run.profiles and run.floor_profile:
+        parts += [
+            f"Where a warm request's time goes (in-process, {settings.profile_requests} "
+            "requests each, bench/layer_profile.py): µs per request unprofiled, its multiple "
+            "of the floor's, and the share of cProfile's own time in each layer.",
+            "",
+            layer_profile.markdown(run.profiles, run.floor_profile),
+            "",
+        ]
+        held_back = profile_notes(run, settings)
+        if held_back:
+            parts += ["What holds the missed targets back, by the profile:", ""]
+            parts += [*(f"- {line}" for line in held_back), ""]
     if settings.show_sql:
         parts += ["```", sql_listing(run), "```", ""]
     return "\n".join(parts)
+
+
+def profile_notes(run: BackendRun, settings: Settings) -> list[str]:
+    """For each endpoint that missed its ratio: what the target leaves Tally per request,
+    what it spends in-process, and the layers that hold most of it.
+
+    Served, one request holds a worker for about workers / floor req/s; of that the floor
+    app itself spends its in-process µs, and the rest is gunicorn, the socket and wrk's
+    share of the CPU, which Tally pays too. So a ratio r leaves Tally
+    workers / (r x floor req/s) minus that rest, in-process."""
+    assert run.floor_profile is not None
+    floor_app_us = run.floor_profile.micros
+    lines = []
+    for profiled in run.profiles:
+        result = run.results.get(profiled.name)
+        target = result.endpoint.target.min_ratio if result else None
+        if result is None or not result.rounds or target is None or result.ratio >= target:
+            continue
+        served_us = settings.workers * 1e6 / result.floor_rps
+        server_us = max(served_us - floor_app_us, 0.0)
+        budget_us = served_us / target - server_us
+        top = sorted(profiled.shares.items(), key=lambda kv: -kv[1])[:4]
+        layers = ", ".join(f"{layer} {share:.0%}" for layer, share in top)
+        waiting = (
+            ""
+            if profiled.micros > budget_us
+            else " (within it, alone: under load the time goes to waiting, for the one "
+            "SQLite writer at a time or for the database's locks and round trips)"
+        )
+        lines.append(
+            f"{profiled.name}: ratio {result.ratio:.3f}, target {target:g}. A floor request "
+            f"holds a worker ~{served_us:.0f} µs, {floor_app_us:.0f} of them in the app; "
+            f"the target leaves Tally ~{budget_us:.0f} µs in-process, and it spends "
+            f"{profiled.micros:.0f}{waiting}: {layers}"
+        )
+    return lines
 
 
 # --- The machine, the code, RESULTS.md -------------------------------------------------------
@@ -1005,6 +1111,11 @@ def parse_settings(argv: list[str] | None) -> tuple[Settings, bool]:
     )
     parser.add_argument("--show-sql", action="store_true", help="list each endpoint's SQL")
     parser.add_argument(
+        "--profile-requests",
+        type=int,
+        help="in-process requests per endpoint for the layer profile (300; --short: 30; 0: none)",
+    )
+    parser.add_argument(
         "--write-results",
         action="store_true",
         help=f"(over)write {RESULTS_FILE.name} (ignored with --short)",
@@ -1033,6 +1144,9 @@ def parse_settings(argv: list[str] | None) -> tuple[Settings, bool]:
         history_entries=args.history_entries,
         endpoints=tuple(e for e in ENDPOINTS if e.name in chosen),
         show_sql=args.show_sql,
+        profile_requests=(
+            args.profile_requests if args.profile_requests is not None else (30 if short else 300)
+        ),
     )
     return settings, args.write_results
 

@@ -56,10 +56,11 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        request_id = current_request_id()
+        fields = getattr(record, "fields", {})
+        request_id = fields.get("requestId") or current_request_id()
         if request_id is not None:
             payload["requestId"] = request_id
-        payload.update(getattr(record, "fields", {}))
+        payload.update(fields)
         if record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)
         return json.dumps(payload, default=str, ensure_ascii=False)

@@ -11,7 +11,7 @@ drift. A view receives parsed values (`query=`, `body=`) and returns domain obje
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, is_dataclass
 from functools import wraps
 from typing import Any
 
@@ -84,6 +84,14 @@ def parse(model: type[pydantic.BaseModel], data: Any) -> Any:
         raise ValidationError(details=field_errors(error)) from None
 
 
+def fields_of(value: Any) -> Any:
+    """A service's dataclass record as its field dict, anything else as it is: pydantic
+    validates a dict about three times faster than it reads the same fields as attributes."""
+    if is_dataclass(value) and hasattr(value, "__dict__") and not isinstance(value, type):
+        return value.__dict__
+    return value
+
+
 def serialize(op: Operation, result: Any, limit: int | None) -> Response:
     """The view's result through the response model, into the envelope."""
     if op.adapter is None:
@@ -92,13 +100,15 @@ def serialize(op: Operation, result: Any, limit: int | None) -> Response:
         return json_response(result, op.status)
     if op.paginated:
         page: Page[Any] = result
-        items = op.adapter.validate_python(page.items, from_attributes=True)
+        items = op.adapter.validate_python(
+            [fields_of(item) for item in page.items], from_attributes=True
+        )
         return success_envelope_encoded(
             op.adapter.dump_json(items, by_alias=True),
             op.status,
             pagination=cursor_pagination(page, limit or len(page.items)),
         )
-    value = op.adapter.validate_python(result, from_attributes=True)
+    value = op.adapter.validate_python(fields_of(result), from_attributes=True)
     return success_envelope_encoded(op.adapter.dump_json(value, by_alias=True), op.status)
 
 
