@@ -16,7 +16,7 @@ from webapp.api.auth_guard import identify_api_caller
 from webapp.api.docs import docs_bp
 from webapp.cli import register_commands as add_cli_commands
 from webapp.config import INSTANCE_DIR, Config, load_config
-from webapp.extensions import cache, csrf, db, limiter, login_manager, migrate
+from webapp.extensions import cache, csrf, db, limiter, login_manager, mail, migrate
 from webapp.headers import register_security_headers
 from webapp.http import register_error_handlers
 from webapp.json_provider import TallyJSONProvider
@@ -91,6 +91,7 @@ def register_extensions(app: Flask) -> None:
     app.before_request(identify_api_caller)
     limiter.init_app(app)
     cache.init_app(app)
+    mail.init_app(app)
     passwords.init_app(app)
 
 

@@ -1,4 +1,5 @@
-"""Operator commands: `flask create-admin`, `flask seed-demo`, `flask verify-ledger`."""
+"""Operator commands: `flask create-admin`, `flask seed-demo`, `flask verify-ledger`,
+`flask send-mail`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from webapp.errors import AppError
+from webapp.services import mail
 from webapp.services.demo import DemoService
 from webapp.services.ledger import LedgerService
 from webapp.services.users import UserService
@@ -85,7 +87,21 @@ def verify_ledger() -> None:
         raise SystemExit(1)
 
 
+@click.command("send-mail")
+@with_appcontext
+def send_mail() -> None:
+    """Send every mail still queued in the outbox (failed before, or never tried); exit 1
+    when some could not be sent (they stay queued for the next run). Safe from cron on
+    every host at once: a mail one sender holds is skipped by the others."""
+    report = mail.deliver(retrying=True)
+    queued = mail.unsent_count()
+    click.echo(f"Sent {report.sent} mails; {report.failed} failed; {queued} still queued.")
+    if report.failed:
+        raise SystemExit(1)
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo)
     app.cli.add_command(verify_ledger)
+    app.cli.add_command(send_mail)

@@ -85,6 +85,25 @@ def _ratelimit_passthrough(environ: Mapping[str, str]) -> dict[str, Any]:
     return passed
 
 
+# MAIL_BACKEND's short names; "file" is ours (one .eml per mail, which a mail program opens).
+MAIL_BACKENDS = {
+    "smtp": "smtp",
+    "console": "console",
+    "locmem": "locmem",
+    "dummy": "dummy",
+    "file": "webapp.mail_files.EmlFileBackend",
+}
+
+
+def mail_backend(name: str) -> str:
+    try:
+        return MAIL_BACKENDS[name]
+    except KeyError as exc:
+        raise ConfigError(
+            f"MAIL_BACKEND must be one of {sorted(MAIL_BACKENDS)}, got {name!r}"
+        ) from exc
+
+
 class Config:
     """The embedded default: SQLite under instance/, in-process cache and rate limits."""
 
@@ -148,6 +167,35 @@ class Config:
         # Without a token /metrics is served only where the bind keeps it private.
         self.METRICS_WITHOUT_TOKEN = True
 
+        # Mail: flask-mailman's own settings. "file" writes one .eml per mail under
+        # MAIL_FILE_PATH (instance/mail/ by default), for trying reset links locally.
+        self.MAIL_BACKEND = mail_backend(env.get("MAIL_BACKEND", "file"))
+        self.MAIL_FILE_PATH = env.get("MAIL_FILE_PATH") or str(INSTANCE_DIR / "mail")
+        self.MAIL_SERVER = env.get("MAIL_SERVER") or None
+        self.MAIL_PORT = _as_int(env, "MAIL_PORT", 25)
+        self.MAIL_USE_TLS = _as_bool(env.get("MAIL_USE_TLS", "false"))
+        self.MAIL_USE_SSL = _as_bool(env.get("MAIL_USE_SSL", "false"))
+        self.MAIL_USERNAME = env.get("MAIL_USERNAME") or None
+        self.MAIL_PASSWORD = env.get("MAIL_PASSWORD") or None
+        self.MAIL_DEFAULT_SENDER = env.get("MAIL_DEFAULT_SENDER", "Tally <no-reply@tally.local>")
+        self.MAIL_TIMEOUT = _as_int(env, "MAIL_TIMEOUT", 10)
+        # "background": after the commit a worker thread sends, so no request waits on SMTP;
+        # "inline": sent before the request returns (tests read the mail at once).
+        self.MAIL_DELIVERY = env.get("MAIL_DELIVERY", "background")
+        # The scheme and host that links in mails point to.
+        self.PUBLIC_URL = (env.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/")
+
+        # Account security.
+        self.REQUIRE_VERIFIED_EMAIL = _as_bool(env.get("REQUIRE_VERIFIED_EMAIL", "false"))
+        self.EMAIL_VERIFICATION_TTL = _as_int(env, "EMAIL_VERIFICATION_TTL", 24 * 3600)
+        self.PASSWORD_RESET_TTL = _as_int(env, "PASSWORD_RESET_TTL", 30 * 60)
+        # Per IP and per email, whichever surface asks.
+        self.PASSWORD_RESET_RATE_LIMIT = env.get("PASSWORD_RESET_RATE_LIMIT", "5/hour")
+        # Wrong second-factor codes per user before further tries get 429.
+        self.MFA_FAILURE_LIMIT = env.get("MFA_FAILURE_LIMIT", "5/5 minutes")
+        # How long a started login (password right, code still due) waits for its code.
+        self.MFA_LOGIN_TTL = _as_int(env, "MFA_LOGIN_TTL", 300)
+
         # argon2id parameters (argon2-cffi's RFC 9106 low-memory profile, above OWASP's minimum).
         self.ARGON2_TIME_COST = 3
         self.ARGON2_MEMORY_COST = 64 * 1024
@@ -177,6 +225,9 @@ class ProductionConfig(Config):
         env = dict(os.environ if environ is None else environ)
         self._given_secret = env.get("SECRET_KEY", "")
         self._given_jwt_secret = env.get("JWT_SECRET_KEY", "")
+        self._given_mail_server = env.get("MAIL_SERVER", "")
+        self._given_public_url = env.get("PUBLIC_URL", "")
+        self.MAIL_BACKEND = mail_backend(env.get("MAIL_BACKEND", "smtp"))
         self.SESSION_COOKIE_SECURE = True
         self.REMEMBER_COOKIE_SECURE = True
         self.HSTS_ENABLED = True
@@ -207,6 +258,20 @@ class ProductionConfig(Config):
                 + "; ".join(problems)
                 + f". Make each secret with: {MAKE_A_SECRET}"
             )
+        mail_problems = [
+            f"{name} is not set ({why})"
+            for name, given, why in (
+                ("MAIL_SERVER", self._given_mail_server, "the SMTP server mails go through"),
+                (
+                    "PUBLIC_URL",
+                    self._given_public_url,
+                    "e.g. https://tally.example.com, for links in mails",
+                ),
+            )
+            if not given
+        ]
+        if mail_problems:
+            raise ConfigError("refusing to start in production: " + "; ".join(mail_problems))
 
 
 class TestingConfig(Config):
@@ -216,8 +281,11 @@ class TestingConfig(Config):
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         super().__init__(environ)
+        env = dict(os.environ if environ is None else environ)
         self.WTF_CSRF_ENABLED = False
         self.ARGON2_TIME_COST = 1
+        self.MAIL_BACKEND = mail_backend(env.get("MAIL_BACKEND", "locmem"))
+        self.MAIL_DELIVERY = env.get("MAIL_DELIVERY", "inline")
         self.ARGON2_MEMORY_COST = 8
         self.ARGON2_PARALLELISM = 1
 

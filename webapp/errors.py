@@ -38,6 +38,11 @@ class Unauthorized(AppError):
     message = "Authentication is required."
 
 
+class MfaRequired(Unauthorized):
+    code = "MFA_REQUIRED"
+    message = "A current code from your authenticator app (or a recovery code) is required."
+
+
 class Forbidden(AppError):
     code = "FORBIDDEN"
     status = 403
@@ -47,6 +52,16 @@ class Forbidden(AppError):
 class AccountDisabled(Forbidden):
     code = "ACCOUNT_DISABLED"
     message = "This account has been disabled."
+
+
+class InsufficientScope(Forbidden):
+    code = "INSUFFICIENT_SCOPE"
+    message = "This personal access token may not do this."
+
+
+class EmailNotVerified(Forbidden):
+    code = "EMAIL_NOT_VERIFIED"
+    message = "Verify your email address first: we sent you a link."
 
 
 class NotFound(AppError):
@@ -91,6 +106,19 @@ class CurrencyMismatch(BusinessRuleError):
 class IdempotencyKeyReused(BusinessRuleError):
     code = "IDEMPOTENCY_KEY_REUSED"
     message = "This Idempotency-Key was used with a different request."
+
+
+class TooManyAttempts(AppError):
+    """A limit that a service counts itself (wrong second-factor codes), as a 429."""
+
+    code = "RATE_LIMITED"
+    status = 429
+    message = "Too many attempts. Wait a few minutes and try again."
+
+    def __init__(self, message: str | None = None, *, retry_after: int, limit: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(int(retry_after), 1)
+        self.limit = limit
 
 
 class ServiceUnavailable(AppError):

@@ -7,6 +7,7 @@ at the app level and the surface is chosen by path.
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import Flask, Response, render_template, request
 from flask_limiter import RateLimitExceeded
@@ -16,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from webapp.envelope import error_envelope
-from webapp.errors import AppError, ServiceUnavailable
+from webapp.errors import AppError, ServiceUnavailable, TooManyAttempts
 
 log = logging.getLogger(__name__)
 
@@ -102,9 +103,15 @@ def handle_app_error(error: AppError) -> Response:
     elif error.status >= 500:
         log.error("application error", exc_info=error)
     page_message = error.message if error.status < 500 else None
-    return _respond(
+    response = _respond(
         error.status, error.code, error.message, error.details, page_message=page_message
     )
+    if isinstance(error, TooManyAttempts):
+        response.headers["Retry-After"] = str(error.retry_after)
+        response.headers["X-RateLimit-Limit"] = str(error.limit)
+        response.headers["X-RateLimit-Remaining"] = "0"
+        response.headers["X-RateLimit-Reset"] = str(int(time.time()) + error.retry_after)
+    return response
 
 
 def handle_http_exception(error: HTTPException) -> Response:

@@ -95,6 +95,8 @@ def test_production_adds_hsts(migrated_database):
         ProductionConfig(
             {
                 "TALLY_ENV": "production",
+                "MAIL_SERVER": "127.0.0.1",
+                "PUBLIC_URL": "https://tally.example.com",
                 "DATABASE_URL": migrated_database,
                 "SECRET_KEY": secrets.token_urlsafe(48),
                 "JWT_SECRET_KEY": secrets.token_urlsafe(48),

@@ -248,6 +248,8 @@ def production_app(database_url: str, **environ: str):
         ProductionConfig(
             {
                 "TALLY_ENV": "production",
+                "MAIL_SERVER": "127.0.0.1",
+                "PUBLIC_URL": "https://tally.example.com",
                 "DATABASE_URL": database_url,
                 "SECRET_KEY": secrets.token_urlsafe(48),
                 "JWT_SECRET_KEY": secrets.token_urlsafe(48),

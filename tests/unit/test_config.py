@@ -28,6 +28,8 @@ STRONG_JWT_SECRET = "Hq7Lw2pXc9Rb4NvT0zKm8YsA1dFgJ6uE3oWiQ5rBtC-yMnVxZ_aGhSkPlDj
 def production(**env: str) -> dict[str, str]:
     values = {
         "TALLY_ENV": "production",
+        "MAIL_SERVER": "127.0.0.1",
+        "PUBLIC_URL": "https://tally.example.com",
         "SECRET_KEY": STRONG_SECRET,
         "JWT_SECRET_KEY": STRONG_JWT_SECRET,
     }
@@ -142,3 +144,24 @@ def test_production_refuses_one_secret_for_both_keys():
 def test_production_accepts_every_secret_the_readme_tells_you_to_make(make):
     for _ in range(200):
         load_config(production(SECRET_KEY=make(32), JWT_SECRET_KEY=make(32))).validate()
+
+
+@pytest.mark.parametrize(
+    ("missing", "complaint"),
+    [
+        ("MAIL_SERVER", "MAIL_SERVER is not set"),
+        ("PUBLIC_URL", "PUBLIC_URL is not set"),
+    ],
+)
+def test_production_refuses_to_start_without_mail_settings(missing, complaint):
+    with pytest.raises(ConfigError, match=complaint):
+        load_config(production(**{missing: None})).validate()
+
+
+def test_mail_backend_names_are_checked():
+    with pytest.raises(ConfigError, match="MAIL_BACKEND must be one of"):
+        load_config({"MAIL_BACKEND": "carrier-pigeon"})
+    assert load_config({}).MAIL_BACKEND == "webapp.mail_files.EmlFileBackend"
+    assert load_config({}).MAIL_FILE_PATH.endswith("instance/mail")
+    assert load_config(production()).MAIL_BACKEND == "smtp"
+    assert load_config({"TALLY_ENV": "testing"}).MAIL_BACKEND == "locmem"

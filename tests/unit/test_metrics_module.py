@@ -109,6 +109,8 @@ def test_without_the_variable_the_totals_are_this_process(app_context):
 def production(**env: str) -> dict[str, str]:
     return {
         "TALLY_ENV": "production",
+        "MAIL_SERVER": "127.0.0.1",
+        "PUBLIC_URL": "https://tally.example.com",
         "SECRET_KEY": secrets.token_urlsafe(48),
         "JWT_SECRET_KEY": secrets.token_urlsafe(48),
         **env,

@@ -3,7 +3,28 @@
 from __future__ import annotations
 
 # Importing the route modules registers their routes on the blueprint.
-from webapp.api import accounts, admin, auth, openapi, shop, users
+from webapp.api import (
+    access_tokens,
+    account_recovery,
+    accounts,
+    admin,
+    auth,
+    mfa,
+    openapi,
+    shop,
+    users,
+)
 from webapp.api.blueprint import bp
 
-__all__ = ["accounts", "admin", "auth", "bp", "openapi", "shop", "users"]
+__all__ = [
+    "access_tokens",
+    "account_recovery",
+    "accounts",
+    "admin",
+    "auth",
+    "bp",
+    "mfa",
+    "openapi",
+    "shop",
+    "users",
+]

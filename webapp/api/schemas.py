@@ -33,6 +33,14 @@ from pydantic_core import CoreSchema, PydanticCustomError
 from webapp.models.account import DEFAULT_CURRENCY
 from webapp.models.event import TYPE_LENGTH as EVENT_TYPE_LENGTH
 from webapp.models.order import MAX_ITEMS_PER_ORDER, MAX_QUANTITY, ORDER_STATUSES
+from webapp.models.security import (
+    CODE_LENGTH,
+    TOKEN_DEFAULT_DAYS,
+    TOKEN_MAX_DAYS,
+    TOKEN_MIN_DAYS,
+    TOKEN_NAME_LENGTH,
+    TOKEN_SCOPES,
+)
 from webapp.models.user import ROLE_USER, ROLES
 from webapp.money import MAX_AMOUNT, MIN_AMOUNT, SUPPORTED_CURRENCIES
 from webapp.routing import ID_PATTERN
@@ -89,6 +97,16 @@ ProductName = Annotated[
     str, Field(min_length=1, max_length=catalog.MAX_NAME_LENGTH), BeforeValidator(_strip)
 ]
 Description = Annotated[str, Field(max_length=catalog.MAX_DESCRIPTION_LENGTH)]
+
+OneTimeCode = Annotated[str, Field(min_length=1, max_length=CODE_LENGTH)]
+LinkTokenText = Annotated[str, Field(min_length=1, max_length=128)]
+TokenName = Annotated[
+    str, Field(min_length=1, max_length=TOKEN_NAME_LENGTH), BeforeValidator(_strip)
+]
+TokenScope = Literal[TOKEN_SCOPES]  # type: ignore[valid-type]
+TokenDays = Annotated[
+    int, Field(ge=TOKEN_MIN_DAYS, le=TOKEN_MAX_DAYS), BeforeValidator(_whole_number)
+]
 
 
 def example(body: dict[str, Any], **schema: Any) -> ConfigDict:
@@ -214,6 +232,9 @@ class LoginRequest(RequestSchema):
 
     email: str
     password: str
+    # The second factor, for a user who turned it on: a current TOTP code or a recovery code
+    # (left out, or empty: none given).
+    otp: Annotated[str, Field(max_length=CODE_LENGTH)] = ""
 
 
 class RefreshRequest(RequestSchema):
@@ -238,6 +259,8 @@ class UserPublic(PublicSchema):
     name: str
     roles: list[str]
     is_active: bool
+    email_verified: bool
+    mfa_enabled: bool
     created_at: datetime
     updated_at: datetime
 
@@ -284,6 +307,73 @@ class UserListQuery(CursorQuery):
     q: str | None = Field(None, max_length=254)
     role: Role | None = None
     include: Literal["orders"] | None = None
+
+
+# --- Account security -----------------------------------------------------------------------
+
+
+class PasswordResetRequest(RequestSchema):
+    model_config = example({"email": "ada@example.com"})
+
+    email: str = Field(max_length=254)
+
+
+class PasswordResetConfirm(RequestSchema):
+    model_config = example({"token": "Zk3…", "newPassword": "a new long passphrase"})
+
+    token: LinkTokenText
+    new_password: NewPassword
+
+
+class EmailVerification(RequestSchema):
+    model_config = example({"token": "Zk3…"})
+
+    token: LinkTokenText
+
+
+class TotpEnrollmentPublic(PublicSchema):
+    secret: str
+    otpauth_uri: str
+
+
+class TotpConfirm(RequestSchema):
+    model_config = example({"code": "123456"})
+
+    code: OneTimeCode
+
+
+class RecoveryCodesPublic(PublicSchema):
+    recovery_codes: list[str]
+
+
+class TotpDisable(RequestSchema):
+    model_config = example({"password": "correct horse battery", "code": "123456"})
+
+    password: str
+    code: OneTimeCode
+
+
+class AccessTokenCreate(RequestSchema):
+    model_config = example({"name": "nightly export", "scopes": ["read"], "expiresInDays": 30})
+
+    name: TokenName
+    scopes: list[TokenScope] = Field(min_length=1, max_length=len(TOKEN_SCOPES))
+    expires_in_days: TokenDays = TOKEN_DEFAULT_DAYS
+
+
+class AccessTokenPublic(PublicSchema):
+    id: PublicId
+    name: str
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+
+
+class AccessTokenCreated(AccessTokenPublic):
+    """Only in the answer to its creation: the token itself, never shown again."""
+
+    token: str
 
 
 # --- Accounts and money ---------------------------------------------------------------------

@@ -5,8 +5,10 @@ from webapp.models.base import Base
 from webapp.models.event import Event
 from webapp.models.idempotency import IdempotencyKey
 from webapp.models.ledger import LedgerEntry, LedgerTransaction
+from webapp.models.mail import OutboxMail
 from webapp.models.order import Order, OrderItem
 from webapp.models.product import Product
+from webapp.models.security import LinkToken, PersonalAccessToken, RecoveryCode
 from webapp.models.user import AuthSession, RefreshToken, User, UserRole
 
 __all__ = [
@@ -17,9 +19,13 @@ __all__ = [
     "IdempotencyKey",
     "LedgerEntry",
     "LedgerTransaction",
+    "LinkToken",
     "Order",
     "OrderItem",
+    "OutboxMail",
+    "PersonalAccessToken",
     "Product",
+    "RecoveryCode",
     "RefreshToken",
     "User",
     "UserRole",

@@ -30,6 +30,12 @@ class User(TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
+    email_verified_at: Mapped[datetime | None]
+    # TOTP (RFC 6238): the base32 secret, set at enrollment and kept while the factor is on;
+    # the factor is on once confirmed. The last time step accepted refuses a replayed code.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user",
@@ -44,6 +50,14 @@ class User(TimestampMixin, Base):
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    @property
+    def mfa_enabled(self) -> bool:
+        return self.totp_enabled_at is not None
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"

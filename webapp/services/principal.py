@@ -8,24 +8,46 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from webapp.errors import Forbidden
+from webapp.errors import Forbidden, InsufficientScope
+from webapp.models.security import SCOPE_WRITE
 from webapp.models.user import ROLE_ADMIN
 from webapp.services.user_records import UserRecord
 
 
 @dataclass(frozen=True)
 class Principal:
-    """The user's cached record and the session the call belongs to."""
+    """The user's cached record and the session the call belongs to.
+
+    A call made with a personal access token has no session (`session_id` 0) but the
+    token's id and scopes: it never holds the admin role's powers, and may not manage
+    credentials (tokens, the password, the second factor).
+    """
 
     record: UserRecord
     session_id: int
+    token_id: int | None = None
+    scopes: frozenset[str] | None = None  # None: a login session, which may do everything
 
     @property
     def user_id(self) -> int:
         return self.record.id
 
     def has_role(self, role: str) -> bool:
+        if self.token_id is not None and role == ROLE_ADMIN:
+            return False
         return self.record.has_role(role)
+
+    @property
+    def via_personal_token(self) -> bool:
+        return self.token_id is not None
+
+    def may_write(self) -> bool:
+        return self.scopes is None or SCOPE_WRITE in self.scopes
+
+    def require_login_session(self) -> None:
+        """Refuse what only a logged-in member may do: tokens, password, second factor."""
+        if self.via_personal_token:
+            raise InsufficientScope("A personal access token cannot do this; log in instead.")
 
     @property
     def is_admin(self) -> bool:

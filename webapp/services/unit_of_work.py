@@ -17,7 +17,8 @@ the database reports a serialization failure, a deadlock or a busy SQLite file, 
 of `work` runs again in a fresh transaction, so callers see the retry's result, never a
 503: `work` reads what it needs inside the transaction and keeps nothing between attempts.
 Wrap the call in `unique_violation_as(conflict)` to answer a unique violation with a 409.
-After the commit, the events' after-commit subscribers run, before `transaction()` returns.
+After the commit, the events' after-commit subscribers run, then the callbacks given to
+`uow.on_commit()` (once the unit of work has ended), before `transaction()` returns.
 
 `with UnitOfWork() as uow:` only reads: it cannot commit, and anything written through it
 is rolled back when it ends. When it only read, it ends its transaction without expiring
@@ -45,13 +46,17 @@ from webapp.errors import Conflict
 from webapp.extensions import db
 from webapp.logging import current_request_id
 from webapp.models import Event
+from webapp.repositories.access_tokens import PersonalAccessTokenRepository
 from webapp.repositories.accounts import AccountRepository
 from webapp.repositories.events import EventRepository
 from webapp.repositories.health import HealthRepository
 from webapp.repositories.idempotency import IdempotencyKeyRepository
 from webapp.repositories.ledger import LedgerRepository
+from webapp.repositories.link_tokens import LinkTokenRepository
 from webapp.repositories.orders import OrderRepository
+from webapp.repositories.outbox import OutboxRepository
 from webapp.repositories.products import ProductRepository
+from webapp.repositories.recovery_codes import RecoveryCodeRepository
 from webapp.repositories.sessions import AuthSessionRepository, RefreshTokenRepository
 from webapp.repositories.users import UserRepository
 from webapp.services.events import DomainEvent, in_transaction, publish_after_commit
@@ -81,6 +86,7 @@ class UnitOfWork:
         self._session = session
         self._outer: UnitOfWork | None = None
         self._events: list[DomainEvent] = []
+        self._on_commit: list[Callable[[], None]] = []
         self._committed = False
         self._repositories: dict[type, Any] = {}
         self._end_writer_turn: Callable[[], None] | None = None
@@ -188,6 +194,22 @@ class UnitOfWork:
     def health(self) -> HealthRepository:
         return self._repository(HealthRepository)
 
+    @property
+    def link_tokens(self) -> LinkTokenRepository:
+        return self._repository(LinkTokenRepository)
+
+    @property
+    def recovery_codes(self) -> RecoveryCodeRepository:
+        return self._repository(RecoveryCodeRepository)
+
+    @property
+    def access_tokens(self) -> PersonalAccessTokenRepository:
+        return self._repository(PersonalAccessTokenRepository)
+
+    @property
+    def outbox(self) -> OutboxRepository:
+        return self._repository(OutboxRepository)
+
     def emit(self, event: DomainEvent) -> Event:
         """Record the event in the audit log and run its in-transaction handlers now."""
         if self._outer is not None:
@@ -203,11 +225,20 @@ class UnitOfWork:
         self._events.append(event)
         return row
 
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once this transaction has committed, after the events' subscribers
+        (never if it rolls back); a failure is logged and never undoes the commit."""
+        if self._outer is not None:
+            self._outer.on_commit(callback)
+            return
+        self._on_commit.append(callback)
+
     def flush(self) -> None:
         self.session.flush()
 
     def _rollback(self) -> None:
         self._events = []
+        self._on_commit = []
         self.session.rollback()
 
 
@@ -224,6 +255,15 @@ class _WriteUnitOfWork(UnitOfWork):
         self._end_turn()  # the next writer may start while this one's subscribers run
         events, self._events = self._events, []
         publish_after_commit(events)
+
+    def run_commit_callbacks(self) -> None:
+        """Once the unit of work has ended: a callback may open a transaction of its own."""
+        callbacks, self._on_commit = self._on_commit, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:
+                log.exception("after-commit callback failed")
 
 
 def is_retryable(exc: DBAPIError) -> bool:
@@ -266,7 +306,8 @@ def transaction(work: Callable[[UnitOfWork], T], *, attempts: int = 5) -> T:
             with _WriteUnitOfWork() as uow:
                 result = work(uow)
                 uow._commit()
-                return result
+            uow.run_commit_callbacks()
+            return result
         except DBAPIError as exc:
             if attempt == attempts or not is_retryable(exc):
                 raise

@@ -25,6 +25,10 @@ USER_RECORD_EVENTS = (
     "user.password_changed",
     "user.sessions_revoked",
     "auth.refresh_reuse",
+    "user.email_verified",
+    "user.password_reset",
+    "user.mfa_enabled",
+    "user.mfa_disabled",
 )
 
 
@@ -38,6 +42,8 @@ class UserRecord:
     created_at: datetime
     updated_at: datetime
     session_ids: frozenset[int]
+    email_verified: bool = False
+    mfa_enabled: bool = False
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
@@ -53,6 +59,8 @@ class UserRecord:
             created_at=user.created_at,
             updated_at=user.updated_at,
             session_ids=session_ids,
+            email_verified=user.email_verified,
+            mfa_enabled=user.mfa_enabled,
         )
 
 

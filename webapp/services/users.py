@@ -190,6 +190,8 @@ class UserService:
         All or nothing: every field is checked, the current password included, before
         anything is written, and both changes commit in one transaction.
         """
+        if new_password is not None or current_password is not None:
+            caller.require_login_session()
         problems: dict[str, str] = {}
         if name is not None and (problem := name_problem(name)) is not None:
             problems["name"] = problem

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 # Importing the page modules registers their routes (and the template filters) on the blueprint.
 from webapp.web import (
+    access_tokens,
+    account_recovery,
     admin_dashboard,
     admin_events,
     admin_shop,
@@ -14,6 +16,7 @@ from webapp.web import (
     checkout,
     home,
     orders,
+    security_settings,
     session_auth,
     settings,
     template_filters,
@@ -22,6 +25,8 @@ from webapp.web import (
 from webapp.web.blueprint import bp
 
 __all__ = [
+    "access_tokens",
+    "account_recovery",
     "admin_dashboard",
     "admin_events",
     "admin_shop",
@@ -33,6 +38,7 @@ __all__ = [
     "checkout",
     "home",
     "orders",
+    "security_settings",
     "session_auth",
     "settings",
     "template_filters",

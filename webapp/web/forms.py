@@ -33,6 +33,15 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from webapp.errors import AppError
 from webapp.models.account import DEFAULT_CURRENCY
 from webapp.models.order import MAX_ITEMS_PER_ORDER, MAX_QUANTITY, ORDER_STATUSES
+from webapp.models.security import (
+    CODE_LENGTH,
+    SCOPE_READ,
+    TOKEN_DEFAULT_DAYS,
+    TOKEN_MAX_DAYS,
+    TOKEN_MIN_DAYS,
+    TOKEN_NAME_LENGTH,
+    TOKEN_SCOPES,
+)
 from webapp.models.user import ROLES
 from webapp.money import SUPPORTED_CURRENCIES
 from webapp.routing import ID_PATTERN
@@ -69,6 +78,51 @@ class PasswordForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that POSTs: carries only the CSRF token."""
+
+
+# --- Account security ---------------------------------------------------------------------
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email", validators=[InputRequired(), Length(max=254)])
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = PasswordField("New password", validators=[InputRequired()])
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[InputRequired(), EqualTo("new_password", message="The passwords differ.")],
+    )
+
+
+class CodeForm(FlaskForm):
+    """A one-time code: from the authenticator app, or a recovery code."""
+
+    code = StringField(
+        "Code",
+        validators=[InputRequired(), Length(max=CODE_LENGTH)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True},
+    )
+
+
+class TotpDisableForm(CodeForm):
+    password = PasswordField("Your password", validators=[InputRequired()])
+
+
+class AccessTokenForm(FlaskForm):
+    name = StringField("Name", validators=[InputRequired(), Length(max=TOKEN_NAME_LENGTH)])
+    scopes = SelectMultipleField(
+        "Scopes",
+        choices=[(scope, scope) for scope in TOKEN_SCOPES],
+        default=[SCOPE_READ],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    expires_in_days = IntegerField(
+        "Expires in (days)",
+        default=TOKEN_DEFAULT_DAYS,
+        validators=[InputRequired(), NumberRange(min=TOKEN_MIN_DAYS, max=TOKEN_MAX_DAYS)],
+    )
 
 
 def _field_name(wire_name: str) -> str:

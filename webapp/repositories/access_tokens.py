@@ -1,0 +1,42 @@
+"""Queries over personal access tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from webapp.models import PersonalAccessToken
+from webapp.repositories.base import Repository
+
+
+class PersonalAccessTokenRepository(Repository[PersonalAccessToken]):
+    model = PersonalAccessToken
+
+    def find_by_hash(self, token_hash: str) -> PersonalAccessToken | None:
+        statement = select(PersonalAccessToken).where(PersonalAccessToken.token_hash == token_hash)
+        return self.session.scalar(statement)
+
+    def list_live_for(self, user_id: int, now: datetime) -> list[PersonalAccessToken]:
+        """The user's tokens that still work, newest first."""
+        return self.find_many(
+            where=[
+                PersonalAccessToken.user_id == user_id,
+                PersonalAccessToken.revoked_at.is_(None),
+                PersonalAccessToken.expires_at > now,
+            ],
+            order_by=[PersonalAccessToken.id.desc()],
+        )
+
+    def revoke_all_for(self, user_id: int, at: datetime) -> list[str]:
+        """Revoke every live token of the user; returns their hashes (for the cache)."""
+        conditions = [
+            PersonalAccessToken.user_id == user_id,
+            PersonalAccessToken.revoked_at.is_(None),
+        ]
+        found = select(PersonalAccessToken.token_hash).where(*conditions)
+        hashes = list(self.session.scalars(found))
+        if hashes:
+            revoke = update(PersonalAccessToken).where(*conditions).values(revoked_at=at)
+            self.session.execute(revoke)
+        return hashes
