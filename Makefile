@@ -21,6 +21,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.installed-runtime
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
+	@echo "== Mails (verification, password reset) are written as .eml files under $${MAIL_FILE_PATH:-$(CURDIR)/instance/mail} (MAIL_FILE_PATH)"
 	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
 
 ## test: the whole suite on SQLite; again on PostgreSQL/Redis when TEST_DATABASE_URL/TEST_REDIS_URL are set
