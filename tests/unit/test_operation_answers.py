@@ -23,6 +23,8 @@ def user(**fields) -> SimpleNamespace:
         name="A",
         roles=("user",),
         is_active=True,
+        email_verified=False,
+        mfa_enabled=False,
         created_at=NOW,
         updated_at=NOW,
     )
@@ -62,6 +64,8 @@ def test_an_answer_is_written_in_camel_case_with_string_ids_and_only_the_models_
         "name": "A",
         "roles": ["user"],
         "isActive": True,
+        "emailVerified": False,
+        "mfaEnabled": False,
         "createdAt": "2026-11-24T15:00:00Z",
         "updatedAt": "2026-11-24T15:00:00Z",
     }

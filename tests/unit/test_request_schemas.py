@@ -17,7 +17,7 @@ from webapp.services.catalog import MAX_NAME_LENGTH, MAX_PAGE_SIZE, MAX_STOCK
 
 WIRE_NAMES = {
     schemas.UserCreate: {"email", "password", "name"},
-    schemas.LoginRequest: {"email", "password"},
+    schemas.LoginRequest: {"email", "password", "otp"},
     schemas.RefreshRequest: {"refreshToken"},
     schemas.UserSelfUpdate: {"name", "currentPassword", "newPassword"},
     schemas.UserAdminUpdate: {"roles", "isActive", "name"},

@@ -30,6 +30,7 @@ from webapp.security import (
     passwords,
 )
 from webapp.services.events import DomainEvent, subject
+from webapp.services.mfa import MfaService
 from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork, transaction
 from webapp.services.user_records import user_records
@@ -47,6 +48,14 @@ FAILED_DISABLED = "disabled"
 class ClientInfo:
     ip: str | None = None
     user_agent: str | None = None
+
+
+@dataclass(frozen=True)
+class SecondFactorNeeded:
+    """A right password for a user with a second factor: the browser login waits for a
+    code (`AuthService.complete_browser_login`); no session is open yet."""
+
+    user_id: int
 
 
 @dataclass(frozen=True)
@@ -129,15 +138,42 @@ class AuthService:
         # No actor: whoever tried has not proved who they are.
         transaction(lambda uow: uow.emit(DomainEvent("user.login_failed", about, data)))
 
-    def login_browser(self, email: str, password: str, client: ClientInfo) -> AuthSession:
-        """Open a browser session; the caller puts its id in the (rotated) cookie."""
+    def login_browser(
+        self, email: str, password: str, client: ClientInfo
+    ) -> AuthSession | SecondFactorNeeded:
+        """Open a browser session; the caller puts its id in the (rotated) cookie. For a
+        user with a second factor, nothing opens yet: the page asks for a code next."""
         user = self.authenticate(email, password, kind=SESSION_BROWSER, client=client)
+        if user.mfa_enabled:
+            if passwords.needs_rehash(user.password_hash):
+                transaction(lambda uow: self._rehash(uow, user.id, password))
+            return SecondFactorNeeded(user.id)
         return transaction(
             lambda uow: self._open_session(uow, user, password, SESSION_BROWSER, client)
         )
 
-    def login_for_tokens(self, email: str, password: str, client: ClientInfo) -> TokenPair:
-        """Open an API session (a refresh-token family) and issue its first token pair."""
+    def complete_browser_login(self, user_id: int, code: str, client: ClientInfo) -> AuthSession:
+        """The second step of a browser login: a current or recovery code opens the session
+        (401 MFA_REQUIRED when wrong, 429 after too many wrong ones)."""
+
+        def open_session(uow: UnitOfWork) -> AuthSession:
+            user = uow.users.find_by_id(user_id)
+            if user is None:
+                raise Unauthorized(BAD_CREDENTIALS)
+            if not user.is_active:
+                raise AccountDisabled()
+            return self._open_session(uow, user, None, SESSION_BROWSER, client)
+
+        return MfaService().login_with_code(user_id, code, open_session, kind=SESSION_BROWSER)
+
+    def login_for_tokens(
+        self, email: str, password: str, client: ClientInfo, otp: str = ""
+    ) -> TokenPair:
+        """Open an API session (a refresh-token family) and issue its first token pair.
+
+        A user with a second factor also gives `otp`, a current or recovery code; without a
+        right one the answer is 401 MFA_REQUIRED, asked only once the password is right.
+        """
         user = self.authenticate(email, password, kind=SESSION_API, client=client)
 
         def work(uow: UnitOfWork) -> TokenPair:
@@ -145,6 +181,8 @@ class AuthService:
             pair, _row = self._issue_pair(uow, user.id, session.id)
             return pair
 
+        if user.mfa_enabled:
+            return MfaService().login_with_code(user.id, otp, work, kind=SESSION_API)
         return transaction(work)
 
     def refresh(self, refresh_token: str) -> TokenPair:
@@ -231,11 +269,18 @@ class AuthService:
 
     # --- inside a unit of work ------------------------------------------------------------
 
+    @staticmethod
+    def _rehash(uow: UnitOfWork, user_id: int, password: str) -> None:
+        user = uow.users.find_by_id(user_id)
+        if user is not None and passwords.needs_rehash(user.password_hash):
+            user.password_hash = passwords.hash(password)
+
     def _open_session(
-        self, uow: UnitOfWork, user: User, password: str, kind: str, client: ClientInfo
+        self, uow: UnitOfWork, user: User, password: str | None, kind: str, client: ClientInfo
     ) -> AuthSession:
+        """`password` (when the login gave it) updates a hash made with older settings."""
         user = uow.users.find_by_id(user.id) or user
-        if passwords.needs_rehash(user.password_hash):
+        if password is not None and passwords.needs_rehash(user.password_hash):
             user.password_hash = passwords.hash(password)
         session = uow.sessions.create(
             user_id=user.id,

@@ -1,0 +1,276 @@
+"""The second factor in the browser: /settings/security turns it on and off, and /login
+asks for a code on a second step (/login/verify) before the session is logged in."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from clients import PASSWORD
+from pages import browser, field_errors, flashes, soup
+from second_factor import Clock, code, events, fixed_clock, sent_mails, wrong_code
+
+from webapp.services.auth import BAD_CREDENTIALS
+from webapp.services.mfa import WRONG_CODE, WRONG_PASSWORD
+from webapp.services.users import UserService
+
+EMAIL = "member@example.com"
+SECURITY = "/settings/security"
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    return fixed_clock(monkeypatch)
+
+
+@pytest.fixture
+def member(app) -> int:
+    with app.app_context():
+        return UserService().register(email=EMAIL, password=PASSWORD, name="Member").id
+
+
+@pytest.fixture
+def page(app, member):
+    """A browser logged in as the member (no second factor yet)."""
+    return browser(app)
+
+
+def turn_on(page, clock: Clock) -> tuple[str, list[str]]:
+    assert page.post(f"{SECURITY}/totp").status_code == 302
+    secret = soup(page.get(SECURITY)).select_one("#totp-secret").get_text(strip=True)
+    shown = soup(page.post(f"{SECURITY}/totp/confirm", data={"code": code(secret, clock)}))
+    codes = [c.get_text(strip=True) for c in shown.select(".recovery-codes code")]
+    clock.tick()
+    return secret, codes
+
+
+@pytest.fixture
+def factor(page, clock) -> tuple[str, list[str]]:
+    """The member's factor, on (secret, recovery codes)."""
+    return turn_on(page, clock)
+
+
+def is_anonymous(client) -> bool:
+    response = client.get("/dashboard")
+    return response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def first_step(client, password: str = PASSWORD, next_url: str | None = None):
+    url = f"/login?next={next_url}" if next_url else "/login"
+    return client.post(url, data={"email": EMAIL, "password": password})
+
+
+def second_step(client, typed: str, next_url: str | None = None):
+    url = f"/login/verify?next={next_url}" if next_url else "/login/verify"
+    return client.post(url, data={"code": typed})
+
+
+# --- the security page ----------------------------------------------------------------------
+
+
+def test_the_security_page_needs_a_login(client):
+    response = client.get(SECURITY)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_turning_on_shows_a_qr_code_and_the_secret_then_the_codes_once(app, page, clock):
+    off = soup(page.get(SECURITY))
+    assert "off" in off.select_one("#second-factor").get_text()
+    assert page.post(f"{SECURITY}/totp").status_code == 302
+
+    waiting = page.get(SECURITY)
+    html = waiting.get_data(as_text=True)
+    shown = soup(waiting)
+    svg = shown.select_one("figure.qr-code svg")
+    assert svg is not None and svg.select("path")
+    assert "<script" not in html.lower()
+    secret = shown.select_one("#totp-secret").get_text(strip=True)
+    assert len(secret) == 32
+
+    confirmed = page.post(f"{SECURITY}/totp/confirm", data={"code": code(secret, clock)})
+    assert confirmed.status_code == 200
+    codes = [c.get_text(strip=True) for c in soup(confirmed).select(".recovery-codes code")]
+    assert len(set(codes)) == 10
+    assert confirmed.headers["Cache-Control"] == "no-store"
+
+    again = page.get(SECURITY).get_data(as_text=True)
+    assert not any(c in again for c in codes) and secret not in again  # shown once only
+    assert soup(page.get(SECURITY)).select_one("#recovery-codes-left").string == "10"
+    assert len(events(app, "user.mfa_enabled")) == 1
+
+
+def test_a_wrong_confirmation_code_is_a_field_error_and_the_factor_stays_off(page, clock):
+    page.post(f"{SECURITY}/totp")
+    secret = soup(page.get(SECURITY)).select_one("#totp-secret").get_text(strip=True)
+    response = page.post(f"{SECURITY}/totp/confirm", data={"code": wrong_code(secret, clock)})
+    assert response.status_code == 200
+    assert field_errors(soup(response), "code") == [WRONG_CODE]
+    assert soup(page.get(SECURITY)).select_one("#totp-secret") is not None  # still waiting
+
+
+def test_an_empty_confirmation_code_is_a_field_error(page):
+    page.post(f"{SECURITY}/totp")
+    response = page.post(f"{SECURITY}/totp/confirm", data={"code": ""})
+    assert response.status_code == 200 and field_errors(soup(response), "code")
+
+
+def test_confirming_with_nothing_waiting_says_so(page):
+    response = page.post(f"{SECURITY}/totp/confirm", data={"code": "123456"}, follow_redirects=True)
+    assert any("turn it on first" in f for f in flashes(soup(response)))
+
+
+def test_turning_off_needs_the_password_and_a_code(app, page, factor, clock):
+    secret, _codes = factor
+    wrong_password = page.post(
+        f"{SECURITY}/totp/disable", data={"password": "nope", "code": code(secret, clock)}
+    )
+    assert field_errors(soup(wrong_password), "password") == [WRONG_PASSWORD]
+    wrong = page.post(
+        f"{SECURITY}/totp/disable", data={"password": PASSWORD, "code": wrong_code(secret, clock)}
+    )
+    assert field_errors(soup(wrong), "code") == [WRONG_CODE]
+    assert soup(page.get(SECURITY)).select_one("#recovery-codes-left") is not None
+
+    done = page.post(
+        f"{SECURITY}/totp/disable", data={"password": PASSWORD, "code": code(secret, clock)}
+    )
+    assert done.status_code == 302
+    assert "off" in soup(page.get(SECURITY)).select_one("#second-factor").get_text()
+    assert [m.to for m in sent_mails(app) if "second factor" in m.subject] == [[EMAIL]]
+    assert first_step(app.test_client()).headers["Location"] == "/dashboard"
+
+
+def test_new_recovery_codes_from_the_page(page, factor, clock):
+    secret, old = factor
+    response = page.post(
+        f"{SECURITY}/recovery-codes", data={"regenerate-code": code(secret, clock)}
+    )
+    new = [c.get_text(strip=True) for c in soup(response).select(".recovery-codes code")]
+    assert len(new) == 10 and not set(new) & set(old)
+    wrong = page.post(f"{SECURITY}/recovery-codes", data={"regenerate-code": "000000"})
+    assert field_errors(soup(wrong), "regenerate-code") == [WRONG_CODE]
+
+
+# --- logging in with the factor on ----------------------------------------------------------
+
+
+def test_the_login_asks_for_a_code_and_stays_anonymous_until_it_is_given(app, factor, clock):
+    secret, _codes = factor
+    client = app.test_client()
+    response = first_step(client, next_url="/orders")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login/verify?next=/orders"
+    assert is_anonymous(client)
+    assert soup(client.get("/login/verify?next=/orders")).select_one("input[name=code]")
+
+    done = second_step(client, code(secret, clock), next_url="/orders")
+    assert done.status_code == 302 and done.headers["Location"] == "/orders"
+    assert not is_anonymous(client)
+    assert [e.data["kind"] for e in events(app, "user.login")][-1] == "browser"
+
+
+def test_the_pending_login_keeps_nothing_secret_in_the_session(app, factor):
+    client = app.test_client()
+    first_step(client)
+    with client.session_transaction() as session:
+        pending = dict(session)["pending_login"]
+    assert set(pending) == {"user", "at"} and isinstance(pending["at"], int)
+
+
+def test_a_wrong_code_is_a_field_error_and_a_used_code_is_refused(app, factor, clock):
+    secret, _codes = factor
+    client = app.test_client()
+    first_step(client)
+    response = second_step(client, wrong_code(secret, clock))
+    assert response.status_code == 200
+    assert field_errors(soup(response), "code") == [WRONG_CODE]
+    assert second_step(client, code(secret, clock)).status_code == 302
+
+    other = app.test_client()
+    first_step(other)
+    replay = second_step(other, code(secret, clock))
+    assert field_errors(soup(replay), "code") == [WRONG_CODE]
+    assert is_anonymous(other)
+
+
+def test_a_recovery_code_logs_in_once(app, factor):
+    _secret, codes = factor
+    client = app.test_client()
+    first_step(client)
+    assert second_step(client, codes[0]).status_code == 302
+    other = app.test_client()
+    first_step(other)
+    assert field_errors(soup(second_step(other, codes[0])), "code") == [WRONG_CODE]
+
+
+def test_five_wrong_codes_then_the_429_page_even_for_a_right_code(app, factor, clock):
+    secret, _codes = factor
+    client = app.test_client()
+    first_step(client)
+    for _ in range(5):
+        assert second_step(client, wrong_code(secret, clock)).status_code == 200
+    response = second_step(client, code(secret, clock))
+    assert response.status_code == 429 and response.mimetype == "text/html"
+    assert soup(response).select_one(".error-status").string == "429"
+    assert response.headers["Retry-After"]
+    assert is_anonymous(client)
+
+
+def test_the_page_and_the_api_count_wrong_codes_together(app, factor, clock):
+    secret, _codes = factor
+    api = app.test_client()
+    for _ in range(3):
+        response = api.post(
+            "/api/v1/auth/login",
+            json={"email": EMAIL, "password": PASSWORD, "otp": wrong_code(secret, clock)},
+        )
+        assert response.status_code == 401
+    client = app.test_client()
+    first_step(client)
+    for _ in range(2):
+        assert second_step(client, wrong_code(secret, clock)).status_code == 200
+    assert second_step(client, code(secret, clock)).status_code == 429
+
+
+def test_a_wrong_password_answers_as_before_and_asks_for_no_code(app, factor):
+    client = app.test_client()
+    response = first_step(client, password="not-the-password")
+    assert response.status_code == 200
+    assert BAD_CREDENTIALS in response.get_data(as_text=True)
+    with client.session_transaction() as session:
+        assert "pending_login" not in session
+
+
+def test_the_second_step_without_a_first_goes_back_to_the_login(client):
+    response = client.get("/login/verify?next=/orders")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?next=/orders"
+    assert client.post("/login/verify", data={"code": "123456"}).status_code == 302
+
+
+def test_a_pending_login_expires(app, factor, clock):
+    secret, _codes = factor
+    client = app.test_client()
+    first_step(client)
+    with client.session_transaction() as session:
+        pending = dict(session["pending_login"])
+        pending["at"] = int(time.time()) - app.config["MFA_LOGIN_TTL"] - 1
+        session["pending_login"] = pending
+    response = second_step(client, code(secret, clock))
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert is_anonymous(client)
+    assert second_step(client, code(secret, clock)).headers["Location"] == "/login"
+
+
+def test_a_member_deactivated_between_the_steps_is_not_logged_in(
+    app, member, factor, clock, make_admin
+):
+    secret, _codes = factor
+    client = app.test_client()
+    first_step(client)
+    admin_id = make_admin()
+    with app.app_context():
+        UserService().update_by_admin(admin_id, member, roles=None, is_active=False, name=None)
+    response = second_step(client, code(secret, clock))
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert is_anonymous(client)

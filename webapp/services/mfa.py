@@ -1,0 +1,425 @@
+"""The second factor: TOTP (RFC 6238) with single-use recovery codes, and the lock after
+wrong codes.
+
+Turning it on is two steps: a new secret is stored (the factor stays off), then a current
+code confirms it and ten recovery codes are shown once (stored as SHA-256 digests only).
+A TOTP code is accepted once: its time step must be later than the last one accepted,
+which is kept on the user row and moved under a row lock in the transaction that accepts
+it. Wrong codes (at login, confirmation or turning off, on the page or the API) are
+counted per user in the rate limiter's storage, shared by every worker: past
+MFA_FAILURE_LIMIT every try is refused with a 429, a right code too, until the window
+lets one through again. No code or secret ever goes into an event, a log line or an error.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import math
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import pyotp
+from flask import current_app
+from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter, RateLimiter
+
+from webapp.errors import Conflict, MfaRequired, NotFound, TooManyAttempts, ValidationError
+from webapp.extensions import limiter
+from webapp.models import User
+from webapp.models.base import utcnow
+from webapp.repositories.second_factor import SecondFactorRepository
+from webapp.security import hash_token, passwords
+from webapp.services.events import DomainEvent, subject
+from webapp.services.mail import public_link, queue_mail
+from webapp.services.principal import Principal
+from webapp.services.unit_of_work import UnitOfWork, transaction
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+ISSUER = "Tally"
+TOTP_DIGITS = 6
+VALID_WINDOW = 1  # one step either side of now: clocks drift and people type slowly
+RECOVERY_CODE_COUNT = 10
+RECOVERY_CODE_LENGTH = 10
+RECOVERY_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to mix up
+FAILURES_KEY = ("tally", "mfa-failures")
+clock = time.time  # the time TOTP steps are read from (tests set it)
+
+PURPOSE_LOGIN = "login"
+PURPOSE_CONFIRM = "confirm"
+PURPOSE_DISABLE = "disable"
+PURPOSE_RECOVERY_CODES = "recovery_codes"
+
+WRONG_CODE = "The code is wrong, expired or already used."
+WRONG_PASSWORD = "The password is wrong."
+ALREADY_ON = "A second factor is already on."
+NOT_STARTED = "No second factor is waiting for confirmation: turn it on first."
+NOT_ON = "No second factor is on."
+LOCKED = "Too many wrong codes. Wait a few minutes and try again."
+
+
+@dataclass(frozen=True)
+class TotpEnrollment:
+    secret: str
+    otpauth_uri: str
+
+
+@dataclass(frozen=True)
+class RecoveryCodes:
+    recovery_codes: list[str]
+
+
+@dataclass(frozen=True)
+class MfaStatus:
+    enabled: bool
+    enrollment: TotpEnrollment | None  # set while a new secret waits for its first code
+    recovery_codes_left: int
+
+
+def normalize_code(code: str) -> str:
+    """A code as typed, compared: lowercase, without spaces or dashes."""
+    return "".join(code.split()).replace("-", "").lower()
+
+
+def is_totp_code(code: str) -> bool:
+    return len(code) == TOTP_DIGITS and code.isascii() and code.isdigit()
+
+
+def matching_step(
+    secret: str, code: str, *, after: int | None, at: float | None = None
+) -> int | None:
+    """The time step (now-1..now+1) whose code is `code`, if it is later than `after`."""
+    if not is_totp_code(code):
+        return None
+    totp = pyotp.TOTP(secret)
+    now = totp.timecode(clock() if at is None else at)
+    for step in range(now - VALID_WINDOW, now + VALID_WINDOW + 1):
+        if (after is None or step > after) and hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def new_recovery_code() -> str:
+    raw = "".join(secrets.choice(RECOVERY_CODE_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
+    half = RECOVERY_CODE_LENGTH // 2
+    return f"{raw[:half]}-{raw[half:]}"
+
+
+def enrollment_of(user: User) -> TotpEnrollment:
+    assert user.totp_secret is not None
+    uri = pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+    return TotpEnrollment(secret=user.totp_secret, otpauth_uri=uri)
+
+
+class FailureCounter:
+    """Wrong codes per user, in flask-limiter's storage (Redis when configured), so that
+    both surfaces and every worker count together."""
+
+    def ensure_not_locked(self, user_id: int) -> None:
+        item = self._item()
+        strategy = self._strategy()
+        try:
+            allowed = strategy.test(item, *FAILURES_KEY, str(user_id))
+            if allowed:
+                return
+            reset_at = strategy.get_window_stats(item, *FAILURES_KEY, str(user_id)).reset_time
+        except Exception:
+            log.warning("second-factor failure count unreachable; counting in memory")
+            allowed = self._local().test(item, *FAILURES_KEY, str(user_id))
+            if allowed:
+                return
+            reset_at = self._local().get_window_stats(item, *FAILURES_KEY, str(user_id)).reset_time
+        retry_after = max(math.ceil(reset_at - time.time()), 1)
+        raise TooManyAttempts(LOCKED, retry_after=retry_after, limit=item.amount)
+
+    def record(self, user_id: int) -> None:
+        item = self._item()
+        try:
+            self._strategy().hit(item, *FAILURES_KEY, str(user_id))
+        except Exception:
+            log.warning("second-factor failure count unreachable; counting in memory")
+            self._local().hit(item, *FAILURES_KEY, str(user_id))
+
+    @staticmethod
+    def _item() -> RateLimitItem:
+        return parse(current_app.config["MFA_FAILURE_LIMIT"])
+
+    def _strategy(self) -> RateLimiter:
+        # The lock is a rule of the second factor, not a request limit: it holds even when
+        # RATELIMIT_ENABLED turns flask-limiter off (then it counts in this process).
+        if not limiter.enabled:
+            return self._local()
+        return limiter.limiter
+
+    @staticmethod
+    def _local() -> RateLimiter:
+        extensions = current_app.extensions
+        if "tally.mfa_failures" not in extensions:
+            extensions["tally.mfa_failures"] = MovingWindowRateLimiter(MemoryStorage())
+        return extensions["tally.mfa_failures"]
+
+
+failures = FailureCounter()
+
+
+class MfaService:
+    # --- turning it on and off --------------------------------------------------------------
+
+    def status(self, user_id: int) -> MfaStatus:
+        """What the security settings page shows."""
+        with UnitOfWork() as uow:
+            user = self._user(uow, user_id)
+            enrollment = None
+            if user.totp_secret is not None and not user.mfa_enabled:
+                enrollment = enrollment_of(user)
+            left = self._codes(uow).count_unused_for(user_id) if user.mfa_enabled else 0
+            return MfaStatus(user.mfa_enabled, enrollment, left)
+
+    def start_enrollment(self, principal: Principal) -> TotpEnrollment:
+        """A new secret for the caller, waiting for a code to confirm it (409 when on)."""
+        principal.require_login_session()
+
+        def work(uow: UnitOfWork) -> TotpEnrollment:
+            user = self._locked_user(uow, principal.user_id)
+            if user.mfa_enabled:
+                raise Conflict(ALREADY_ON)
+            user.totp_secret = pyotp.random_base32()
+            user.totp_last_step = None
+            return enrollment_of(user)
+
+        return transaction(work)
+
+    def confirm_enrollment(self, principal: Principal, code: str) -> RecoveryCodes:
+        """Turn the factor on with a current code; the ten recovery codes, shown only now."""
+        principal.require_login_session()
+        user_id = principal.user_id
+        failures.ensure_not_locked(user_id)
+        typed = normalize_code(code)
+
+        def work(uow: UnitOfWork) -> RecoveryCodes | None:
+            user = self._locked_user(uow, user_id)
+            if user.mfa_enabled or user.totp_secret is None:
+                raise Conflict(ALREADY_ON if user.mfa_enabled else NOT_STARTED)
+            step = matching_step(user.totp_secret, typed, after=user.totp_last_step)
+            if step is None:
+                self._emit_failure(uow, user_id, PURPOSE_CONFIRM, actor_id=user_id)
+                return None
+            user.totp_enabled_at = utcnow()
+            user.totp_last_step = step
+            codes = self._replace_recovery_codes(uow, user_id)
+            uow.emit(DomainEvent("user.mfa_enabled", subject("user", user_id), actor_id=user_id))
+            return codes
+
+        codes = transaction(work)
+        if codes is None:
+            failures.record(user_id)
+            raise ValidationError(details={"code": WRONG_CODE})
+        return codes
+
+    def disable(self, principal: Principal, *, password: str, code: str) -> None:
+        """Turn the caller's factor off: their password and a current or recovery code.
+
+        A wrong password counts toward the lock like a wrong code: a stolen session must
+        not be able to guess the password here faster than through the login.
+        """
+        principal.require_login_session()
+        user_id = principal.user_id
+        failures.ensure_not_locked(user_id)
+        typed = normalize_code(code)
+        with UnitOfWork() as uow:
+            user = self._user(uow, user_id)
+            if not user.mfa_enabled:
+                raise Conflict(NOT_ON)
+            password_hash = user.password_hash
+        # Checked before the write lock is taken: a password hash costs time on purpose.
+        password_ok = passwords.verify(password_hash, password)
+
+        def work(uow: UnitOfWork) -> str | None:
+            user = self._locked_user(uow, user_id)
+            if not user.mfa_enabled:
+                raise Conflict(NOT_ON)
+            if not password_ok:
+                self._emit_failure(uow, user_id, PURPOSE_DISABLE, actor_id=user_id)
+                return "password"
+            if not self._consume(uow, user, typed):
+                self._emit_failure(uow, user_id, PURPOSE_DISABLE, actor_id=user_id)
+                return "code"
+            self._turn_off(uow, user, by_admin=False, actor_id=user_id)
+            return None
+
+        wrong = transaction(work)
+        if wrong is not None:
+            failures.record(user_id)
+            message = WRONG_PASSWORD if wrong == "password" else WRONG_CODE
+            raise ValidationError(details={wrong: message})
+
+    def regenerate_recovery_codes(self, principal: Principal, code: str) -> RecoveryCodes:
+        """Ten new recovery codes for a current code; the old ones stop working."""
+        principal.require_login_session()
+        user_id = principal.user_id
+        failures.ensure_not_locked(user_id)
+        typed = normalize_code(code)
+
+        def work(uow: UnitOfWork) -> RecoveryCodes | None:
+            user = self._locked_user(uow, user_id)
+            if not user.mfa_enabled or user.totp_secret is None:
+                raise Conflict(NOT_ON)
+            step = matching_step(user.totp_secret, typed, after=user.totp_last_step)
+            if step is None:
+                self._emit_failure(uow, user_id, PURPOSE_RECOVERY_CODES, actor_id=user_id)
+                return None
+            user.totp_last_step = step
+            codes = self._replace_recovery_codes(uow, user_id)
+            uow.emit(
+                DomainEvent(
+                    "user.recovery_codes_replaced", subject("user", user_id), actor_id=user_id
+                )
+            )
+            return codes
+
+        codes = transaction(work)
+        if codes is None:
+            failures.record(user_id)
+            raise ValidationError(details={"code": WRONG_CODE})
+        return codes
+
+    def reset_by_admin(self, actor: Principal, user_id: int) -> None:
+        """An admin turns a member's factor off (they lost their device and their codes)."""
+        actor.require_admin()
+
+        def work(uow: UnitOfWork) -> None:
+            user = uow.users.lock_for_update([user_id]).get(user_id)
+            if user is None:
+                raise NotFound("No such user.")
+            if not user.mfa_enabled:
+                raise Conflict(NOT_ON)
+            self._turn_off(uow, user, by_admin=True, actor_id=actor.user_id)
+
+        transaction(work)
+
+    # --- logging in -------------------------------------------------------------------------
+
+    def login_with_code(
+        self, user_id: int, code: str, open_session: Callable[[UnitOfWork], T], *, kind: str
+    ) -> T:
+        """The second step of a login: `open_session` runs in the transaction that accepts
+        `code`, so a code opens one session at most. No code → 401 MFA_REQUIRED (not counted);
+        a wrong one → 401 MFA_REQUIRED, counted; while locked → 429."""
+        typed = normalize_code(code)
+        if not typed:
+            raise MfaRequired()
+        failures.ensure_not_locked(user_id)
+
+        def work(uow: UnitOfWork) -> tuple[bool, T | None]:
+            user = self._locked_user(uow, user_id, missing=MfaRequired())
+            # Turned off since the password was checked: there is nothing left to check.
+            if user.mfa_enabled and not self._consume(uow, user, typed):
+                self._emit_failure(uow, user_id, PURPOSE_LOGIN, kind=kind)
+                return False, None
+            return True, open_session(uow)
+
+        accepted, session = transaction(work)
+        if not accepted:
+            failures.record(user_id)
+            raise MfaRequired()
+        return session  # type: ignore[return-value]
+
+    # --- inside a unit of work --------------------------------------------------------------
+
+    @staticmethod
+    def _codes(uow: UnitOfWork) -> SecondFactorRepository:
+        return SecondFactorRepository(uow.session)
+
+    @staticmethod
+    def _user(uow: UnitOfWork, user_id: int) -> User:
+        user = uow.users.find_by_id(user_id)
+        if user is None:
+            raise NotFound("No such user.")
+        return user
+
+    @staticmethod
+    def _locked_user(uow: UnitOfWork, user_id: int, missing: Exception | None = None) -> User:
+        """The user row, locked until commit: two requests with one code cannot both pass."""
+        user = uow.users.lock_for_update([user_id]).get(user_id)
+        if user is None:
+            raise missing or NotFound("No such user.")
+        return user
+
+    def _consume(self, uow: UnitOfWork, user: User, typed: str) -> bool:
+        """Accept a current TOTP code or an unused recovery code once; False if neither."""
+        if is_totp_code(typed):
+            assert user.totp_secret is not None
+            step = matching_step(user.totp_secret, typed, after=user.totp_last_step)
+            if step is None:
+                return False
+            user.totp_last_step = step
+            return True
+        if not typed:
+            return False
+        row = uow.recovery_codes.find_unused_for_update(user.id, hash_token(typed))
+        if row is None:
+            return False
+        row.used_at = utcnow()
+        uow.flush()
+        left = self._codes(uow).count_unused_for(user.id)
+        uow.emit(
+            DomainEvent(
+                "user.recovery_code_used",
+                subject("user", user.id),
+                {"remaining": left},
+                actor_id=user.id,
+            )
+        )
+        return True
+
+    def _replace_recovery_codes(self, uow: UnitOfWork, user_id: int) -> RecoveryCodes:
+        uow.recovery_codes.delete_for(user_id)
+        codes = [new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
+        for code in codes:
+            uow.recovery_codes.add(user_id=user_id, code_hash=hash_token(normalize_code(code)))
+        return RecoveryCodes(codes)
+
+    @staticmethod
+    def _turn_off(uow: UnitOfWork, user: User, *, by_admin: bool, actor_id: int) -> None:
+        user.totp_secret = None
+        user.totp_enabled_at = None
+        user.totp_last_step = None
+        uow.recovery_codes.delete_for(user.id)
+        uow.emit(
+            DomainEvent(
+                "user.mfa_disabled",
+                subject("user", user.id),
+                {"byAdmin": by_admin},
+                actor_id=actor_id,
+            )
+        )
+        queue_mail(
+            uow,
+            kind="mfa_disabled",
+            to=user.email,
+            user_id=user.id,
+            name=user.name,
+            when=utcnow().strftime("%Y-%m-%d %H:%M"),
+            by_admin=by_admin,
+            reset_link=public_link("/forgot-password"),
+        )
+
+    @staticmethod
+    def _emit_failure(
+        uow: UnitOfWork,
+        user_id: int,
+        purpose: str,
+        *,
+        actor_id: int | None = None,
+        kind: str | None = None,
+    ) -> None:
+        data = {"purpose": purpose} | ({"kind": kind} if kind else {})
+        # At login there is no actor: whoever typed the code has not proved who they are.
+        uow.emit(DomainEvent("user.mfa_failed", subject("user", user_id), data, actor_id=actor_id))
