@@ -28,9 +28,9 @@ PUBLIC = {
     "openapi_document",
 }
 BODY_MODELS = {
-    name: getattr(schemas, name)
-    for name in dir(schemas)
-    if name.endswith(("Create", "Update", "Request"))
+    name: model
+    for name, model in vars(schemas).items()
+    if isinstance(model, type) and issubclass(model, schemas.RequestSchema)
 }
 
 
