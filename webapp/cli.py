@@ -1,5 +1,5 @@
 """Operator commands: `flask create-admin`, `flask seed-demo`, `flask verify-ledger`,
-`flask send-mail`."""
+`flask send-mail`, `flask purge-expired`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from webapp.errors import AppError
 from webapp.services import mail
 from webapp.services.demo import DemoService
+from webapp.services.housekeeping import HousekeepingService
 from webapp.services.ledger import LedgerService
 from webapp.services.users import UserService
 
@@ -100,8 +101,26 @@ def send_mail() -> None:
         raise SystemExit(1)
 
 
+@click.command("purge-expired")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1, max=10_000),
+    default=None,
+    help="Rows per transaction (default: PURGE_BATCH_SIZE).",
+)
+@with_appcontext
+def purge_expired(batch_size: int | None) -> None:
+    """Delete expired idempotency keys, and sessions, refresh tokens, mailed links and sent
+    mails ended longer ago than PURGE_RETENTION_DAYS, in short batches. Safe from cron on
+    every host at once: together the runs delete each row once."""
+    report = HousekeepingService().purge_expired(batch_size=batch_size)
+    for kind, count in report.deleted.items():
+        click.echo(f"{kind}: {count} deleted")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo)
     app.cli.add_command(verify_ledger)
     app.cli.add_command(send_mail)
+    app.cli.add_command(purge_expired)

@@ -196,6 +196,11 @@ class Config:
         # How long a started login (password right, code still due) waits for its code.
         self.MFA_LOGIN_TTL = _as_int(env, "MFA_LOGIN_TTL", 300)
 
+        # Housekeeping (`flask purge-expired`): how long ended sessions, expired refresh tokens
+        # and links, and sent mails are kept before they are deleted, days; rows per batch.
+        self.PURGE_RETENTION_DAYS = _as_int(env, "PURGE_RETENTION_DAYS", 30)
+        self.PURGE_BATCH_SIZE = _as_int(env, "PURGE_BATCH_SIZE", 500)
+
         # argon2id parameters (argon2-cffi's RFC 9106 low-memory profile, above OWASP's minimum).
         self.ARGON2_TIME_COST = 3
         self.ARGON2_MEMORY_COST = 64 * 1024

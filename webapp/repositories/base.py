@@ -10,7 +10,7 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, delete, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.base import ExecutableOption
 
@@ -123,6 +123,21 @@ class Repository(Generic[ModelT]):
             setattr(entity, name, value)
         self.session.flush()
         return entity
+
+    def delete_batch(self, *, where: Filters, limit: int) -> int:
+        """Delete up to `limit` rows matching `where`, oldest id first; returns how many this
+        statement deleted. Rows another transaction holds are skipped on PostgreSQL (SKIP
+        LOCKED), so sweepers running at once share the work and never count a row twice."""
+        batch = (
+            select(self.model.id)
+            .where(*where)
+            .order_by(self.model.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        statement = delete(self.model).where(self.model.id.in_(batch))
+        result = self.session.execute(statement, execution_options={"synchronize_session": False})
+        return int(result.rowcount or 0)
 
     def delete(self, entity: ModelT) -> None:
         self.session.delete(entity)

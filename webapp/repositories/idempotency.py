@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 
 from sqlalchemy import func, select
 
@@ -37,3 +38,7 @@ class IdempotencyKeyRepository(Repository[IdempotencyKey]):
             return True
         locked = select(func.pg_try_advisory_xact_lock(lock_id(user_id, key)))
         return bool(self.session.scalar(locked))
+
+    def delete_expired(self, now: datetime, *, limit: int) -> int:
+        """One batch of keys past their expiry (their answers are no longer replayed)."""
+        return self.delete_batch(where=[IdempotencyKey.expires_at < now], limit=limit)

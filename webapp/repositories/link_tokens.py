@@ -31,3 +31,7 @@ class LinkTokenRepository(Repository[LinkToken]):
             )
             .values(voided_at=at)
         )
+
+    def delete_expired(self, before: datetime, *, limit: int) -> int:
+        """One batch of links that expired before `before`, used or not."""
+        return self.delete_batch(where=[LinkToken.expires_at < before], limit=limit)

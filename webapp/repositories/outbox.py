@@ -50,3 +50,9 @@ class OutboxRepository(Repository[OutboxMail]):
 
     def count_unsent(self) -> int:
         return self.count(where=[OutboxMail.sent_at.is_(None)])
+
+    def delete_sent(self, before: datetime, *, limit: int) -> int:
+        """One batch of mails sent before `before` (their bodies were wiped when sent)."""
+        return self.delete_batch(
+            where=[OutboxMail.sent_at.is_not(None), OutboxMail.sent_at < before], limit=limit
+        )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, or_, select, update
 
 from webapp.models import AuthSession, RefreshToken
+from webapp.models.user import SESSION_API
 from webapp.repositories.base import Repository
 
 
@@ -46,6 +47,16 @@ class AuthSessionRepository(Repository[AuthSession]):
             self._revoke_tokens(ended, at)
         return ended
 
+    def delete_ended(self, before: datetime, *, limit: int) -> int:
+        """One batch of sessions that ended before `before`: logged out or revoked then, or
+        API sessions whose every refresh token had expired by then (nothing can renew them).
+        Their refresh tokens go with them (ON DELETE CASCADE)."""
+        renewable = exists().where(
+            RefreshToken.family_id == AuthSession.id, RefreshToken.expires_at >= before
+        )
+        lapsed = (AuthSession.kind == SESSION_API) & (AuthSession.created_at < before) & ~renewable
+        return self.delete_batch(where=[or_(AuthSession.revoked_at < before, lapsed)], limit=limit)
+
     def _revoke_tokens(self, family_ids: list[int], at: datetime) -> None:
         self.session.execute(
             update(RefreshToken)
@@ -61,3 +72,8 @@ class RefreshTokenRepository(Repository[RefreshToken]):
         """The token row, locked until the transaction ends (rotation is read-modify-write)."""
         statement = select(RefreshToken).where(RefreshToken.token_hash == token_hash)
         return self.session.scalar(statement.with_for_update())
+
+    def delete_expired(self, before: datetime, *, limit: int) -> int:
+        """One batch of refresh tokens that expired before `before` (rotated ones included:
+        past expiry a token is refused before its row is ever looked up)."""
+        return self.delete_batch(where=[RefreshToken.expires_at < before], limit=limit)
