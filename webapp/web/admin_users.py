@@ -14,6 +14,7 @@ from webapp.models import Account, User
 from webapp.models.user import ROLE_ADMIN
 from webapp.money import format_money, to_minor_units
 from webapp.services.ledger import LedgerService
+from webapp.services.mfa import MfaService
 from webapp.services.users import UserDossier, UserService
 from webapp.web.blueprint import bp
 from webapp.web.forms import ActionForm, DepositForm, UserFilterForm, UserRolesForm, show_error
@@ -179,4 +180,20 @@ def admin_revoke_sessions(user_id: int) -> Response:
     if ActionForm().validate_on_submit():
         UserService().revoke_sessions(current_user.id, user_id)
         flash(f"Every session of user {user_id} is ended.", "success")
+    return redirect(back())
+
+
+@bp.post("/admin/users/<id:user_id>/mfa/reset")
+@role_required(ROLE_ADMIN)
+def admin_reset_mfa(user_id: int) -> Response:
+    if ActionForm().validate_on_submit():
+        try:
+            MfaService().reset_by_admin(current_user.principal, user_id)
+        except Conflict as error:
+            flash(f"Nothing changed. {error.message}", "error")
+        else:
+            flash(
+                f"The second factor of user {user_id} is off; they were mailed about it.",
+                "success",
+            )
     return redirect(back())

@@ -1,0 +1,101 @@
+"""An admin's view of a member's account security on /admin/users/<id>: whether the email is
+verified and a second factor is on, resetting that factor; the member's personal access
+tokens by name (never their value) and revoking one."""
+
+from __future__ import annotations
+
+import pytest
+from clients import PASSWORD, bearer
+from pages import browser, flashes, soup
+from second_factor import Clock, events, fixed_clock, sent_mails, turn_on_api
+
+from webapp.services.users import UserService
+
+EMAIL = "member@example.com"
+ADMIN_EMAIL = "admin@example.com"
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    return fixed_clock(monkeypatch)
+
+
+@pytest.fixture
+def member(app) -> int:
+    with app.app_context():
+        return UserService().register(email=EMAIL, password=PASSWORD, name="Member").id
+
+
+@pytest.fixture
+def admin_page(app, make_admin, member):
+    make_admin(ADMIN_EMAIL)
+    return browser(app, ADMIN_EMAIL)
+
+
+def facts(page) -> dict[str, str]:
+    profile = soup(page.get(page.member_url)).select_one("dl.profile")
+    return {
+        dt.get_text(strip=True): dt.find_next_sibling("dd").get_text(strip=True)
+        for dt in profile.select("dt")
+    }
+
+
+@pytest.fixture
+def member_page(admin_page, member):
+    admin_page.member_url = f"/admin/users/{member}"
+    return admin_page
+
+
+def reset_form(page):
+    return soup(page.get(page.member_url)).select_one(
+        f'form[action^="{page.member_url}/mfa/reset"]'
+    )
+
+
+def test_the_member_page_says_whether_the_email_is_verified_and_a_factor_is_on(
+    member_page, login, clock
+):
+    assert facts(member_page)["Email verified"] == "No"
+    assert facts(member_page)["Second factor"] == "Off"
+    assert reset_form(member_page) is None
+    turn_on_api(member_page.application.test_client(), bearer(login(EMAIL)), clock)
+    assert facts(member_page)["Second factor"] == "On"
+    assert reset_form(member_page) is not None
+
+
+def test_an_admin_resets_a_members_second_factor_and_the_member_is_told(
+    app, member_page, member, login, clock
+):
+    turn_on_api(app.test_client(), bearer(login(EMAIL)), clock)
+    mails_before = len(sent_mails(app))
+    response = member_page.post(
+        f"/admin/users/{member}/mfa/reset?next={member_page.member_url}", follow_redirects=True
+    )
+    assert response.status_code == 200
+    assert any("second factor" in message for message in flashes(soup(response)))
+    assert facts(member_page)["Second factor"] == "Off"
+    # The member logs in with the password alone again, and is mailed about it.
+    assert (
+        app.test_client()
+        .post("/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD})
+        .status_code
+        == 200
+    )
+    mails = sent_mails(app)[mails_before:]
+    assert [mail.to for mail in mails] == [[EMAIL]]
+    [disabled] = events(app, "user.mfa_disabled")
+    assert disabled.subject == f"user:{member}"
+
+
+def test_resetting_a_factor_that_is_off_changes_nothing_and_says_so(app, member_page, member):
+    response = member_page.post(f"/admin/users/{member}/mfa/reset", follow_redirects=True)
+    assert any(message.startswith("Nothing changed.") for message in flashes(soup(response)))
+    assert events(app, "user.mfa_disabled") == []
+
+
+def test_a_member_cannot_reset_anyones_factor(app, member, make_admin):
+    admin_id = make_admin(ADMIN_EMAIL)
+    page = browser(app, EMAIL)
+    response = page.post(f"/admin/users/{admin_id}/mfa/reset")
+    assert response.status_code in (403, 404)
+    assert events(app, "user.mfa_disabled") == []
