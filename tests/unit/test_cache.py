@@ -156,3 +156,65 @@ def test_a_failing_backend_falls_back_to_the_loader_and_logs(monkeypatch, caplog
     records.invalidate(1)  # must not raise either
     assert loader.calls == [1, 1]
     assert any("cache backend failed" in r.getMessage() for r in caplog.records)
+
+
+class FlakyBackend:
+    """The real backend, except while `down`: then every call fails."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.down = False
+        for name in ("get", "get_many", "set", "add"):
+            monkeypatch.setattr(cache, name, self._wrap(getattr(cache, name)))
+
+    def _wrap(self, call):
+        def maybe(*args, **kwargs):
+            if self.down:
+                raise ConnectionError("cache is down")
+            return call(*args, **kwargs)
+
+        return maybe
+
+
+def test_an_outage_is_logged_once_and_its_end_once(monkeypatch, caplog):
+    records = CacheAside("test-outage-log", load=Loader({1: "one"}))
+    backend = FlakyBackend(monkeypatch)
+    backend.down = True
+    for _ in range(5):
+        assert records.get(1) == "one"
+    backend.down = False
+    assert records.get(1) == "one"
+    messages = [r.getMessage() for r in caplog.records if r.name == "webapp.services.cache"]
+    assert messages == [
+        "cache backend failed; serving from the database",
+        "cache backend answers again",
+    ]
+
+
+def test_an_invalidation_the_backend_refused_is_retried_until_it_is_taken(monkeypatch):
+    loader = Loader({1: "old"})
+    records = CacheAside("test-refused-invalidation", load=loader)
+    assert records.get(1) == "old"
+    assert records.get(1) == "old"  # cached
+    backend = FlakyBackend(monkeypatch)
+
+    # The write commits, then its invalidation meets a backend that is down for a moment.
+    loader.values[1] = "new"
+    backend.down = True
+    records.invalidate(1)
+    backend.down = False
+    # This process never reads the old value: it waits for its own invalidation first.
+    assert records.get(1) == "new"
+
+    # Another process (here: a read that skips this one's pending list) sees the old value
+    # only until the background retry has started the new generation.
+    loader.values[1] = "newer"
+    backend.down = True
+    records.invalidate(1)
+    backend.down = False
+    deadline = time.monotonic() + 5
+    generation_key = "test-refused-invalidation:1:gen"
+    before = cache.get(generation_key)
+    while cache.get(generation_key) == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert cache.get(generation_key) != before, "the refused invalidation was never retried"
+    assert records.get(1) == "newer"

@@ -14,8 +14,15 @@
 - Concurrent misses for one key in a process share one load (single-flight).
 - Hits and misses are counted, across every namespace, in the Prometheus counters
   `tally_cache_hits_total` and `tally_cache_misses_total` (webapp.metrics).
-- If the cache backend fails, the loader answers and the failure is logged: a cache
-  outage slows requests down, it never fails them.
+- If the cache backend fails, the loader answers: a cache outage slows requests down, it
+  never fails them. It is logged once when the backend starts failing and once when it
+  answers again, not on every request.
+- An invalidation the backend refuses is not dropped: the process keeps it and starts the
+  new generation as soon as the backend answers (a background retry every
+  `RETRY_INTERVAL` seconds, and before any read of that key here, which meanwhile reads
+  the loader). A value cached before the write outlives it only while the backend cannot
+  be written at all, when no process can read it either, and at most `RETRY_INTERVAL`
+  after the backend is back.
 
 Values must be plain, picklable data (dataclasses of primitives), never ORM objects.
 """
@@ -24,10 +31,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
+
+from flask import Flask, current_app
 
 from webapp import metrics
 from webapp.extensions import cache
@@ -38,6 +48,89 @@ V = TypeVar("V")
 T = TypeVar("T")
 
 _ABSENT = "__absent__"  # the negative-cache marker
+RETRY_INTERVAL = 0.5  # seconds between tries of an invalidation the backend refused
+
+
+class _BackendState:
+    """One app's view of its cache backend.
+
+    Whether it answered last (a warning when it starts failing, a line when it is back,
+    silence in between: an outage would otherwise log every request), and the generations
+    it refused to start, retried in the background until it takes them.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.failing = False
+        self._lock = threading.Lock()
+        self._pending: set[str] = set()
+        self._retrying = False
+
+    @staticmethod
+    def current() -> _BackendState:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        state = app.extensions.get("cache_aside")
+        if state is None:
+            state = app.extensions.setdefault("cache_aside", _BackendState(app))
+        return state  # type: ignore[no-any-return]
+
+    def failed(self, namespace: str) -> None:
+        with self._lock:
+            first, self.failing = not self.failing, True
+        if first:
+            log.warning(
+                "cache backend failed; serving from the database",
+                exc_info=True,
+                extra={"fields": {"cache": namespace}},
+            )
+
+    def answered(self) -> None:
+        if self.failing:
+            with self._lock:
+                back, self.failing = self.failing, False
+            if back:
+                log.info("cache backend answers again")
+
+    def keep_trying(self, generation_key: str) -> None:
+        with self._lock:
+            self._pending.add(generation_key)
+            start, self._retrying = not self._retrying, True
+        if start:
+            threading.Thread(target=self._retry_until_done, name="cache-retry", daemon=True).start()
+
+    def still_pending(self, generation_key: str) -> bool:
+        """Whether an invalidation of this key still waits (tried once more first)."""
+        if generation_key not in self._pending:
+            return False
+        return not self._retry([generation_key])
+
+    def _retry_until_done(self) -> None:
+        while True:
+            time.sleep(RETRY_INTERVAL)
+            with self._lock:
+                waiting = list(self._pending)
+            with self.app.app_context():
+                self._retry(waiting)
+            with self._lock:
+                if not self._pending:
+                    self._retrying = False
+                    return
+
+    def _retry(self, keys: list[str]) -> bool:
+        """Start a new generation of each key; True when the backend took every one."""
+        done = []
+        for generation_key in keys:
+            try:
+                if cache.set(generation_key, uuid.uuid4().hex, timeout=0) is False:
+                    break
+            except Exception:
+                break
+            done.append(generation_key)
+        with self._lock:
+            self._pending.difference_update(done)
+        if done:
+            self.answered()
+        return len(done) == len(keys)
 
 
 @dataclass
@@ -94,6 +187,9 @@ class CacheAside(Generic[V]):
 
     def get(self, key: Any) -> V | None:
         """The value for `key`, or None when the loader knows no such key."""
+        if _BackendState.current().still_pending(self._generation_key(key)):
+            metrics.cache_misses.inc()
+            return self._load(key)  # this key's invalidation is not in the backend yet
         read = self._backend(
             lambda: cache.get_many(self._generation_key(key), self._entry_key(key))
         )
@@ -107,8 +203,12 @@ class CacheAside(Generic[V]):
         return self._flights.run(key, lambda: self._load_and_store(key, generation))
 
     def invalidate(self, key: Any) -> None:
-        """Start a new generation: whatever was cached for `key` is never read again."""
-        self._backend(lambda: cache.set(self._generation_key(key), uuid.uuid4().hex, timeout=0))
+        """Start a new generation: whatever was cached for `key` is never read again. If
+        the backend refuses, it is tried again until it takes it (see the module's notes)."""
+        generation_key = self._generation_key(key)
+        started = self._backend(lambda: cache.set(generation_key, uuid.uuid4().hex, timeout=0))
+        if started is None or started is False:
+            _BackendState.current().keep_trying(generation_key)
 
     def _load_and_store(self, key: Any, generation: str | None) -> V | None:
         value = self._load(key)
@@ -136,11 +236,9 @@ class CacheAside(Generic[V]):
 
     def _backend(self, operation: Callable[[], T]) -> T | None:
         try:
-            return operation()
+            result = operation()
         except Exception:
-            log.warning(
-                "cache backend failed; serving from the database",
-                exc_info=True,
-                extra={"fields": {"cache": self.namespace}},
-            )
+            _BackendState.current().failed(self.namespace)
             return None
+        _BackendState.current().answered()
+        return result
