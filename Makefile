@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: run test bench bench-history lint fuzz clean
+.PHONY: run serve test bench bench-history lint fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ run: $(VENV)/.installed-runtime
 	$(BIN)/flask seed-demo
 	@echo "== Mails (verification, password reset) are written as .eml files under $${MAIL_FILE_PATH:-$(CURDIR)/instance/mail} (MAIL_FILE_PATH)"
 	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
+
+## serve: production mode on DATABASE_URL (+ REDIS_URL) with gunicorn.conf.py; refuses to start,
+## in one line, without the production secrets and mail settings, without a reachable database,
+## or with several workers (WEB_CONCURRENCY) and no REDIS_URL. Run `flask db upgrade` first.
+serve: $(VENV)/.installed-runtime
+	TALLY_ENV=production $(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
 
 ## test: the whole suite on SQLite; again on PostgreSQL/Redis when TEST_DATABASE_URL/TEST_REDIS_URL are set
 test: $(VENV)/.installed-dev

@@ -11,6 +11,7 @@ over from an earlier run. Give each gunicorn on one host its own directory.
 
 import glob
 import os
+import sys
 from pathlib import Path
 
 # Set before anything imports prometheus_client: it picks its storage from this variable
@@ -47,7 +48,13 @@ logconfig_dict = {
 
 
 def on_starting(server):
-    """Before the first worker: start every count from zero."""
+    """Before the first worker: refuse to start a server that cannot serve correctly (one
+    line on stderr, exit 1: webapp/preflight.py says what is checked), then start every
+    count from zero."""
+    from webapp.preflight import refusal
+
+    if reason := refusal(server.cfg.workers):
+        sys.exit(reason)
     os.makedirs(MULTIPROCESS_DIR, exist_ok=True)
     # Only prometheus-client's own files: the directory may be one the operator named.
     for stale in glob.glob(os.path.join(MULTIPROCESS_DIR, "*.db")):
