@@ -122,7 +122,7 @@ class Config:
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO").upper()
 
         self.SQLALCHEMY_DATABASE_URI = env.get("DATABASE_URL") or self.default_database_url()
-        self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI)
+        self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI, env)
         self.REDIS_URL = env.get("REDIS_URL") or None
 
         # A dead Redis must cost a request a second at most, never hang it.
@@ -302,15 +302,34 @@ CONFIGS: dict[str, type[Config]] = {
 }
 
 
-def engine_options(database_url: str) -> dict[str, Any]:
+def engine_options(database_url: str, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Engine settings per backend: detect dead connections on PostgreSQL, fail fast.
 
     `hide_parameters`: a database error's message would otherwise carry the statement's
     values (a password hash, a token hash) into whatever logs it.
+
+    PostgreSQL: a pool sized from the environment (each worker has its own: workers x
+    (DB_POOL_SIZE + DB_MAX_OVERFLOW) must stay under the server's max_connections), a
+    statement timeout, and no server-side prepared statements (psycopg prepares a query it
+    has run five times on that connection; behind PgBouncer in transaction mode the next
+    transaction may get another server connection, where it does not exist). The timeout
+    is a startup option, which PgBouncer refuses: behind it (DB_BEHIND_PGBOUNCER=true),
+    set it on the role instead (`ALTER ROLE tally SET statement_timeout = '10s'`).
     """
+    env = os.environ if environ is None else environ
     options: dict[str, Any] = {"hide_parameters": True}
     if database_url.startswith("postgresql"):
-        options.update(pool_pre_ping=True, connect_args={"connect_timeout": 5})
+        connect_args: dict[str, Any] = {"connect_timeout": 5, "prepare_threshold": None}
+        timeout_ms = _as_int(env, "DB_STATEMENT_TIMEOUT_MS", 10_000)
+        if timeout_ms and not _as_bool(env.get("DB_BEHIND_PGBOUNCER", "false")):
+            connect_args["options"] = f"-c statement_timeout={timeout_ms}"
+        options.update(
+            pool_pre_ping=True,
+            pool_size=_as_int(env, "DB_POOL_SIZE", 5),
+            max_overflow=_as_int(env, "DB_MAX_OVERFLOW", 10),
+            pool_timeout=_as_int(env, "DB_POOL_TIMEOUT", 30),
+            connect_args=connect_args,
+        )
     return options
 
 
