@@ -25,6 +25,7 @@ from webapp.routing import IdConverter
 from webapp.security import passwords
 from webapp.services.subscriptions import subscribe_event_handlers
 from webapp.session_cookie import CookieSessionInterface
+from webapp.static_versions import register_static_versions
 from webapp.text_guard import refuse_unstorable_query_and_form
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +52,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     register_metrics(app)
     register_logging(app)
     register_proxy_fix(app)
+    register_static_versions(app)
     register_extensions(app)
     register_blueprints(app)
     register_error_handling(app)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pages import soup
 
 
@@ -67,3 +69,10 @@ def test_the_403_and_429_pages_are_in_the_layout(make_app):
     assert page.mimetype == "text/html"
     assert soup(page).select_one(".error-status").string == "429"
     assert page.headers["Retry-After"]
+
+
+def test_static_files_are_linked_under_a_version_of_their_content(client):
+    page = client.get("/login").get_data(as_text=True)
+    [stylesheet] = re.findall(r'href="(/static/css/tally\.css[^"]*)"', page)
+    assert re.fullmatch(r"/static/css/tally\.css\?v=[0-9a-f]{12}", stylesheet)
+    assert client.get(stylesheet).status_code == 200
