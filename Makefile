@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: run serve test bench bench-history lint fuzz clean
+.PHONY: run serve test deploy-test bench bench-history lint fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ test: $(VENV)/.installed-dev
 $(VENV)/.installed-fuzz: requirements.txt requirements-dev.txt requirements-fuzz.txt | $(BIN)/python
 	$(PIP) install -r requirements-fuzz.txt
 	touch $@ $(VENV)/.installed-dev $(VENV)/.installed-runtime
+
+## deploy-test: the deployment suite (tests/deploy): nginx in front of two gunicorn hosts on
+## PostgreSQL, straight and through PgBouncer, and a Redis of their own; needs nginx, pgbouncer,
+## redis-server and the PostgreSQL server TEST_DATABASE_URL names (default 127.0.0.1:5432)
+deploy-test: $(VENV)/.installed-dev
+	TALLY_DEPLOY_SUITE=1 $(BIN)/python -m pytest tests/deploy
 
 ## fuzz: schemathesis over the served app's OpenAPI document, as an admin and a member (SQLite, no rate limits)
 fuzz: $(VENV)/.installed-fuzz

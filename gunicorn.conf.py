@@ -26,6 +26,10 @@ from prometheus_client import multiprocess  # noqa: E402
 bind = os.environ.get("BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Threaded workers that stop without dropping a queued connection (gunicorn_worker.py);
+# with one thread gunicorn's sync worker, which holds one connection at a time.
+if threads > 1:
+    worker_class = "gunicorn_worker.DrainingThreadWorker"
 timeout = 30
 logconfig_dict = {
     "version": 1,

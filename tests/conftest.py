@@ -28,6 +28,9 @@ from webapp.extensions import db
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
 
+# The deployment suite (nginx, two hosts, PgBouncer) runs on its own: `make deploy-test`.
+collect_ignore = [] if os.environ.get("TALLY_DEPLOY_SUITE") else ["deploy"]
+
 
 def testing_config(database_url: str, **environ: str) -> TestingConfig:
     """A TestingConfig from an explicit environment: the developer's own never leaks in."""
