@@ -31,6 +31,10 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 if threads > 1:
     worker_class = "gunicorn_worker.DrainingThreadWorker"
 timeout = 30
+# Idle keep-alive connections (from a proxy) are closed after this many seconds; a proxy must
+# give up on its idle connections sooner (deploy/nginx.conf: 4 s), or it may send a request
+# on one the worker is closing at that moment.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -12,7 +12,7 @@ STATIC_ROOT = ROOT / "webapp" / "static"
 
 
 def render(listen: str, apps: list[str], static_root: Path = STATIC_ROOT) -> str:
-    servers = "\n        ".join(f"server {app} max_fails=1 fail_timeout=5s;" for app in apps)
+    servers = "\n        ".join(f"server {app} max_fails=3 fail_timeout=5s;" for app in apps)
     return (
         TEMPLATE.read_text()
         .replace("@@LISTEN@@", listen)
