@@ -18,7 +18,12 @@ from typing import Any
 
 import schemathesis
 
+from webapp.services.access_tokens import NAME_RULE
+from webapp.services.mailed_links import DEAD_LINK
+from webapp.services.mfa import WRONG_CODE, WRONG_PASSWORD
+
 Rule = tuple[int, str, str | None, str | None]
+WRONG_PASSWORD_OR_CODE = f"{re.escape(WRONG_PASSWORD)}|{re.escape(WRONG_CODE)}"
 MALFORMED_CURSOR: Rule = (400, "BAD_REQUEST", "message", "The cursor is malformed.")
 
 # Per operation: (status, code, where, what) — `where` is "message" or a details field
@@ -48,6 +53,23 @@ REFUSALS: dict[str, list[Rule]] = {
         (422, "VALIDATION_ERROR", "roles|isActive", "you cannot lock yourself out"),
     ],
     "POST /auth/register": [(422, "VALIDATION_ERROR", "password", "is too common; choose another")],
+    # A mailed link's token no schema can tell from a live one; a wrong code or password.
+    "POST /auth/verify-email": [(422, "VALIDATION_ERROR", "token", re.escape(DEAD_LINK))],
+    "POST /auth/password-reset/confirm": [
+        (422, "VALIDATION_ERROR", "token", re.escape(DEAD_LINK)),
+        (422, "VALIDATION_ERROR", "newPassword", "is too common; choose another"),
+    ],
+    "POST /users/me/mfa/totp/confirm": [(422, "VALIDATION_ERROR", "code", re.escape(WRONG_CODE))],
+    "DELETE /users/me/mfa/totp": [
+        (
+            422,
+            "VALIDATION_ERROR",
+            "password|code",
+            f"{re.escape(WRONG_PASSWORD)}|{re.escape(WRONG_CODE)}",
+        ),
+    ],
+    # A name of spaces only, or with control characters (any script is a name).
+    "POST /tokens": [(422, "VALIDATION_ERROR", "name", re.escape(NAME_RULE))],
     "GET /accounts": [MALFORMED_CURSOR],
     "GET /accounts/{accountId}/transactions": [MALFORMED_CURSOR],
     "GET /admin/events": [MALFORMED_CURSOR],
