@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
+from werkzeug.routing import Rule
 
 REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -110,6 +111,17 @@ def request_seconds() -> float | None:
     return None if started is None else time.perf_counter() - started
 
 
+SECRET_PATH_VARIABLES = frozenset({"token"})
+
+
+def logged_path(rule: Rule | None, path: str) -> str:
+    """The path as a log line shows it: a mailed link's route (`/reset-password/<token>`)
+    instead of the path that holds its secret."""
+    if rule is not None and not SECRET_PATH_VARIABLES.isdisjoint(rule.arguments):
+        return rule.rule
+    return path
+
+
 def register_request_logging(app: Flask) -> None:
     """Request id on every response, and one access log line per request."""
 
@@ -124,7 +136,7 @@ def register_request_logging(app: Flask) -> None:
                 "fields": {
                     "requestId": request_id,
                     "method": request.method,
-                    "path": request.path,
+                    "path": logged_path(request.url_rule, request.path),
                     "status": response.status_code,
                     "durationMs": round(elapsed * 1000, 2),
                     "userId": current_user_id(),

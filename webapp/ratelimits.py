@@ -111,3 +111,24 @@ password_check_per_user = limiter.shared_limit(
     methods=["POST", "PATCH"],
     exempt_when=checks_no_password,
 )
+# Password reset mails: one bucket per IP and one per email, shared by the page and the API,
+# so that nobody floods a member's inbox (or probes addresses) from either surface.
+password_reset_per_ip = limiter.shared_limit(
+    configured("PASSWORD_RESET_RATE_LIMIT"),
+    scope="password-reset-ip",
+    key_func=client_ip,
+    methods=["POST"],
+)
+password_reset_per_email = limiter.shared_limit(
+    configured("PASSWORD_RESET_RATE_LIMIT"),
+    scope="password-reset-email",
+    key_func=login_email,
+    methods=["POST"],
+)
+# A new verification link is a mail too: as many per member as reset mails per email.
+verification_mail_per_user = limiter.shared_limit(
+    configured("PASSWORD_RESET_RATE_LIMIT"),
+    scope="verification-mail",
+    key_func=caller_or_ip,
+    methods=["POST"],
+)

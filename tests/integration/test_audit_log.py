@@ -202,6 +202,7 @@ def test_the_log_tells_the_whole_story(client, app, make_admin, login):
     assert data["admin-deactivates-bob"] == {
         "isActive": {"from": True, "to": False},
         "sessionsEnded": 1,
+        "tokensRevoked": 0,
     }
     assert data["admin-reactivates-bob"] == {"isActive": {"from": False, "to": True}}
     assert data["admin-revokes-alice"] == {"sessions": 1}

@@ -104,7 +104,7 @@ def test_numbered_page_runs_the_same_statements_whatever_the_page_size(admin, co
 # --- the dossier --------------------------------------------------------------------------
 
 
-def test_dossier_holds_profile_accounts_orders_sessions_and_events(admin, count_statements):
+def test_dossier_holds_profile_accounts_orders_sessions_tokens_and_events(admin, count_statements):
     alice_id = members(1)[0]
     alice = AuthService().acting_as(alice_id)
     main = AccountService().all_of(alice_id)[0]
@@ -122,8 +122,8 @@ def test_dossier_holds_profile_accounts_orders_sessions_and_events(admin, count_
     with count_statements() as counter:
         dossier = UserService().dossier(admin, alice_id)
         item_names = [item.name for order in dossier.orders for item in order.items]
-    # user, roles, accounts, orders, items, sessions, events (and SQLite's BEGIN)
-    assert counter.count <= 8
+    # user, roles, accounts, orders, items, sessions, events, tokens (and SQLite's BEGIN)
+    assert counter.count <= 9
 
     assert dossier.user.email == "m00@example.com"
     assert [(a.name, a.balance) for a in dossier.accounts] == [

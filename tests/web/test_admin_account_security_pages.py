@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 from clients import PASSWORD, bearer
-from pages import browser, flashes, soup
+from pages import browser, flashes, soup, table_rows
+from personal_tokens import make_token, pat
 from second_factor import Clock, events, fixed_clock, sent_mails, turn_on_api
 
 from webapp.services.users import UserService
@@ -99,3 +100,50 @@ def test_a_member_cannot_reset_anyones_factor(app, member, make_admin):
     response = page.post(f"/admin/users/{admin_id}/mfa/reset")
     assert response.status_code in (403, 404)
     assert events(app, "user.mfa_disabled") == []
+
+
+def token_rows(page) -> list[list[str]]:
+    return table_rows(soup(page.get(page.member_url)), "table.user-tokens")
+
+
+def test_an_admin_sees_a_members_token_names_never_their_values(app, member_page, login):
+    headers = bearer(login(EMAIL))
+    client = app.test_client()
+    made = make_token(client, headers, scopes=("read", "write"), name="nightly export")
+    page = member_page.get(member_page.member_url).get_data(as_text=True)
+    assert made["token"] not in page
+    [row] = token_rows(member_page)
+    assert row[:2] == ["nightly export", "read, write"]
+    assert row[4] == "Never"
+
+
+def test_an_admin_revokes_a_members_token_and_it_stops_working(app, member_page, member, login):
+    client = app.test_client()
+    made = make_token(client, bearer(login(EMAIL)), name="ci")
+    assert client.get("/api/v1/users/me", headers=pat(made)).status_code == 200
+    response = member_page.post(
+        f"/admin/users/{member}/tokens/{made['id']}/revoke?next={member_page.member_url}",
+        follow_redirects=True,
+    )
+    assert any("revoked" in message for message in flashes(soup(response)))
+    assert client.get("/api/v1/users/me", headers=pat(made)).status_code == 401
+    assert token_rows(member_page) == []
+    [revoked] = events(app, "user.token_revoked")
+    assert revoked.subject == f"user:{member}"
+    assert made["token"] not in str(revoked.data)
+
+
+def test_revoking_another_members_token_through_this_member_changes_nothing(
+    app, member_page, make_admin, login
+):
+    client = app.test_client()
+    with app.app_context():
+        other_id = UserService().register(email="o@example.com", password=PASSWORD, name="O").id
+    theirs = make_token(client, bearer(login("o@example.com")))
+    mine_url = member_page.member_url
+    response = member_page.post(
+        f"{mine_url}/tokens/{theirs['id']}/revoke?next={mine_url}", follow_redirects=True
+    )
+    assert any(message.startswith("Nothing changed.") for message in flashes(soup(response)))
+    assert client.get("/api/v1/users/me", headers=pat(theirs)).status_code == 200
+    assert other_id != int(mine_url.rsplit("/", 1)[1])

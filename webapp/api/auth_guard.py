@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import g, request
 
-from webapp.errors import Forbidden, Unauthorized
+from webapp.errors import Forbidden, InsufficientScope, Unauthorized
 from webapp.services.auth import AuthService
 from webapp.services.principal import Principal
 
 _UNRESOLVED = object()
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+READ_ONLY = "This personal access token has the read scope only: it may only read (GET)."
 
 
 def bearer_token() -> str | None:
@@ -36,12 +38,21 @@ def current_principal() -> Principal | None:
 
 
 def identify_api_caller() -> None:
-    """Resolve an /api request's bearer token before anything counts by caller.
+    """Resolve an /api request's bearer token before anything counts by caller, and refuse
+    a personal access token without `write` on anything but a read (403
+    INSUFFICIENT_SCOPE) before anything else about the request is looked at: its route,
+    method or body.
 
     Registered on the app ahead of the rate limiter, whose key is `g.principal`.
     """
     if request.path.startswith("/api/"):
-        current_principal()
+        principal = current_principal()
+        if (
+            principal is not None
+            and request.method not in SAFE_METHODS
+            and not principal.may_write()
+        ):
+            raise InsufficientScope(READ_ONLY)
 
 
 def authorize(roles: tuple[str, ...] = ()) -> Principal:

@@ -3,9 +3,10 @@
 Paths and methods come from the app's URL map, everything else from each route's
 `@operation(...)` and its pydantic models (pydantic's own JSON Schema), so the document
 says what the code does. Every operation lists every status it can answer: its success,
-what its declaration implies (a token → 401, a role → 403, a path id → 404, a body → 400,
-413, 415, 422, a cursor → 400, an Idempotency-Key → 400, 409, 422), what its service may
-refuse (`refusals`), and what any request may meet (405, 429, 500, 503).
+what its declaration implies (a token → 401, a role → 403, a method that writes → 403 for a
+read-only personal access token, a path id → 404, a body → 400, 413, 415, 422, a cursor →
+400, an Idempotency-Key → 400, 409, 422), what its service may refuse (`refusals`), and
+what any request may meet (405, 429, 500, 503).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pydantic_core import core_schema
 from werkzeug.routing import Rule
 
 from webapp.api import idempotency
+from webapp.api.auth_guard import SAFE_METHODS
 from webapp.api.blueprint import bp
 from webapp.api.operations import OPERATIONS, Operation, operation
 from webapp.api.schemas import never_null
@@ -57,7 +59,10 @@ RESPONSE_NAMES = {
 RESPONSE_DESCRIPTIONS = {
     400: "The body is not JSON or not an object, a malformed cursor or Idempotency-Key.",
     401: "No, an invalid, an expired or a revoked token; or wrong credentials.",
-    403: "Authenticated, but lacking the role; or a deactivated account's login.",
+    403: (
+        "Authenticated, but lacking the role; a personal access token without the scope; "
+        "or a deactivated account's login."
+    ),
     404: "No such route or resource, or one the caller may not see.",
     405: "The path does not take this method (see Allow).",
     409: "A conflict with the current state (taken, not cancellable, a key in flight).",
@@ -128,8 +133,8 @@ def statuses_of(op: Operation, rule: Rule, method: str) -> list[int]:
         found.add(404)
     if op.auth:
         found.add(401)
-    if op.roles:
-        found.add(403)
+    if op.roles or method not in SAFE_METHODS:
+        found.add(403)  # a role; or a personal access token without `write`
     if method in BODY_METHODS:
         found |= {400, 413, 415}
     if op.body is not None or op.query is not None:
@@ -442,7 +447,10 @@ def build_document(app: Flask) -> dict[str, Any]:
                     "type": "http",
                     "scheme": "bearer",
                     "bearerFormat": "JWT",
-                    "description": "An access token from POST /auth/login or /auth/refresh.",
+                    "description": (
+                        "An access token from POST /auth/login or /auth/refresh, or a "
+                        "personal access token (tly_…) from POST /tokens."
+                    ),
                 }
             },
         },

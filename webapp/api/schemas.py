@@ -331,6 +331,12 @@ class EmailVerification(RequestSchema):
     token: LinkTokenText
 
 
+class MailQueuedPublic(PublicSchema):
+    """The answer of a 202 that queues a mail (for a reset: if the address is a member's)."""
+
+    message: str
+
+
 class TotpEnrollmentPublic(PublicSchema):
     secret: str
     otpauth_uri: str

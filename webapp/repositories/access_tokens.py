@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 
 from webapp.models import PersonalAccessToken
 from webapp.repositories.base import Repository
+from webapp.repositories.keyset import Page
 
 
 class PersonalAccessTokenRepository(Repository[PersonalAccessToken]):
@@ -26,6 +27,20 @@ class PersonalAccessTokenRepository(Repository[PersonalAccessToken]):
                 PersonalAccessToken.expires_at > now,
             ],
             order_by=[PersonalAccessToken.id.desc()],
+        )
+
+    def page_live_for(
+        self, user_id: int, now: datetime, *, limit: int, cursor: str | None
+    ) -> Page[PersonalAccessToken]:
+        """One page of the user's tokens that still work, newest first."""
+        return self.find_page(
+            limit=limit,
+            cursor=cursor,
+            where=[
+                PersonalAccessToken.user_id == user_id,
+                PersonalAccessToken.revoked_at.is_(None),
+                PersonalAccessToken.expires_at > now,
+            ],
         )
 
     def revoke_all_for(self, user_id: int, at: datetime) -> list[str]:

@@ -13,6 +13,10 @@ from webapp.repositories.base import Repository
 class LinkTokenRepository(Repository[LinkToken]):
     model = LinkToken
 
+    def find_by_hash(self, token_hash: str) -> LinkToken | None:
+        """The link's row, only read (a page that shows whether a link still works)."""
+        return self.session.scalar(select(LinkToken).where(LinkToken.token_hash == token_hash))
+
     def find_by_hash_for_update(self, token_hash: str) -> LinkToken | None:
         """The link's row, locked until the transaction ends (using it is read-modify-write)."""
         statement = select(LinkToken).where(LinkToken.token_hash == token_hash)

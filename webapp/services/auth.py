@@ -29,6 +29,7 @@ from webapp.security import (
     hash_token,
     passwords,
 )
+from webapp.services.access_tokens import looks_like_personal_token, principal_for_personal_token
 from webapp.services.events import DomainEvent, subject
 from webapp.services.mfa import MfaService
 from webapp.services.principal import Principal
@@ -254,6 +255,12 @@ class AuthService:
         return Principal(record=record, session_id=OPERATOR_SESSION)
 
     def principal_for_access_token(self, token: str) -> Principal:
+        """The caller behind a bearer: an access token (JWT) or a personal access token."""
+        if looks_like_personal_token(token):
+            personal = principal_for_personal_token(token)
+            if personal is None:
+                raise Unauthorized(BAD_TOKEN)
+            return personal
         claims = self._decode(token, ACCESS_TOKEN)
         principal = self.principal_for_session(claims.user_id, claims.session_id)
         if principal is None:

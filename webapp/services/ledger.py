@@ -24,6 +24,7 @@ from webapp.money import AMOUNT_OUT_OF_RANGE, is_amount_in_range
 from webapp.repositories.keyset import Page
 from webapp.routing import ID_PATTERN
 from webapp.services.accounts import visible_to
+from webapp.services.email_verification import require_verified_email
 from webapp.services.events import DomainEvent, subject
 from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork, transaction
@@ -117,6 +118,7 @@ class LedgerService:
         memo: str | None = None,
     ) -> LedgerTransaction:
         """Move money from one of the sender's accounts to any member's account, atomically."""
+        require_verified_email(sender)
         check_amount(amount)
         memo = check_memo(memo)
         if from_account_id == to_account_id:

@@ -53,19 +53,26 @@ def public_link(path: str) -> str:
     return f"{current_app.config['PUBLIC_URL']}{path}"
 
 
+def render_mail(kind: str, **context: Any) -> tuple[str, str, str]:
+    """A mail's subject, text and HTML bodies, from `templates/mail/<kind>.{txt,html}`."""
+    subject = SUBJECTS[kind]
+    values = {"subject": subject, **context}
+    text_body = render_template(f"mail/{kind}.txt", **values)
+    return subject, text_body, render_template(f"mail/{kind}.html", **values)
+
+
 def queue_mail(
     uow: UnitOfWork, *, kind: str, to: str, user_id: int | None, **context: Any
 ) -> OutboxMail:
     """Render a mail and queue it in this transaction; it is sent once the transaction commits."""
-    subject = SUBJECTS[kind]
-    values = {"subject": subject, **context}
+    subject, text_body, html_body = render_mail(kind, **context)
     mail = uow.outbox.create(
         kind=kind,
         recipient=to,
         user_id=user_id,
         subject=subject,
-        text_body=render_template(f"mail/{kind}.txt", **values),
-        html_body=render_template(f"mail/{kind}.html", **values),
+        text_body=text_body,
+        html_body=html_body,
     )
     mail_id = mail.id
     uow.on_commit(lambda: sender.deliver_soon([mail_id]))

@@ -35,6 +35,7 @@ from webapp.models.order import (
 from webapp.money import MAX_AMOUNT
 from webapp.repositories.keyset import Page
 from webapp.services.catalog import CatalogService, ProductRecord
+from webapp.services.email_verification import require_verified_email
 from webapp.services.events import DomainEvent, subject
 from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork, transaction
@@ -178,6 +179,7 @@ def visible_order(viewer: Principal, order: Order | None) -> Order:
 
 class OrderService:
     def place(self, buyer: Principal, *, account_id: int, lines: list[LineRequest]) -> Order:
+        require_verified_email(buyer)
         check_lines(lines)
 
         def work(uow: UnitOfWork) -> Order:

@@ -11,11 +11,15 @@ from email_validator import EmailNotValidError, validate_email
 from webapp.errors import Conflict, NotFound, ValidationError
 from webapp.models import Account, AuthSession, Event, Order, User
 from webapp.models.base import utcnow
+from webapp.models.security import PURPOSE_RESET_PASSWORD
 from webapp.models.user import ROLE_ADMIN, ROLE_USER, ROLES, UserRole
 from webapp.repositories.keyset import Page
 from webapp.security import load_common_passwords, passwords
+from webapp.services.access_tokens import AccessTokenView, revoke_all_personal_tokens
 from webapp.services.auth import AuthService
+from webapp.services.email_verification import send_verification_link
 from webapp.services.events import DomainEvent, subject
+from webapp.services.mail import public_link, queue_mail
 from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork, transaction, unique_violation_as
 
@@ -28,6 +32,7 @@ EMAIL_TAKEN = "is already registered"
 MAX_PAGE_SIZE = 100
 DOSSIER_ORDERS = 10
 DOSSIER_EVENTS = 20
+FORGOT_PASSWORD_PATH = "/forgot-password"  # where a mail about a password change points
 
 
 @cache
@@ -134,6 +139,7 @@ class UserDossier:
     orders: list[Order]  # newest first, items loaded, at most DOSSIER_ORDERS
     sessions: list[AuthSession]  # active ones, newest first
     events: list[Event]  # newest about or by the user, at most DOSSIER_EVENTS
+    tokens: list[AccessTokenView]  # live personal access tokens, newest first (never values)
 
 
 class UserService:
@@ -159,6 +165,7 @@ class UserService:
                     "user.created", subject("user", user.id), {"email": email}, actor_id=user.id
                 )
             )
+            send_verification_link(uow, user)
             return user
 
         with unique_violation_as(taken):
@@ -258,7 +265,8 @@ class UserService:
 
     def dossier(self, viewer: Principal, user_id: int) -> UserDossier:
         """One user as an admin sees them: profile, accounts, recent orders (with items),
-        active sessions and recent events, in a fixed number of queries (admins only)."""
+        active sessions, personal access tokens and recent events, in a fixed number of
+        queries (admins only)."""
         viewer.require_admin()
         with UnitOfWork() as uow:
             user = self._load(uow, user_id)
@@ -268,6 +276,10 @@ class UserService:
                 orders=uow.orders.recent_for_user(user_id, DOSSIER_ORDERS),
                 sessions=uow.sessions.list_active_for(user_id),
                 events=uow.events.recent_involving(user_id, DOSSIER_EVENTS),
+                tokens=[
+                    AccessTokenView.of(row)
+                    for row in uow.access_tokens.list_live_for(user_id, utcnow())
+                ],
             )
 
     def sessions_of(self, user_id: int) -> list[AuthSession]:
@@ -306,7 +318,8 @@ class UserService:
         is_active: bool | None = None,
         name: str | None = None,
     ) -> User:
-        """Change roles, activation or name. Deactivation ends every session at once."""
+        """Change roles, activation or name. Deactivation ends every session and every
+        personal access token at once."""
         if roles is not None:
             roles = check_roles(roles)
         if name is not None:
@@ -332,6 +345,7 @@ class UserService:
                 uow.users.update(user, is_active=is_active)
                 if not is_active:
                     changes["sessionsEnded"] = len(uow.sessions.revoke_all_for(user_id, utcnow()))
+                    changes["tokensRevoked"] = revoke_all_personal_tokens(uow, user_id)
             if changes:
                 uow.users.update(user, updated_at=utcnow())
                 uow.emit(
@@ -390,17 +404,42 @@ class UserService:
 
     @staticmethod
     def _set_password(
-        uow: UnitOfWork, user: User, new_password: str, *, keep_session_id: int
+        uow: UnitOfWork,
+        user: User,
+        new_password: str,
+        *,
+        keep_session_id: int | None,
+        tokens_revoked: int | None = None,
     ) -> None:
+        """Every session but `keep_session_id` ends, the open reset links die, and the member
+        is mailed. `tokens_revoked` (a reset through a mailed link, which also revoked that
+        many personal access tokens) makes it a `user.password_reset`."""
+        now = utcnow()
+        reset = tokens_revoked is not None
         user.password_hash = passwords.hash(new_password)
-        ended = uow.sessions.revoke_all_for(user.id, utcnow(), keep=keep_session_id)
+        ended = uow.sessions.revoke_all_for(user.id, now, keep=keep_session_id)
+        uow.link_tokens.void_open(user.id, PURPOSE_RESET_PASSWORD, now)
+        data = {"sessionsEnded": len(ended)}
+        if reset:
+            data["tokensRevoked"] = tokens_revoked
         uow.emit(
             DomainEvent(
-                "user.password_changed",
+                "user.password_reset" if reset else "user.password_changed",
                 subject("user", user.id),
-                {"sessionsEnded": len(ended)},
+                data,
                 actor_id=user.id,
             )
+        )
+        queue_mail(
+            uow,
+            kind="password_changed",
+            to=user.email,
+            user_id=user.id,
+            name=user.name,
+            how="reset" if reset else "changed",
+            when=now.strftime("%Y-%m-%d %H:%M"),
+            ended_tokens=reset,
+            reset_link=public_link(FORGOT_PASSWORD_PATH),
         )
 
     @staticmethod

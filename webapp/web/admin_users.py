@@ -13,6 +13,7 @@ from webapp.errors import Conflict, NotFound, ValidationError
 from webapp.models import Account, User
 from webapp.models.user import ROLE_ADMIN
 from webapp.money import format_money, to_minor_units
+from webapp.services.access_tokens import AccessTokenService
 from webapp.services.ledger import LedgerService
 from webapp.services.mfa import MfaService
 from webapp.services.users import UserDossier, UserService
@@ -196,4 +197,17 @@ def admin_reset_mfa(user_id: int) -> Response:
                 f"The second factor of user {user_id} is off; they were mailed about it.",
                 "success",
             )
+    return redirect(back())
+
+
+@bp.post("/admin/users/<id:user_id>/tokens/<id:token_id>/revoke")
+@role_required(ROLE_ADMIN)
+def admin_revoke_token(user_id: int, token_id: int) -> Response:
+    if ActionForm().validate_on_submit():
+        try:
+            AccessTokenService().revoke_for_user(current_user.principal, user_id, token_id)
+        except NotFound:
+            flash("Nothing changed. That token is already revoked or expired.", "error")
+        else:
+            flash(f"Token {token_id} of user {user_id} is revoked.", "success")
     return redirect(back())

@@ -113,7 +113,7 @@ class AccessTokenForm(FlaskForm):
     name = StringField("Name", validators=[InputRequired(), Length(max=TOKEN_NAME_LENGTH)])
     scopes = SelectMultipleField(
         "Scopes",
-        choices=[(scope, scope) for scope in TOKEN_SCOPES],
+        choices=[SelectChoice(scope, scope) for scope in TOKEN_SCOPES],
         default=[SCOPE_READ],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),

@@ -1,0 +1,144 @@
+"""/settings/tokens in the browser: make a token (shown once, in that answer only), list,
+revoke; the form gets the service's rules; and a token opens no page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from clients import PASSWORD
+from pages import browser, field_errors, flashes, soup, table_rows
+from personal_tokens import pat, token_rows
+from second_factor import events
+
+from webapp.services.access_tokens import NAME_RULE
+from webapp.services.users import UserService
+
+EMAIL = "member@example.com"
+PAGE = "/settings/tokens"
+TOKEN = re.compile(r"tly_[A-Za-z0-9_-]{43}")
+
+
+@pytest.fixture
+def member(app) -> int:
+    with app.app_context():
+        return UserService().register(email=EMAIL, password=PASSWORD, name="Member").id
+
+
+@pytest.fixture
+def page(app, member):
+    return browser(app)
+
+
+def make(page, name: str = "export", scopes=("read",), days: str = "30"):
+    return page.post(PAGE, data={"name": name, "scopes": list(scopes), "expires_in_days": days})
+
+
+def shown_token(response) -> str | None:
+    found = soup(response).select_one("#token-value")
+    return found.get_text(strip=True) if found else None
+
+
+def test_the_page_has_a_labelled_form_and_no_tokens_yet(page):
+    response = page.get(PAGE)
+    assert response.status_code == 200
+    html = soup(response)
+    assert html.select_one("label[for=name]") and html.select_one("label[for=expires_in_days]")
+    assert [box["value"] for box in html.select("input[name=scopes]")] == ["read", "write"]
+    assert html.select_one("input[name=expires_in_days]")["value"] == "90"
+    assert "You have no personal access tokens." in html.get_text()
+    assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_making_a_token_shows_it_once_in_that_answer_only(app, client, page):
+    response = make(page, name="nightly export", scopes=("read", "write"))
+    assert response.status_code == 200
+    value = shown_token(response)
+    assert value and TOKEN.fullmatch(value)
+    assert value not in str(response.headers)  # not in the (signed, readable) cookie
+    again = page.get(PAGE)
+    assert value not in again.get_data(as_text=True)
+    assert shown_token(again) is None
+    rows = table_rows(soup(again), "#tokens")
+    assert [row[:2] for row in rows] == [["nightly export", "read, write"]]
+    assert rows[0][4] == "never"
+    # It works on the API, as the member.
+    me = client.get("/api/v1/users/me", headers=pat(value))
+    assert me.get_json()["data"]["email"] == EMAIL
+    assert "never" not in table_rows(soup(page.get(PAGE)), "#tokens")[0][4]
+    assert [e.data["name"] for e in events(app, "user.token_created")] == ["nightly export"]
+
+
+def test_revoking_from_the_list_kills_the_token(app, client, page):
+    value = shown_token(make(page))
+    assert client.get("/api/v1/users/me", headers=pat(value)).status_code == 200
+    [row] = token_rows(app)
+    response = page.post(f"{PAGE}/{row.id}/revoke", follow_redirects=True)
+    assert "The token is revoked: it no longer works." in flashes(soup(response))
+    assert table_rows(soup(response), "#tokens") == []
+    assert client.get("/api/v1/users/me", headers=pat(value)).status_code == 401
+    again = page.post(f"{PAGE}/{row.id}/revoke", follow_redirects=True)
+    assert "That token is already revoked or expired." in flashes(soup(again))
+
+
+def test_another_members_token_cannot_be_revoked_from_the_page(app, client, page):
+    with app.app_context():
+        UserService().register(email="other@example.com", password=PASSWORD, name="Other")
+    other = browser(app, "other@example.com")
+    value = shown_token(make(other))
+    [row] = token_rows(app)
+    response = page.post(f"{PAGE}/{row.id}/revoke", follow_redirects=True)
+    assert "That token is already revoked or expired." in flashes(soup(response))
+    assert client.get("/api/v1/users/me", headers=pat(value)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"name": "", "scopes": ["read"], "expires_in_days": "30"}, "name"),
+        ({"name": "x" * 101, "scopes": ["read"], "expires_in_days": "30"}, "name"),
+        ({"name": "a\x07b", "scopes": ["read"], "expires_in_days": "30"}, "name"),
+        ({"name": "x", "scopes": [], "expires_in_days": "30"}, "scopes"),
+        ({"name": "x", "scopes": ["admin"], "expires_in_days": "30"}, "scopes"),
+        ({"name": "x", "scopes": ["read"], "expires_in_days": "0"}, "expires_in_days"),
+        ({"name": "x", "scopes": ["read"], "expires_in_days": "366"}, "expires_in_days"),
+        ({"name": "x", "scopes": ["read"], "expires_in_days": "1.5"}, "expires_in_days"),
+        ({"name": "x", "scopes": ["read"], "expires_in_days": "ten"}, "expires_in_days"),
+    ],
+)
+def test_bad_input_shows_on_its_field_and_makes_nothing(app, page, data, field):
+    response = page.post(PAGE, data=data)
+    assert response.status_code == 200
+    assert field_errors(soup(response), field)
+    assert shown_token(response) is None
+    assert token_rows(app) == []
+
+
+def test_the_form_gets_the_services_rule_where_its_syntax_check_passes(page):
+    # A control character passes the form's length check; the service's rule refuses it.
+    data = {"name": "a\x07b", "scopes": ["read"], "expires_in_days": "9"}
+    html = soup(page.post(PAGE, data=data))
+    assert field_errors(html, "name") == [NAME_RULE]
+    assert field_errors(html, "expires_in_days") == []
+
+
+def test_unicode_names_are_shown_as_written(page):
+    make(page, name="Tägliche Sicherung 日本")
+    assert table_rows(soup(page.get(PAGE)), "#tokens")[0][0] == "Tägliche Sicherung 日本"
+
+
+def test_a_personal_access_token_opens_no_page(app, page):
+    value = shown_token(make(page, scopes=("read", "write")))
+    stranger = app.test_client()
+    for url in (PAGE, "/dashboard", "/settings", "/settings/security"):
+        response = stranger.get(url, headers=pat(value))
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/login")
+    response = stranger.post(PAGE, headers=pat(value), data={"name": "x", "scopes": ["read"]})
+    assert response.status_code == 302
+    assert len(token_rows(app)) == 1
+
+
+def test_the_page_needs_a_login(client):
+    response = client.get(PAGE)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
