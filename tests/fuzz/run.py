@@ -193,6 +193,8 @@ def run_schemathesis(
             TALLY_FUZZ_AUTH_FILE=write_auth_file(Path(secrets_dir), app).as_posix(),
             TALLY_FUZZ_USER=role,
             PYTHONUNBUFFERED="1",
+            # hooks.py reads the services' own messages: it imports webapp.
+            PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         )
         command = [
             str(BIN / "schemathesis"),
