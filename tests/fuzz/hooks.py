@@ -75,6 +75,7 @@ REFUSALS: dict[str, list[Rule]] = {
     "GET /admin/events": [MALFORMED_CURSOR],
     "GET /orders": [MALFORMED_CURSOR],
     "GET /products": [MALFORMED_CURSOR],
+    "GET /tokens": [MALFORMED_CURSOR],
     "GET /users": [MALFORMED_CURSOR],
 }
 

@@ -217,12 +217,16 @@ class CursorQuery(QuerySchema):
 # --- Auth ---------------------------------------------------------------------------------
 
 
+# An email as the document describes it (the service checks it, and says why it refuses).
+EmailAddress = Annotated[str, Field(json_schema_extra={"format": "email"})]
+
+
 class UserCreate(RequestSchema):
     model_config = example(
         {"email": "ada@example.com", "password": "correct horse battery", "name": "Ada"}
     )
 
-    email: Annotated[str, Field(json_schema_extra={"format": "email"})]
+    email: EmailAddress
     password: NewPassword
     name: UserName
 
@@ -315,7 +319,7 @@ class UserListQuery(CursorQuery):
 class PasswordResetRequest(RequestSchema):
     model_config = example({"email": "ada@example.com"})
 
-    email: str = Field(max_length=254)
+    email: EmailAddress = Field(max_length=254)
 
 
 class PasswordResetConfirm(RequestSchema):
