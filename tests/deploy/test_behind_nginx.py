@@ -38,6 +38,22 @@ def served_by_both(stack: Stack, path: str) -> bool:
     return all(host.access_lines(path) for host in stack.hosts)
 
 
+def until_both_serve(stack: Stack, timeout: float = 30) -> None:
+    """Wait until nginx sends requests to both hosts again: a host it set aside after
+    failures (max_fails) is tried again only once its fail_timeout is over."""
+    path = "/api/v1/products"
+    seen = [len(host.access_lines(path)) for host in stack.hosts]
+    client = stack.client()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        client.get(path)
+        now = [len(host.access_lines(path)) for host in stack.hosts]
+        if all(after > before for after, before in zip(now, seen, strict=True)):
+            return
+        time.sleep(0.2)
+    raise AssertionError("nginx did not send requests to both hosts again")
+
+
 def test_logins_are_limited_per_client_ip_across_both_hosts(stack: Stack):
     for _ in range(2):  # two client IPs, ten each
         client = stack.client()
@@ -306,6 +322,7 @@ def test_sigterm_to_one_host_under_load_costs_the_clients_nothing(stack: Stack):
 
 def test_a_worker_killed_mid_transfer_loses_and_makes_no_money(stack: Stack):
     host = stack.hosts[1]
+    until_both_serve(stack)  # one fault at a time: the other host must be in the pool
     with Load(stack) as load:
         load.wait_for(40)
         workers = subprocess.run(
