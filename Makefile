@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: run serve test deploy-test bench bench-history lint fuzz clean
+.PHONY: run serve test deploy-test e2e bench bench-history lint fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,15 @@ $(VENV)/.installed-fuzz: requirements.txt requirements-dev.txt requirements-fuzz
 ## redis-server and the PostgreSQL server TEST_DATABASE_URL names (default 127.0.0.1:5432)
 deploy-test: $(VENV)/.installed-dev
 	TALLY_DEPLOY_SUITE=1 $(BIN)/python -m pytest tests/deploy
+
+$(VENV)/.installed-e2e: requirements.txt requirements-dev.txt requirements-e2e.txt | $(BIN)/python
+	$(PIP) install -r requirements-e2e.txt
+	touch $@ $(VENV)/.installed-dev $(VENV)/.installed-runtime
+
+## e2e: the end-to-end suite (tests/e2e): Playwright driving Debian's Chromium (apt-get install
+## chromium) against the app served by gunicorn; screenshots under tests/e2e/artifacts/
+e2e: $(VENV)/.installed-e2e
+	TALLY_E2E_SUITE=1 $(BIN)/python -m pytest tests/e2e
 
 ## fuzz: schemathesis over the served app's OpenAPI document, as an admin and a member (SQLite, no rate limits)
 fuzz: $(VENV)/.installed-fuzz

@@ -28,8 +28,12 @@ from webapp.extensions import db
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
 
-# The deployment suite (nginx, two hosts, PgBouncer) runs on its own: `make deploy-test`.
-collect_ignore = [] if os.environ.get("TALLY_DEPLOY_SUITE") else ["deploy"]
+# Suites that run on their own: the deployment one (nginx, two hosts, PgBouncer: `make
+# deploy-test`) and the end-to-end one (a real browser: `make e2e`).
+collect_ignore = [
+    *([] if os.environ.get("TALLY_DEPLOY_SUITE") else ["deploy"]),
+    *([] if os.environ.get("TALLY_E2E_SUITE") else ["e2e"]),
+]
 
 
 def testing_config(database_url: str, **environ: str) -> TestingConfig:
