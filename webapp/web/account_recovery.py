@@ -7,7 +7,7 @@ them); its form's POST does the work, through the same services as the API.
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, session, url_for
+from flask import flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response
 
@@ -25,12 +25,6 @@ from webapp.web.forms import ActionForm, ForgotPasswordForm, ResetPasswordForm, 
 
 VERIFIED = "Your email address is verified. Thank you."
 PASSWORD_RESET = "Your new password is set and every session was logged out. Log in with it."
-
-
-@bp.app_template_global()
-def has_page(endpoint: str) -> bool:
-    """Whether a page exists, for a link to a page that a deployment may not have yet."""
-    return endpoint in current_app.view_functions
 
 
 @bp.route("/verify-email/<token>", methods=["GET", "POST"])
