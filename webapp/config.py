@@ -91,7 +91,7 @@ MAIL_BACKENDS = {
     "console": "console",
     "locmem": "locmem",
     "dummy": "dummy",
-    "file": "webapp.mail_files.EmlFileBackend",
+    "file": "webapp.mail_files.EmlFileEmailBackend",  # a dotted name ending in EmailBackend: flask-mailman imports module, then class
 }
 
 

@@ -19,7 +19,7 @@ from flask_mailman.backends.base import BaseEmailBackend
 log = logging.getLogger(__name__)
 
 
-class EmlFileBackend(BaseEmailBackend):  # type: ignore[misc]
+class EmlFileEmailBackend(BaseEmailBackend):  # type: ignore[misc]
     def __init__(self, *args: Any, file_path: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.folder = Path(file_path or self.mailman.file_path).resolve()

@@ -161,7 +161,7 @@ def test_production_refuses_to_start_without_mail_settings(missing, complaint):
 def test_mail_backend_names_are_checked():
     with pytest.raises(ConfigError, match="MAIL_BACKEND must be one of"):
         load_config({"MAIL_BACKEND": "carrier-pigeon"})
-    assert load_config({}).MAIL_BACKEND == "webapp.mail_files.EmlFileBackend"
+    assert load_config({}).MAIL_BACKEND == "webapp.mail_files.EmlFileEmailBackend"
     assert load_config({}).MAIL_FILE_PATH.endswith("instance/mail")
     assert load_config(production()).MAIL_BACKEND == "smtp"
     assert load_config({"TALLY_ENV": "testing"}).MAIL_BACKEND == "locmem"
