@@ -91,7 +91,8 @@ MAIL_BACKENDS = {
     "console": "console",
     "locmem": "locmem",
     "dummy": "dummy",
-    "file": "webapp.mail_files.EmlFileEmailBackend",  # a dotted name ending in EmailBackend: flask-mailman imports module, then class
+    # flask-mailman splits a dotted name into module and class only if it ends in EmailBackend.
+    "file": "webapp.mail_files.EmlFileEmailBackend",
 }
 
 
