@@ -1,0 +1,240 @@
+"""Every page of the contract, at a desktop size (1280x900) and a phone size (390x844), as the
+person who would see it (a visitor, a member, an admin):
+
+- the page itself never scrolls sideways (a wide table scrolls inside its own box);
+- no console error and no uncaught script error;
+- no request to any host but the app's (no CDN, no font service, no analytics);
+- axe-core finds no "serious" or "critical" violation.
+
+Pages with an id in their path are reached the way a person reaches them: by following the
+first matching link on the page that lists them (the demo data has one of each).
+Each page is saved as tests/e2e/artifacts/page-<name>-<width>.png.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e_harness import ADMIN_EMAIL, DEMO_PASSWORD, NewPage, Server, login, shot
+from playwright.sync_api import Page
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+MEMBER_EMAIL = "alice@example.com"  # the demo member with an account history and an order
+BLOCKING_IMPACTS = {"serious", "critical"}
+SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
+
+
+@dataclass(frozen=True)
+class ContractPage:
+    """One page of the contract: who sees it, and how its path is found."""
+
+    name: str
+    path: str
+    visitor: str | None = None  # the email to log in as; None for a visitor
+    via: str | None = None  # a link on `path` to follow to reach the page
+    status: int = 200
+    fill_cart: bool = False  # put two products in the (session) cart first
+
+    def __str__(self) -> str:
+        return self.name
+
+
+PAGES = [
+    ContractPage("landing", "/"),
+    ContractPage("register", "/register"),
+    ContractPage("login", "/login"),
+    ContractPage("forgot-password", "/forgot-password"),
+    ContractPage("not-found", "/no-such-page", status=404),
+    ContractPage("dashboard", "/dashboard", MEMBER_EMAIL),
+    ContractPage("account", "/dashboard", MEMBER_EMAIL, via="table.accounts a[href^='/accounts/']"),
+    ContractPage("transfer", "/transfer", MEMBER_EMAIL),
+    ContractPage("shop", "/shop", MEMBER_EMAIL),
+    ContractPage("product", "/shop", MEMBER_EMAIL, via="main a[href^='/shop/']"),
+    ContractPage("cart", "/cart", MEMBER_EMAIL),
+    ContractPage("cart-with-items", "/cart", MEMBER_EMAIL, fill_cart=True),
+    ContractPage("orders", "/orders", MEMBER_EMAIL),
+    ContractPage("order", "/orders", MEMBER_EMAIL, via="main a[href^='/orders/']"),
+    ContractPage("settings", "/settings", MEMBER_EMAIL),
+    ContractPage("settings-security", "/settings/security", MEMBER_EMAIL),
+    ContractPage("settings-tokens", "/settings/tokens", MEMBER_EMAIL),
+    ContractPage("admin", "/admin", ADMIN_EMAIL),
+    ContractPage("admin-users", "/admin/users", ADMIN_EMAIL),
+    ContractPage(
+        "admin-user", "/admin/users", ADMIN_EMAIL, via="table.admin-users a[href^='/admin/users/']"
+    ),
+    ContractPage("admin-products", "/admin/products", ADMIN_EMAIL),
+    ContractPage("admin-orders", "/admin/orders", ADMIN_EMAIL),
+    ContractPage("admin-events", "/admin/events", ADMIN_EMAIL),
+]
+
+
+def open_contract_page(page: Page, target: ContractPage) -> str:
+    """Log in if the page needs it, go there, and return the path that was shown."""
+    if target.visitor:
+        login(page, target.visitor)
+    if target.fill_cart:
+        add_products_to_cart(page, count=2)
+    response = page.goto(target.path)
+    if target.via:
+        link = page.locator(target.via).first
+        assert link.count(), f"no link {target.via!r} on {target.path} to reach {target}"
+        href = link.get_attribute("href")
+        assert href, f"{target.via!r} on {target.path} has no href"
+        response = page.goto(href)
+    assert response is not None
+    assert response.status == target.status, f"{page.url} answered {response.status}"
+    return re.sub(r"^https?://[^/]+", "", page.url)
+
+
+def add_products_to_cart(page: Page, count: int) -> None:
+    page.goto("/shop")
+    hrefs = page.locator("main a[href^='/shop/']").evaluate_all("links => links.map(a => a.href)")
+    assert len(hrefs) >= count, f"the shop lists {len(hrefs)} products"
+    for href in hrefs[:count]:
+        page.goto(href)
+        with page.expect_navigation():
+            page.get_by_role("button", name="Add to cart").click()
+
+
+def horizontal_overflow(page: Page) -> dict[str, Any]:
+    """How far the page is wider than the window, and the elements that stick out."""
+    return page.evaluate(
+        """() => {
+            const width = window.innerWidth;
+            const sticking = [...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > width + 0.5)
+                .slice(0, 8)
+                .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''));
+            return {scrollWidth: document.documentElement.scrollWidth, innerWidth: width, sticking};
+        }"""
+    )
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """Run axe-core in the page. Evaluated through the driver, not as a <script> tag, so the
+    app's CSP (script-src 'self') stays untouched and reports nothing."""
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return results["violations"]
+
+
+def describe(violations: list[dict[str, Any]]) -> str:
+    return "\n".join(
+        f"- {v['id']} ({v['impact']}): {v['help']} at "
+        + ", ".join(f"{' '.join(node['target'])} {node['html'][:80]}" for node in v["nodes"][:6])
+        for v in violations
+    )
+
+
+def expected_console_error(target: ContractPage, message: str) -> bool:
+    """A 404 page is a 404 response: Chromium says so once, and that is the point of it."""
+    return target.status == 404 and "status of 404" in message
+
+
+@pytest.mark.parametrize("size", SIZES, ids=str)
+@pytest.mark.parametrize("target", PAGES, ids=str)
+def test_every_page_fits_is_quiet_stays_home_and_passes_axe(
+    new_page: NewPage, target: ContractPage, size: str
+) -> None:
+    width, height = SIZES[size]
+    page = new_page(width=width, height=height)
+    path = open_contract_page(page, target)
+    page.wait_for_load_state("load")
+    shot(page, f"page-{target}-{width}")
+
+    overflow = horizontal_overflow(page)
+    assert overflow["scrollWidth"] <= overflow["innerWidth"], (
+        f"{path} at {width}px scrolls sideways: the page is {overflow['scrollWidth']}px wide; "
+        f"sticking out: {overflow['sticking']}"
+    )
+
+    errors = [
+        message
+        for message in page.console_errors  # type: ignore[attr-defined]
+        if not expected_console_error(target, message)
+    ]
+    assert errors == [], f"{path} at {width}px logged console errors: {errors}"
+    assert page.outside_requests == [], (  # type: ignore[attr-defined]
+        f"{path} asked another host for: {page.outside_requests}"  # type: ignore[attr-defined]
+    )
+
+    blocking = [v for v in axe_violations(page) if v["impact"] in BLOCKING_IMPACTS]
+    assert blocking == [], f"axe on {path} at {width}px:\n{describe(blocking)}"
+
+
+def test_every_page_has_a_title_that_says_where_you_are(new_page: NewPage) -> None:
+    """No two pages a visitor or a member sees share a title, and each ends with the site's."""
+    titles: dict[str, str] = {}
+    for visitor in (None, MEMBER_EMAIL):
+        page = new_page()
+        if visitor:
+            login(page, visitor)
+        for target in (p for p in PAGES if p.visitor == visitor and not p.fill_cart):
+            page.goto(target.path)
+            if target.via:
+                href = page.locator(target.via).first.get_attribute("href")
+                assert href, f"no {target.via!r} on {target.path}"
+                page.goto(href)
+            titles[target.name] = page.title()
+    assert all(title.endswith(" · Tally") for title in titles.values()), titles
+    assert len(set(titles.values())) == len(titles), f"pages share a title: {titles}"
+
+
+# The three faults the issue reported, each held by a test of its own.
+
+
+def test_the_landing_pages_cards_line_up(new_page: NewPage) -> None:
+    page = new_page(width=1280, height=900)
+    page.goto("/")
+    tops = page.eval_on_selector_all(
+        ".cards > .card", "cards => cards.map(c => c.getBoundingClientRect().top)"
+    )
+    assert len(tops) == 4
+    assert max(tops) - min(tops) < 1, f"the cards start at different heights: {tops}"
+
+
+def test_the_dashboard_shows_every_amount_on_a_phone(new_page: NewPage) -> None:
+    page = new_page(width=390, height=844)
+    login(page, MEMBER_EMAIL)
+    page.goto("/dashboard")
+    boxes = page.eval_on_selector_all(
+        "table.activity td.number",
+        "cells => cells.map(c => [c.innerText, c.getBoundingClientRect().left,"
+        " c.getBoundingClientRect().right])",
+    )
+    assert boxes, "the demo member has no activity on the dashboard"
+    cut = [text for text, left, right in boxes if left < 0 or right > 390]
+    assert cut == [], f"amounts cut off at 390px: {cut}"
+
+
+def test_an_admins_top_bar_stays_on_one_line_at_desktop_width(
+    new_page: NewPage, server: Server
+) -> None:
+    """The longest top bar there is: an admin with a long name and a count on the cart."""
+    email = "long-name-admin@example.com"
+    server.flask(
+        "create-admin",
+        "--email",
+        email,
+        "--password",
+        DEMO_PASSWORD,
+        "--name",
+        "Maximiliana Wolfeschlegelsteinhausen-Bergerdorff",
+    )
+    page = new_page(width=1280, height=900)
+    login(page, email)
+    page.goto("/shop")
+    page.goto(page.locator("main a[href^='/shop/']").first.get_attribute("href") or "")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Add to cart").click()
+    page.goto("/admin")
+    assert page.locator(".nav .nav-count").count() == 1
+    bottoms = page.eval_on_selector_all(
+        "nav.nav > *", "items => items.map(i => Math.round(i.getBoundingClientRect().bottom))"
+    )
+    assert max(bottoms) - min(bottoms) <= 8, f"the top bar wraps: item bottoms {bottoms}"
+    shot(page, "admin-top-bar-1280")
