@@ -14,13 +14,16 @@ Each page is saved as tests/e2e/artifacts/page-<name>-<width>.png.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from e2e_harness import ADMIN_EMAIL, DEMO_PASSWORD, NewPage, Server, login, shot
 from playwright.sync_api import Page
+from test_member_flow import PASSWORD, fresh_email, register, submit
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 MEMBER_EMAIL = "alice@example.com"  # the demo member with an account history and an order
@@ -130,9 +133,27 @@ def describe(violations: list[dict[str, Any]]) -> str:
     )
 
 
-def expected_console_error(target: ContractPage, message: str) -> bool:
-    """A 404 page is a 404 response: Chromium says so once, and that is the point of it."""
-    return target.status == 404 and "status of 404" in message
+def check_page(page: Page, path: str, width: int, *, missing: bool = False) -> None:
+    """The contract's four checks on the page shown: it fits, it is quiet, it asks no other
+    host for anything, and axe finds nothing serious (`missing`: a 404 page, whose response
+    Chromium reports once on the console)."""
+    page.wait_for_load_state("load")
+    overflow = horizontal_overflow(page)
+    assert overflow["scrollWidth"] <= overflow["innerWidth"], (
+        f"{path} at {width}px scrolls sideways: the page is {overflow['scrollWidth']}px wide; "
+        f"sticking out: {overflow['sticking']}"
+    )
+    errors = [
+        message
+        for message in page.console_errors  # type: ignore[attr-defined]
+        if not (missing and "status of 404" in message)
+    ]
+    assert errors == [], f"{path} at {width}px logged console errors: {errors}"
+    assert page.outside_requests == [], (  # type: ignore[attr-defined]
+        f"{path} asked another host for: {page.outside_requests}"  # type: ignore[attr-defined]
+    )
+    blocking = [v for v in axe_violations(page) if v["impact"] in BLOCKING_IMPACTS]
+    assert blocking == [], f"axe on {path} at {width}px:\n{describe(blocking)}"
 
 
 @pytest.mark.parametrize("size", SIZES, ids=str)
@@ -145,25 +166,60 @@ def test_every_page_fits_is_quiet_stays_home_and_passes_axe(
     path = open_contract_page(page, target)
     page.wait_for_load_state("load")
     shot(page, f"page-{target}-{width}")
+    check_page(page, path, width, missing=target.status == 404)
 
-    overflow = horizontal_overflow(page)
-    assert overflow["scrollWidth"] <= overflow["innerWidth"], (
-        f"{path} at {width}px scrolls sideways: the page is {overflow['scrollWidth']}px wide; "
-        f"sticking out: {overflow['sticking']}"
-    )
 
-    errors = [
-        message
-        for message in page.console_errors  # type: ignore[attr-defined]
-        if not expected_console_error(target, message)
-    ]
-    assert errors == [], f"{path} at {width}px logged console errors: {errors}"
-    assert page.outside_requests == [], (  # type: ignore[attr-defined]
-        f"{path} asked another host for: {page.outside_requests}"  # type: ignore[attr-defined]
-    )
+@pytest.mark.parametrize("size", SIZES, ids=str)
+def test_the_pages_behind_mailed_links_and_the_second_step_pass_the_same_checks(
+    new_page: NewPage, server: Server, size: str
+) -> None:
+    """/verify-email/<token> and /reset-password/<token> (reached from their mails) and
+    /login/verify (a login waiting for its code)."""
+    width, height = SIZES[size]
+    page = new_page(width=width, height=height)
+    address = fresh_email("linked")
+    register(page, "Lina Linked", address)
+    page.goto(newest_link(server, address, "verify-email"))
+    shot(page, f"page-verify-email-{width}")
+    check_page(page, "/verify-email/<token>", width)
 
-    blocking = [v for v in axe_violations(page) if v["impact"] in BLOCKING_IMPACTS]
-    assert blocking == [], f"axe on {path} at {width}px:\n{describe(blocking)}"
+    page.goto("/settings/security")
+    submit(page, "Turn on")
+    totp = pyotp.TOTP(page.locator("#totp-secret").inner_text().strip())
+    page.get_by_label("Code").fill(totp.now())
+    submit(page, "Confirm and turn on")
+    submit(page, "Log out")
+    page.goto("/login")
+    page.get_by_label("Email").fill(address)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    submit(page, "Log in")
+    assert "/login/verify" in page.url, page.url
+    shot(page, f"page-login-verify-{width}")
+    check_page(page, "/login/verify", width)
+
+    page.goto("/forgot-password")
+    page.get_by_label("Email").fill(address)
+    submit(page, "Mail me a link")
+    page.goto(newest_link(server, address, "reset-password"))
+    shot(page, f"page-reset-password-{width}")
+    check_page(page, "/reset-password/<token>", width)
+
+
+def newest_link(server: Server, address: str, route: str) -> str:
+    """The newest /<route>/<token> link mailed to `address` (sent after the commit)."""
+    pattern = re.compile(rf"https?://[^\s\"'<>]+/{route}/[A-Za-z0-9_-]+")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        found = [
+            link
+            for path in sorted(server.mail_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime)
+            if address in (text := path.read_text(errors="replace"))
+            for link in pattern.findall(text)
+        ]
+        if found:
+            return found[-1]
+        time.sleep(0.2)
+    raise AssertionError(f"no {route} link mailed to {address} in {server.mail_dir}")
 
 
 def test_every_page_has_a_title_that_says_where_you_are(new_page: NewPage) -> None:
