@@ -52,6 +52,7 @@ PAGES = [
     ContractPage("login", "/login"),
     ContractPage("forgot-password", "/forgot-password"),
     ContractPage("not-found", "/no-such-page", status=404),
+    ContractPage("forbidden", "/admin", MEMBER_EMAIL, status=403),
     ContractPage("dashboard", "/dashboard", MEMBER_EMAIL),
     ContractPage("account", "/dashboard", MEMBER_EMAIL, via="table.accounts a[href^='/accounts/']"),
     ContractPage("transfer", "/transfer", MEMBER_EMAIL),
@@ -133,10 +134,10 @@ def describe(violations: list[dict[str, Any]]) -> str:
     )
 
 
-def check_page(page: Page, path: str, width: int, *, missing: bool = False) -> None:
+def check_page(page: Page, path: str, width: int, *, status: int = 200) -> None:
     """The contract's four checks on the page shown: it fits, it is quiet, it asks no other
-    host for anything, and axe finds nothing serious (`missing`: a 404 page, whose response
-    Chromium reports once on the console)."""
+    host for anything, and axe finds nothing serious (an error page's own status is the one
+    console line Chromium writes for it)."""
     page.wait_for_load_state("load")
     overflow = horizontal_overflow(page)
     assert overflow["scrollWidth"] <= overflow["innerWidth"], (
@@ -146,7 +147,7 @@ def check_page(page: Page, path: str, width: int, *, missing: bool = False) -> N
     errors = [
         message
         for message in page.console_errors  # type: ignore[attr-defined]
-        if not (missing and "status of 404" in message)
+        if not (status >= 400 and f"status of {status}" in message)
     ]
     assert errors == [], f"{path} at {width}px logged console errors: {errors}"
     assert page.outside_requests == [], (  # type: ignore[attr-defined]
@@ -166,7 +167,7 @@ def test_every_page_fits_is_quiet_stays_home_and_passes_axe(
     path = open_contract_page(page, target)
     page.wait_for_load_state("load")
     shot(page, f"page-{target}-{width}")
-    check_page(page, path, width, missing=target.status == 404)
+    check_page(page, path, width, status=target.status)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=str)
@@ -203,6 +204,30 @@ def test_the_pages_behind_mailed_links_and_the_second_step_pass_the_same_checks(
     page.goto(newest_link(server, address, "reset-password"))
     shot(page, f"page-reset-password-{width}")
     check_page(page, "/reset-password/<token>", width)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=str)
+def test_the_too_many_requests_page_passes_the_same_checks(new_page: NewPage, size: str) -> None:
+    """The 429 page, met as a member meets it: eleven wrong current passwords in a minute
+    (the limit on password checks is 10 a minute per member)."""
+    width, height = SIZES[size]
+    page = new_page(width=width, height=height)
+    register(page, "Tess Tries", fresh_email("tries"))
+    status = 200
+    for _ in range(11):
+        page.goto("/settings")
+        page.get_by_label("Current password").fill("not the password at all")
+        page.get_by_label("New password", exact=True).fill("a brand new passphrase")
+        page.get_by_label("Repeat the new password").fill("a brand new passphrase")
+        with page.expect_navigation() as navigation:
+            page.get_by_role("button", name="Change password", exact=True).click()
+        response = navigation.value
+        status = response.status if response is not None else 0
+        if status == 429:
+            break
+    assert status == 429, "eleven wrong current passwords were never limited"
+    shot(page, f"page-too-many-requests-{width}")
+    check_page(page, "/settings/password (429)", width, status=429)
 
 
 def newest_link(server: Server, address: str, route: str) -> str:
