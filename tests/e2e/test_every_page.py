@@ -14,6 +14,8 @@ Each page is saved as tests/e2e/artifacts/page-<name>-<width>.png.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -228,6 +230,42 @@ def test_the_too_many_requests_page_passes_the_same_checks(new_page: NewPage, si
     assert status == 429, "eleven wrong current passwords were never limited"
     shot(page, f"page-too-many-requests-{width}")
     check_page(page, "/settings/password (429)", width, status=429)
+
+
+RENDER_500 = (
+    "from webapp import create_app\n"
+    "from webapp.http import render_error_page\n"
+    "with create_app().test_request_context('/'):\n"
+    "    print(render_error_page(500).get_data(as_text=True))\n"
+)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=str)
+def test_the_500_page_passes_the_same_checks(new_page: NewPage, server: Server, size: str) -> None:
+    """Nothing in a healthy app answers 500, so the page is rendered by the app's own error
+    handler (an app built on the server's configuration) and served at the app's origin by
+    the browser's router; its stylesheet and icon come from the running server."""
+    width, height = SIZES[size]
+    rendered = subprocess.run(
+        [sys.executable, "-c", RENDER_500],
+        cwd=Path(__file__).resolve().parents[2],
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    html = rendered.stdout
+    assert "500" in html and "</html>" in html, html[-400:]
+    page = new_page(width=width, height=height)
+    page.route(
+        f"{server.url}/broken",
+        lambda route: route.fulfill(status=500, content_type="text/html", body=html),
+    )
+    response = page.goto("/broken")
+    assert response is not None and response.status == 500
+    shot(page, f"page-server-error-{width}")
+    check_page(page, "a 500 page", width, status=500)
 
 
 def newest_link(server: Server, address: str, route: str) -> str:
