@@ -187,12 +187,12 @@ class CacheAside(Generic[V]):
 
     def get(self, key: Any) -> V | None:
         """The value for `key`, or None when the loader knows no such key."""
-        if _BackendState.current().still_pending(self._generation_key(key)):
+        state = _BackendState.current()  # looked up once: this is every request's path
+        generation_key = self._generation_key(key)
+        if state.still_pending(generation_key):
             metrics.cache_misses.inc()
             return self._load(key)  # this key's invalidation is not in the backend yet
-        read = self._backend(
-            lambda: cache.get_many(self._generation_key(key), self._entry_key(key))
-        )
+        read = self._backend(lambda: cache.get_many(generation_key, self._entry_key(key)), state)
         generation, entry = read if read is not None else (None, None)
         if generation is not None and entry is not None and entry[0] == generation:
             metrics.cache_hits.inc()
@@ -234,11 +234,12 @@ class CacheAside(Generic[V]):
     def _entry_key(self, key: Any) -> str:
         return f"{self.namespace}:{key}"
 
-    def _backend(self, operation: Callable[[], T]) -> T | None:
+    def _backend(self, operation: Callable[[], T], state: _BackendState | None = None) -> T | None:
+        state = state or _BackendState.current()
         try:
             result = operation()
         except Exception:
-            _BackendState.current().failed(self.namespace)
+            state.failed(self.namespace)
             return None
-        _BackendState.current().answered()
+        state.answered()
         return result
