@@ -21,3 +21,6 @@ class RecoveryCodeRepository(Repository[RecoveryCode]):
 
     def delete_for(self, user_id: int) -> None:
         self.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+
+    def count_unused_for(self, user_id: int) -> int:
+        return self.count(where=[RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None)])

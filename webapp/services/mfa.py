@@ -32,7 +32,6 @@ from webapp.errors import Conflict, MfaRequired, NotFound, TooManyAttempts, Vali
 from webapp.extensions import limiter
 from webapp.models import User
 from webapp.models.base import utcnow
-from webapp.repositories.second_factor import SecondFactorRepository
 from webapp.security import hash_token, passwords
 from webapp.services.events import DomainEvent, subject
 from webapp.services.mail import public_link, queue_mail
@@ -179,7 +178,7 @@ class MfaService:
             enrollment = None
             if user.totp_secret is not None and not user.mfa_enabled:
                 enrollment = enrollment_of(user)
-            left = self._codes(uow).count_unused_for(user_id) if user.mfa_enabled else 0
+            left = uow.recovery_codes.count_unused_for(user_id) if user.mfa_enabled else 0
             return MfaStatus(user.mfa_enabled, enrollment, left)
 
     def start_enrollment(self, principal: Principal) -> TotpEnrollment:
@@ -334,10 +333,6 @@ class MfaService:
     # --- inside a unit of work --------------------------------------------------------------
 
     @staticmethod
-    def _codes(uow: UnitOfWork) -> SecondFactorRepository:
-        return SecondFactorRepository(uow.session)
-
-    @staticmethod
     def _user(uow: UnitOfWork, user_id: int) -> User:
         user = uow.users.find_by_id(user_id)
         if user is None:
@@ -368,7 +363,7 @@ class MfaService:
             return False
         row.used_at = utcnow()
         uow.flush()
-        left = self._codes(uow).count_unused_for(user.id)
+        left = uow.recovery_codes.count_unused_for(user.id)
         uow.emit(
             DomainEvent(
                 "user.recovery_code_used",
