@@ -38,6 +38,33 @@ def test_json_nested_too_deep_to_parse_is_400(client, path, body):
     assert_error(response, 400, "BAD_REQUEST")
 
 
+def nested(depth: int) -> str:
+    """A login body whose `email` is `depth` arrays deep (the body itself is one level more)."""
+    return '{"email": ' + "[" * depth + "]" * depth + ', "password": "x"}'
+
+
+@pytest.mark.parametrize("path", [REGISTER, "/api/v1/auth/login", "/api/v1/auth/refresh"])
+def test_json_a_few_hundred_levels_deep_is_400_and_logs_no_traceback(client, path, capsys):
+    body = nested(330)
+    assert len(body) < 700  # the attack: under 700 bytes from an anonymous caller
+    response = client.post(path, data=body, content_type="application/json")
+    error = assert_error(response, 400, "BAD_REQUEST")
+    assert "64 levels" in error["message"]
+    logged = capsys.readouterr()
+    assert "Traceback" not in logged.out + logged.err
+    assert "RecursionError" not in logged.out + logged.err
+    assert sum(len(line) for line in logged.out.splitlines()) < 2_000
+
+
+def test_json_nesting_is_bounded_at_64_levels(client):
+    deepest_allowed = client.post(
+        "/api/v1/auth/login", data=nested(63), content_type="application/json"
+    )
+    assert deepest_allowed.status_code == 422  # read, then refused as a login: not a string
+    too_deep = client.post("/api/v1/auth/login", data=nested(64), content_type="application/json")
+    assert_error(too_deep, 400, "BAD_REQUEST")
+
+
 @pytest.mark.parametrize("body", ["[]", '"text"', "42", "null", "true"])
 def test_a_json_body_that_is_not_an_object_is_400(client, body):
     response = client.post(REGISTER, data=body, content_type="application/json")

@@ -167,6 +167,40 @@ def test_deposit_amounts_must_be_integers_in_range(client, app, admin, alice, am
     assert ledger_rows(app) == before
 
 
+@pytest.mark.parametrize(
+    "literal", ["1.0000000000000001", "99.99999999999999999", "1e-30", "1E400", "1e999999999"]
+)
+def test_a_fraction_too_small_for_a_float_is_not_an_integer_amount(
+    client, app, admin, alice, literal
+):
+    alices = main_account(client, alice)
+    before = ledger_rows(app)
+    response = client.post(
+        f"/api/v1/accounts/{alices['id']}/deposits",
+        data='{"amount": ' + literal + "}",
+        content_type="application/json",
+        headers=admin,
+    )
+    assert "amount" in assert_error(response, 422, "VALIDATION_ERROR")["details"]
+    assert balance(client, alice, alices["id"]) == 0
+    assert ledger_rows(app) == before
+
+
+@pytest.mark.parametrize("literal", ["250.0", "2.5e2", "25000e-2"])
+def test_a_whole_number_written_with_a_fraction_or_exponent_is_that_integer(
+    client, admin, alice, literal
+):
+    alices = main_account(client, alice)
+    response = client.post(
+        f"/api/v1/accounts/{alices['id']}/deposits",
+        data='{"amount": ' + literal + "}",
+        content_type="application/json",
+        headers=admin,
+    )
+    assert response.status_code == 201, response.get_json()
+    assert balance(client, alice, alices["id"]) == 250
+
+
 def test_the_largest_amount_is_accepted(client, admin, alice):
     alices = main_account(client, alice)
     deposit(client, admin, alices["id"], 10**12)

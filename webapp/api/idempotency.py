@@ -19,7 +19,10 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 
 def request_fingerprint() -> str:
     """Method, path and the body's JSON in canonical form: what "the same request" means."""
-    body = json.dumps(request.get_json(silent=True), sort_keys=True, separators=(",", ":"))
+    # Numbers with a fraction arrive as Decimals (webapp.json_provider): repr keeps them exact.
+    body = json.dumps(
+        request.get_json(silent=True), sort_keys=True, separators=(",", ":"), default=repr
+    )
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 

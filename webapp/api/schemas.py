@@ -15,6 +15,7 @@ and in the OpenAPI document.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
@@ -55,10 +56,20 @@ def _id_to_str(value: object) -> str:
     return str(value)
 
 
+WHOLE_NUMBER_DIGITS = 19  # an int64 has at most 19 digits
+
+
 def _whole_number(value: object) -> object:
-    # JSON Schema's integer, which the document promises: 2.0 is the integer 2 (a JSON
-    # parser reads it as a float); 1.5 is not an integer, nor is a bool or a string.
-    if type(value) is float and value.is_integer():
+    # JSON Schema's integer, which the document promises: 2.0 is the integer 2; 1.5 and
+    # 1.0000000000000001 are not (the JSON provider reads them as exact Decimals, never
+    # rounded), nor is a bool or a string. Past 19 digits it cannot be an amount, and is
+    # left a Decimal (refused) rather than turned into an int of any size.
+    if (
+        isinstance(value, Decimal)
+        and value.is_finite()
+        and value.adjusted() < WHOLE_NUMBER_DIGITS
+        and value == value.to_integral_value()
+    ):
         return int(value)
     return value
 

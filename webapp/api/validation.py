@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import request
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
-from webapp.text_guard import refuse_unstorable_json
+from webapp.text_guard import refuse_unfit_json
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -33,4 +33,4 @@ def require_json_object_body() -> None:
         raise BadRequest("The body is not valid JSON.") from exc
     if not isinstance(body, dict):
         raise BadRequest("The body must be a JSON object.")
-    refuse_unstorable_json(body)
+    refuse_unfit_json(body)
