@@ -14,7 +14,10 @@ from flask import current_app, g, request
 from flask_limiter import Limiter
 from flask_login import current_user
 
+from webapp.email_address import MAX_EMAIL_LENGTH, email_key
+
 EMAIL_FIELD = "email"
+MAX_EMAIL_TEXT = 1024  # no address is longer; the rest of a longer text is not read
 PASSWORD_CHECK_FIELDS = ("currentPassword", "newPassword")
 
 
@@ -56,10 +59,11 @@ def _json_body() -> dict:
 
 
 def login_email() -> str:
-    """The email a login is for, from the JSON body or the form; counted lowercased."""
+    """The email a login or a reset is for, from the JSON body or the form, in the one form
+    the lookup uses (webapp.email_address): every spelling of an address is one bucket."""
     given = _json_body().get(EMAIL_FIELD) if request.is_json else request.form.get(EMAIL_FIELD)
     email = given if isinstance(given, str) else ""
-    return f"email:{email.strip().lower()[:254]}"
+    return f"email:{email_key(email[:MAX_EMAIL_TEXT])[:MAX_EMAIL_LENGTH]}"
 
 
 def checks_no_password() -> bool:

@@ -4,6 +4,8 @@ and PATCH fields documented as never null."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pydantic
 import pytest
 from pydantic.alias_generators import to_snake
@@ -77,9 +79,26 @@ def test_an_integer_field_takes_a_json_integer_only(model, body, field, value):
 )
 def test_a_whole_number_written_with_a_point_is_that_integer(model, body, field):
     # JSON Schema's integer, as the document says: 2.0 is 2 (and 1.5 is refused above).
-    parsed = model.model_validate({**body, field: 2.0})
+    # The app reads `2.0` in a body as Decimal("2.0") (webapp.json_provider).
+    parsed = model.model_validate({**body, field: Decimal("2.0")})
     assert getattr(parsed, to_snake(field)) == 2
     assert type(getattr(parsed, to_snake(field))) is int
+
+
+@pytest.mark.parametrize(
+    "value", [Decimal("1.0000000000000001"), Decimal("1.5"), Decimal("1e30"), Decimal("NaN")]
+)
+@pytest.mark.parametrize(
+    ("model", "body", "field"),
+    [
+        (schemas.DepositCreate, {}, "amount"),
+        (schemas.ProductCreate, {"sku": "S", "name": "N", "price": 1}, "stock"),
+        (schemas.OrderLineCreate, {"productId": "1"}, "quantity"),
+    ],
+    ids=lambda v: v.__name__ if isinstance(v, type) else None,
+)
+def test_a_number_with_a_fraction_is_never_rounded_into_an_integer(model, body, field, value):
+    assert field in errors(model, {**body, field: value})
 
 
 @pytest.mark.parametrize("model", UPDATES, ids=lambda m: m.__name__)

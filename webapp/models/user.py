@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from webapp.email_address import skeleton
 from webapp.models.base import Base, CreatedAtMixin, TimestampMixin
 
 ROLE_USER = "user"
 ROLE_ADMIN = "admin"
 ROLES = (ROLE_USER, ROLE_ADMIN)
+
+SKELETON_LENGTH = 1024  # a character's prototype may be a few characters long
 
 SESSION_BROWSER = "browser"
 SESSION_API = "api"
@@ -27,6 +30,8 @@ class User(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
+    # The email's Unicode TR39 skeleton, to find an existing address a new one looks like.
+    email_skeleton: Mapped[str] = mapped_column(String(SKELETON_LENGTH), index=True)
     name: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
@@ -43,6 +48,11 @@ class User(TimestampMixin, Base):
         lazy="selectin",
         order_by="UserRole.role",
     )
+
+    @validates("email")
+    def _keep_skeleton(self, _key: str, email: str) -> str:
+        self.email_skeleton = skeleton(email)
+        return email
 
     @property
     def roles(self) -> list[str]:

@@ -15,6 +15,9 @@ class UserRepository(Repository[User]):
     def find_by_email(self, email: str) -> User | None:
         return self.session.scalar(select(User).where(User.email == email))
 
+    def emails_with_skeleton(self, skeleton: str) -> list[str]:
+        return list(self.session.scalars(select(User.email).where(User.email_skeleton == skeleton)))
+
     def add_role(self, user: User, role: str) -> None:
         if not user.has_role(role):
             user.role_rows.append(UserRole(role=role))

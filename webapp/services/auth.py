@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 
+from webapp.email_address import InvalidEmail, email_key, normalize_email
 from webapp.errors import AccountDisabled, NotFound, Unauthorized
 from webapp.models import AuthSession, RefreshToken, User
 from webapp.models.base import utcnow
@@ -83,10 +83,10 @@ def claimed_email_subject(typed: str) -> str:
     what was typed is an email, else "email:invalid" (it may be a password typed into the
     wrong field, which the log must not keep)."""
     try:
-        validate_email(typed, check_deliverability=False)
-    except EmailNotValidError:
+        address = normalize_email(typed)
+    except InvalidEmail:
         return "email:invalid"
-    return f"email:{typed}"[:SUBJECT_LENGTH]
+    return f"email:{address}"[:SUBJECT_LENGTH]
 
 
 def printable(text: str) -> str:
@@ -110,7 +110,7 @@ class AuthService:
         refusal is recorded (`user.login_failed`) in a write of its own, the same write
         whichever the reason, so that neither the answer nor its time tells them apart.
         """
-        typed = email.strip().lower()
+        typed = email_key(email)
         with UnitOfWork() as uow:
             user = uow.users.find_by_email(typed)
         if user is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from webapp.email_address import email_key
 from webapp.errors import (
     CurrencyMismatch,
     InsufficientFunds,
@@ -172,7 +173,7 @@ class LedgerService:
             return int(recipient)
         if "@" in recipient:
             with UnitOfWork() as uow:
-                user = uow.users.find_by_email(recipient.lower())
+                user = uow.users.find_by_email(email_key(recipient))
                 main = (
                     uow.accounts.find_by_owner_and_name(user.id, MAIN_ACCOUNT_NAME)
                     if user

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Generic, TypeVar
 
-from email_validator import EmailNotValidError, validate_email
-
+from webapp import email_address
 from webapp.errors import Conflict, NotFound, ValidationError
 from webapp.models import Account, AuthSession, Event, Order, User
 from webapp.models.base import utcnow
@@ -29,6 +28,8 @@ MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
 MAX_NAME_LENGTH = 100
 EMAIL_TAKEN = "is already registered"
+MIXED_SCRIPTS = "mixes letters of different writing systems; type it in one"
+LOOKS_LIKE_ANOTHER = "looks like another member's address; choose another"
 MAX_PAGE_SIZE = 100
 DOSSIER_ORDERS = 10
 DOSSIER_EVENTS = 20
@@ -41,12 +42,31 @@ def common_passwords() -> frozenset[str]:
 
 
 def normalize_email(email: str) -> str:
-    """The stored form of an email: syntax-checked and lowercased; ValidationError otherwise."""
+    """The stored form of an email (webapp.email_address); ValidationError when it is none."""
     try:
-        checked = validate_email(email.strip(), check_deliverability=False)
-    except EmailNotValidError as exc:
+        return email_address.normalize_email(email)
+    except email_address.InvalidEmail as exc:
         raise ValidationError(details={"email": str(exc)}) from exc
-    return checked.normalized.lower()
+
+
+def check_not_look_alike(uow: UnitOfWork, email: str) -> None:
+    """A new address may not mix writing systems, nor look like a member's (TR39)."""
+    if email_address.mixes_scripts(email):
+        raise ValidationError(details={"email": MIXED_SCRIPTS})
+    for other in uow.users.emails_with_skeleton(email_address.skeleton(email)):
+        if email_address.look_alike(email, other):
+            raise ValidationError(details={"email": LOOKS_LIKE_ANOTHER})
+
+
+def search_term(q: str | None) -> str | None:
+    """What an admin's search looks for: an address in its stored form, other text as typed."""
+    q = (q or "").strip()
+    if "@" in q:
+        try:
+            return email_address.normalize_email(q)
+        except email_address.InvalidEmail:
+            pass
+    return q or None
 
 
 def name_problem(name: str) -> str | None:
@@ -154,6 +174,7 @@ class UserService:
         def work(uow: UnitOfWork) -> User:
             if uow.users.find_by_email(email) is not None:
                 raise taken
+            check_not_look_alike(uow, email)
             user = uow.users.create(
                 email=email,
                 name=name,
@@ -222,7 +243,7 @@ class UserService:
 
     def find_by_email(self, email: str) -> User | None:
         with UnitOfWork() as uow:
-            return uow.users.find_by_email(email.strip().lower())
+            return uow.users.find_by_email(email_address.email_key(email))
 
     def list_users(
         self,
@@ -233,7 +254,7 @@ class UserService:
         role: str | None = None,
     ) -> Page[User]:
         with UnitOfWork() as uow:
-            return uow.users.search_page(q=q, role=role, limit=limit, cursor=cursor)
+            return uow.users.search_page(q=search_term(q), role=role, limit=limit, cursor=cursor)
 
     def numbered_page(
         self,
@@ -255,7 +276,7 @@ class UserService:
             raise ValidationError(details={"pageSize": f"must be 1 to {MAX_PAGE_SIZE}"})
         if role is not None and role not in ROLES:
             raise ValidationError(details={"role": f"must be one of {', '.join(ROLES)}"})
-        q = (q or "").strip() or None
+        q = search_term(q)
         with UnitOfWork() as uow:
             total = uow.users.count_matching(q=q, role=role)
             items = uow.users.search_numbered(
