@@ -20,7 +20,7 @@ from webapp.extensions import cache, csrf, db, limiter, login_manager, mail, mig
 from webapp.headers import register_security_headers
 from webapp.http import register_error_handlers
 from webapp.json_provider import TallyJSONProvider
-from webapp.logging import configure_logging, register_request_logging
+from webapp.logging import configure_logging, learn_secret_paths, register_request_logging
 from webapp.request_body import bound_chunked_bodies
 from webapp.routing import IdConverter
 from webapp.security import passwords
@@ -105,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(docs_bp)
     app.register_blueprint(ops.bp)
     csrf.exempt(api.bp)
+    learn_secret_paths(app)
 
 
 def register_error_handling(app: Flask) -> None:

@@ -8,16 +8,12 @@ chunks are exactly what a client sends.
 
 from __future__ import annotations
 
-import http.client
 import json
-import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from gunicorn_server import clean_environment, free_port, gunicorn_process, wait_until_listening
+from gunicorn_server import Answer, development_gunicorn, send_raw
 
 LIMIT = 64 * 1024
 CHUNK_SIZE = 8 * 1024
@@ -26,33 +22,10 @@ JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 
 
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    content_type: str
-    body: bytes
-
-    def json(self) -> dict:
-        return json.loads(self.body)
-
-
-@pytest.fixture(scope="module")
-def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    """One development server (CSRF on, as outside tests) on a fresh SQLite file."""
-    workdir: Path = tmp_path_factory.mktemp("chunked")
-    port = free_port()
-    env = clean_environment()
-    env.update(
-        TALLY_ENV="development",
-        DATABASE_URL=f"sqlite:///{workdir / 'x.db'}",
-        REDIS_URL="",  # set, so that a developer's .env cannot bring one in
-        PROMETHEUS_MULTIPROC_DIR=str(workdir / "metrics"),
-        BIND=f"127.0.0.1:{port}",
-        WEB_CONCURRENCY="1",
-        LOG_LEVEL="WARNING",
-    )
-    with gunicorn_process(env, workdir / "gunicorn.log") as process:
-        wait_until_listening(process, port)
+@pytest.fixture(scope="module", params=["1", "4"], ids=["sync worker", "threaded worker"])
+def port(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    workdir = tmp_path_factory.mktemp("chunked")
+    with development_gunicorn(workdir, GUNICORN_THREADS=request.param) as (port, _log):
         yield port
 
 
@@ -63,15 +36,8 @@ def in_chunks(body: bytes) -> bytes:
 
 
 def post_chunked(port: int, path: str, content_type: str, body: bytes) -> Answer:
-    head = (
-        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: {content_type}\r\n"
-        "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-    )
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
-        connection.sendall(head.encode() + in_chunks(body))
-        response = http.client.HTTPResponse(connection)
-        response.begin()
-        return Answer(response.status, response.getheader("Content-Type", ""), response.read())
+    headers = f"Content-Type: {content_type}\r\nTransfer-Encoding: chunked\r\n"
+    return send_raw(port, "POST", path, headers, in_chunks(body))
 
 
 def registration(password_length: int) -> bytes:
