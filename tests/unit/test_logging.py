@@ -8,6 +8,7 @@ import secrets
 import sys
 
 from webapp.logging import JsonFormatter, secret_path_prefixes, secret_paths
+from webapp.services.mailed_links import LINK_PATHS
 
 
 def log_lines(capsys) -> list[dict]:
@@ -66,6 +67,11 @@ def test_the_masked_routes_are_the_routes_whose_path_carries_a_token(app):
     assert routes == {"/reset-password/<token>", "/verify-email/<token>"}
     assert secret_path_prefixes(app.url_map) == {"/reset-password/", "/verify-email/"}
     assert set(secret_paths.prefixes) >= secret_path_prefixes(app.url_map)
+
+
+def test_every_link_the_mails_carry_is_masked_to_its_route(app):
+    for path in LINK_PATHS.values():
+        assert secret_paths.mask(path.format(token="s3cr3t")) == path.format(token="<token>")
 
 
 def test_a_line_masks_a_mailed_links_token_wherever_it_quotes_one(app):
