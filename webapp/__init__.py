@@ -20,7 +20,8 @@ from webapp.extensions import cache, csrf, db, limiter, login_manager, mail, mig
 from webapp.headers import register_security_headers
 from webapp.http import register_error_handlers
 from webapp.json_provider import TallyJSONProvider
-from webapp.logging import configure_logging, register_request_logging
+from webapp.logging import configure_logging, learn_secret_paths, register_request_logging
+from webapp.request_body import bound_chunked_bodies
 from webapp.routing import IdConverter
 from webapp.security import passwords
 from webapp.services.subscriptions import subscribe_event_handlers
@@ -52,6 +53,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     register_metrics(app)
     register_logging(app)
     register_proxy_fix(app)
+    bound_chunked_bodies(app)
     register_static_versions(app)
     register_extensions(app)
     register_blueprints(app)
@@ -103,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(docs_bp)
     app.register_blueprint(ops.bp)
     csrf.exempt(api.bp)
+    learn_secret_paths(app)
 
 
 def register_error_handling(app: Flask) -> None:

@@ -17,6 +17,8 @@ from typing import Any
 # Placeholders that only development may run with; production refuses them.
 DEFAULT_SECRET_KEY = "dev-secret-key-change-me"
 DEFAULT_JWT_SECRET_KEY = "dev-jwt-secret-key-change-me-please-32b"
+# Every placeholder is published, so each is refused for every secret, not only its own key.
+PUBLISHED_PLACEHOLDERS = frozenset({DEFAULT_SECRET_KEY, DEFAULT_JWT_SECRET_KEY})
 MIN_PRODUCTION_SECRET_BYTES = 32  # 256 bits
 # A secret whose characters, counted as if each were drawn at random from the ones it
 # uses, carry fewer bits than this is a pattern someone typed, not a random value.
@@ -43,12 +45,18 @@ def is_repetition(secret: str) -> bool:
     return len(secret) > 1 and secret in (secret + secret)[1:-1]
 
 
-def secret_problem(name: str, given: str, default: str) -> str | None:
+def is_placeholder(secret: str) -> bool:
+    """A published placeholder, or one with something around it ("…-please-32b-prod")."""
+    folded = secret.casefold()
+    return any(placeholder.casefold() in folded for placeholder in PUBLISHED_PLACEHOLDERS)
+
+
+def secret_problem(name: str, given: str) -> str | None:
     """Why `given` must not sign anything in production, or None when it may."""
     if not given:
         return f"{name} is missing"
-    if given == default:
-        return f"{name} is the development default"
+    if is_placeholder(given):
+        return f"{name} is a development placeholder published in the code"
     if not given.strip():
         return f"{name} is only whitespace"
     if len(given.encode()) < MIN_PRODUCTION_SECRET_BYTES:
@@ -222,7 +230,7 @@ class Config:
 
 
 class ProductionConfig(Config):
-    """PostgreSQL + Redis; refuses to start with a secret that is missing, default, short,
+    """PostgreSQL + Redis; refuses to start with a secret that is missing, a placeholder, short,
     predictable or shared by both keys, or a METRICS_TOKEN that is short or predictable;
     serves /metrics only with METRICS_TOKEN."""
 
@@ -244,17 +252,17 @@ class ProductionConfig(Config):
     def validate(self) -> None:
         problems = [
             problem
-            for name, given, default in (
-                ("SECRET_KEY", self._given_secret, DEFAULT_SECRET_KEY),
-                ("JWT_SECRET_KEY", self._given_jwt_secret, DEFAULT_JWT_SECRET_KEY),
+            for name, given in (
+                ("SECRET_KEY", self._given_secret),
+                ("JWT_SECRET_KEY", self._given_jwt_secret),
             )
-            if (problem := secret_problem(name, given, default))
+            if (problem := secret_problem(name, given))
         ]
         if self._given_secret and self._given_secret == self._given_jwt_secret:
             problems.append("SECRET_KEY and JWT_SECRET_KEY are the same value; give each its own")
         if self.METRICS_TOKEN:
             # /metrics is not rate-limited: its token must be too long to guess.
-            if problem := secret_problem("METRICS_TOKEN", self.METRICS_TOKEN, ""):
+            if problem := secret_problem("METRICS_TOKEN", self.METRICS_TOKEN):
                 problems.append(problem)
             if self.METRICS_TOKEN in (self._given_secret, self._given_jwt_secret):
                 problems.append("METRICS_TOKEN is one of the signing secrets; give it its own")

@@ -4,6 +4,11 @@ Every log record becomes one JSON object on one line of stdout. Each request get
 id (the client's `X-Request-ID` when it is well formed, a fresh one otherwise) that is
 echoed in the response header, in `meta.requestId`, in every log line written while
 the request runs, and in audit events.
+
+A mailed link carries its token in the path (`/reset-password/<token>`). Whatever a line
+says, the access line's path, an error's message or traceback, gunicorn's own lines, a
+path that starts like such a route has its secret replaced by `<token>`, matched route
+or not, on any method, slash or percent-encoding.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
-from werkzeug.routing import Rule
+from werkzeug.routing import Map, Rule
 
 REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -45,6 +50,79 @@ def current_user_id() -> int | None:
     return g.get("user_id")
 
 
+SECRET_PATH_VARIABLES = frozenset({"token"})
+MASKED_SECRET = "<token>"
+# What ends a path quoted in a line: whitespace, a quote, its query or fragment.
+PATH_TAIL = r"""[^\s"'?#]+"""
+
+
+def carries_secret(rule: Rule) -> bool:
+    return not SECRET_PATH_VARIABLES.isdisjoint(rule.arguments)
+
+
+def secret_path_prefixes(url_map: Map) -> frozenset[str]:
+    """The fixed start of every route with a secret in its path (`/reset-password/`). What
+    follows it in a logged path is masked whole (a variable before the secret masks more,
+    never less)."""
+    return frozenset(
+        rule.rule.partition("<")[0] for rule in url_map.iter_rules() if carries_secret(rule)
+    )
+
+
+def loose(character: str) -> str:
+    """A pattern for one character as a path may bring it: itself in any case, or
+    percent-encoded once or more (`-`, `%2D`, `%252d`)."""
+    encoded = "".join(f"%(?:25)*{byte:02X}" for byte in character.encode())
+    return f"(?:{re.escape(character)}|{encoded})"
+
+
+class SecretPaths:
+    """The mailed-link routes of the app(s) this process built, and the one function that
+    masks their secrets in whatever text is about to be logged."""
+
+    def __init__(self) -> None:
+        self.prefixes: tuple[str, ...] = ()
+        self._pattern: re.Pattern[str] | None = None
+
+    def learn(self, url_map: Map) -> None:
+        """Add the routes of an app (gunicorn's workers build one; tests build many)."""
+        self.prefixes = tuple(sorted(set(self.prefixes) | secret_path_prefixes(url_map)))
+        routes = "|".join(
+            f"(?P<route{index}>{''.join(loose(c) for c in prefix)})"
+            for index, prefix in enumerate(self.prefixes)
+        )
+        self._pattern = re.compile(f"(?:{routes}){PATH_TAIL}", re.IGNORECASE) if routes else None
+
+    def mask(self, text: str) -> str:
+        """`text` with each path under a secret route cut to that route and `<token>`."""
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(self._masked_route, text)
+
+    def _masked_route(self, match: re.Match[str]) -> str:
+        index = int(str(match.lastgroup).removeprefix("route"))
+        return self.prefixes[index] + MASKED_SECRET
+
+
+secret_paths = SecretPaths()
+
+
+def masked_text(value: object) -> str:
+    return secret_paths.mask(str(value))
+
+
+def masked(value: Any) -> Any:
+    """`value` with every string in it masked (`SecretPaths.mask`), before it is serialised:
+    masking the JSON text could cut through an escape."""
+    if isinstance(value, str):
+        return secret_paths.mask(value)
+    if isinstance(value, dict):
+        return {key: masked(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [masked(item) for item in value]
+    return value
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per record. Structured fields come from `extra={"fields": {...}}`."""
 
@@ -64,7 +142,8 @@ class JsonFormatter(logging.Formatter):
         payload.update(fields)
         if record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)
-        return json.dumps(payload, default=str, ensure_ascii=False)
+        # Any text may quote a path: a mailed link's token never reaches the line.
+        return json.dumps(masked(payload), default=masked_text, ensure_ascii=False)
 
 
 class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -111,15 +190,17 @@ def request_seconds() -> float | None:
     return None if started is None else time.perf_counter() - started
 
 
-SECRET_PATH_VARIABLES = frozenset({"token"})
-
-
 def logged_path(rule: Rule | None, path: str) -> str:
     """The path as a log line shows it: a mailed link's route (`/reset-password/<token>`)
-    instead of the path that holds its secret."""
-    if rule is not None and not SECRET_PATH_VARIABLES.isdisjoint(rule.arguments):
+    instead of the path that holds its secret, whether or not the path matched it."""
+    if rule is not None and carries_secret(rule):
         return rule.rule
-    return path
+    return secret_paths.mask(path)
+
+
+def learn_secret_paths(app: Flask) -> None:
+    """After the blueprints: the routes whose paths carry a secret are known from here on."""
+    secret_paths.learn(app.url_map)
 
 
 def register_request_logging(app: Flask) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from clients import chunked
 from envelopes import assert_error
 from sqlalchemy import func, select
 
@@ -93,6 +94,20 @@ def test_a_body_just_under_the_limit_is_read(client):
     body = json.dumps({"email": "a@example.com", "password": "x" * 60_000, "name": "A"})
     response = client.post(REGISTER, data=body, content_type="application/json")
     assert_error(response, 422, "VALIDATION_ERROR")  # read, then refused by the password rule
+
+
+def test_a_chunked_body_over_64_kib_is_413_not_cut_and_parsed(client, app):
+    big = json.dumps({"email": "a@example.com", "password": "x" * (64 * 1024), "name": "A"})
+    response = client.post(REGISTER, **chunked(big.encode(), "application/json"))
+    assert_error(response, 413, "PAYLOAD_TOO_LARGE")
+    assert user_count(app) == 0
+
+
+def test_a_chunked_body_under_the_limit_is_read_whole(client):
+    body = json.dumps({"email": "a@example.com", "password": "x" * 60_000, "name": "A"})
+    response = client.post(REGISTER, **chunked(body.encode(), "application/json"))
+    error = assert_error(response, 422, "VALIDATION_ERROR")  # read, then refused by a rule
+    assert set(error["details"]) == {"password"}
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,6 @@ import http.client
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -22,23 +21,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from gunicorn_server import BIN, PROJECT_ROOT, clean_environment, free_port, gunicorn_process
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 REQUESTS = 60
 CLIENTS = 4  # concurrent connections, more than the workers: both must take some
 TOKEN = secrets.token_urlsafe(32)
 HEALTHZ_200 = {"endpoint": "/healthz", "method": "GET", "status": "200"}
 STALE_COUNT = 1000
 DEADLINE_SECONDS = 30
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def get(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
@@ -78,11 +70,7 @@ def worker_counts(metrics_dir: Path) -> dict[str, float]:
 @pytest.fixture
 def server_env(tmp_path: Path) -> dict[str, str]:
     """The environment of a two-worker development server on a fresh SQLite file."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("TALLY_", "PROMETHEUS_", "RATELIMIT_", "TEST_"))
-    }
+    env = clean_environment()
     env.update(
         TALLY_ENV="development",
         DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}",
@@ -113,26 +101,10 @@ def gunicorn(server_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[int, 
     metrics_dir = Path(server_env["PROMETHEUS_MULTIPROC_DIR"])
     assert glob.glob(str(metrics_dir / "counter_*.db"))
 
-    log = (tmp_path / "gunicorn.log").open("w")
-    process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=PROJECT_ROOT,
-        env=server_env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     port = int(server_env["BIND"].rsplit(":", 1)[1])
-    try:
+    with gunicorn_process(server_env, tmp_path / "gunicorn.log") as process:
         wait_until_both_workers_serve(process, port, metrics_dir)
         yield port, metrics_dir
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        log.close()
 
 
 def wait_until_both_workers_serve(process: subprocess.Popen, port: int, metrics_dir: Path):

@@ -1,4 +1,5 @@
-"""A database error names its statement in the log, never the values it carried."""
+"""What the logs never carry: the values a failed statement held (only the statement is
+named), and a mailed link's token, whatever path or method brings it."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import json
 
 from clients import PASSWORD
 from envelopes import assert_error
+from mailed_links import link_requests
 from sqlalchemy import text
 
+from webapp import metrics
 from webapp.extensions import db
 
 REFUSE_USERS = {
@@ -50,3 +53,21 @@ def test_a_failed_insert_logs_no_password_hash_nor_email(app, client, capsys):
     assert "$argon2" not in logged  # but not the hash it tried to store
     assert "hidden@example.com" not in logged
     assert PASSWORD not in logged
+
+
+def test_no_mailed_links_token_is_logged_whatever_the_path_or_method(client, app, capsys):
+    requests = link_requests(app)
+    capsys.readouterr()
+    statuses = {client.open(r.path, method=r.method).status_code for r in requests}
+    output = capsys.readouterr()
+    assert statuses >= {200, 404, 405}  # the routes answered, missed and refused
+    logged = output.out + output.err + metrics.exposition().decode()
+    leaked = [(r.method, r.path) for r in requests if r.token in logged]
+    assert leaked == []
+    access_paths = [
+        line["path"]
+        for line in map(json.loads, output.out.splitlines())
+        if line.get("logger") == "tally.request"
+    ]
+    assert len(access_paths) == len(requests)  # each was logged, with its route instead
+    assert {"/reset-password/<token>", "/verify-email/<token>"} <= set(access_paths)

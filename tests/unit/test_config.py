@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +14,7 @@ from webapp import create_app
 from webapp.config import (
     DEFAULT_JWT_SECRET_KEY,
     DEFAULT_SECRET_KEY,
+    PUBLISHED_PLACEHOLDERS,
     Config,
     ConfigError,
     ProductionConfig,
@@ -91,15 +95,88 @@ def test_production_accepts_strong_secrets():
     [
         ({"SECRET_KEY": None}, "SECRET_KEY is missing"),
         ({"SECRET_KEY": ""}, "SECRET_KEY is missing"),
-        ({"SECRET_KEY": DEFAULT_SECRET_KEY}, "SECRET_KEY is the development default"),
+        ({"SECRET_KEY": DEFAULT_SECRET_KEY}, "SECRET_KEY is a development placeholder"),
         ({"JWT_SECRET_KEY": None}, "JWT_SECRET_KEY is missing"),
-        ({"JWT_SECRET_KEY": DEFAULT_JWT_SECRET_KEY}, "JWT_SECRET_KEY is the development default"),
+        ({"JWT_SECRET_KEY": DEFAULT_JWT_SECRET_KEY}, "JWT_SECRET_KEY is a development placeholder"),
         ({"JWT_SECRET_KEY": "short-secret"}, "JWT_SECRET_KEY is shorter than 32 bytes"),
     ],
 )
 def test_production_refuses_missing_default_or_short_secrets(env, complaint):
     with pytest.raises(ConfigError, match=complaint):
         load_config(production(**env)).validate()
+
+
+SECRET_SETTINGS = ("SECRET_KEY", "JWT_SECRET_KEY")
+ROOT = Path(__file__).resolve().parents[2]
+# A literal given to a secret key in a tracked file: quoted (`DEFAULT_SECRET_KEY = "…"`,
+# `"JWT_SECRET_KEY": "…"`) or a whole env-file line (`SECRET_KEY=…`); a `$(…)` command, a
+# `…` ellipsis or a name (`SECRET_KEY=keys.secret_key`) is not one.
+SECRET_LITERALS = (
+    re.compile(r"SECRET_KEY[\"']?\s*[:=]\s*([\"'])(?P<value>[^\"'$…]{8,})\1"),
+    re.compile(r"^(?:export\s+)?\w*SECRET_KEY=(?P<value>[^\s\"'$…]{8,})$", re.MULTILINE),
+)
+
+
+def config_placeholders() -> set[str]:
+    """What the config module publishes: the values development runs with when nothing is
+    set, and every DEFAULT_* string it defines (a new default is collected here too)."""
+    development = Config({})
+    running = {getattr(development, name) for name in SECRET_SETTINGS}
+    constants = {
+        value
+        for name, value in vars(config_module).items()
+        if name.startswith("DEFAULT_") and isinstance(value, str)
+    }
+    return running | constants
+
+
+def repository_placeholders() -> set[str]:
+    """Every literal value a tracked file gives a secret key (README, deploy/, env files…)."""
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    found = set()
+    for name in tracked:
+        path = ROOT / name
+        if not path.is_file() or path.suffix in {".png", ".ico", ".woff2", ".gz"}:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        found |= {m["value"] for pattern in SECRET_LITERALS for m in pattern.finditer(text)}
+    return found
+
+
+def test_the_config_modules_defaults_are_its_published_placeholders():
+    assert config_placeholders() <= PUBLISHED_PLACEHOLDERS
+
+
+def test_the_repository_scan_finds_the_config_modules_defaults():
+    assert config_placeholders() <= repository_placeholders()
+
+
+@pytest.mark.parametrize("published", sorted(repository_placeholders()))
+@pytest.mark.parametrize("name", SECRET_SETTINGS)
+def test_production_refuses_every_value_the_repository_gives_a_secret(name, published):
+    with pytest.raises(ConfigError, match=f"{name} is"):
+        load_config(production(**{name: published})).validate()
+
+
+@pytest.mark.parametrize("placeholder", sorted(config_placeholders()))
+@pytest.mark.parametrize("name", SECRET_SETTINGS)
+def test_production_refuses_every_placeholder_for_either_key(name, placeholder):
+    with pytest.raises(ConfigError, match=f"{name} is a development placeholder") as refused:
+        load_config(production(**{name: placeholder})).validate()
+    assert "secrets.token_urlsafe" in str(refused.value)  # how to make a good one
+    assert placeholder not in str(refused.value)  # never echoes the value
+
+
+@pytest.mark.parametrize("name", SECRET_SETTINGS)
+def test_production_refuses_a_placeholder_dressed_up(name):
+    dressed = f"  {DEFAULT_JWT_SECRET_KEY.upper()}-prod-2024"
+    with pytest.raises(ConfigError, match=f"{name} is a development placeholder"):
+        load_config(production(**{name: dressed})).validate()
 
 
 def test_create_app_refuses_to_build_a_production_app_on_default_secrets():

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
+import pytest
+from clients import PASSWORD, chunked
 from pages import soup
+
+FORM = "application/x-www-form-urlencoded"
 
 
 def test_the_landing_page_is_in_the_layout(client):
@@ -69,6 +74,24 @@ def test_the_403_and_429_pages_are_in_the_layout(make_app):
     assert page.mimetype == "text/html"
     assert soup(page).select_one(".error-status").string == "429"
     assert page.headers["Retry-After"]
+
+
+@pytest.mark.parametrize("sent", ["with its length", "chunked"])
+def test_a_form_over_64_kib_is_the_413_page(client, sent):
+    body = urlencode({"email": "a@example.com", "password": "x" * 64 * 1024}).encode()
+    arguments = chunked(body, FORM) if sent == "chunked" else {"data": body, "content_type": FORM}
+    response = client.post("/login", **arguments)
+    assert response.status_code == 413
+    assert response.mimetype == "text/html"
+    assert soup(response).select_one(".error-status").string == "413"
+
+
+def test_a_chunked_form_under_the_limit_is_read_whole(client, register):
+    register("member@example.com")
+    # The fields that log in come after 60 KB: a body cut short would lose them.
+    fields = {"padding": "x" * 60_000, "email": "member@example.com", "password": PASSWORD}
+    response = client.post("/login", **chunked(urlencode(fields).encode(), FORM))
+    assert response.status_code == 302
 
 
 def test_static_files_are_linked_under_a_version_of_their_content(client):
