@@ -1,5 +1,5 @@
-"""Operator commands: `flask create-admin`, `flask seed-demo`, `flask verify-ledger`,
-`flask send-mail`, `flask purge-expired`."""
+"""Operator commands: `flask create-admin`, `flask reset-second-factor`, `flask seed-demo`,
+`flask verify-ledger`, `flask send-mail`, `flask purge-expired`."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from webapp.services import mail
 from webapp.services.demo import DemoService
 from webapp.services.housekeeping import HousekeepingService
 from webapp.services.ledger import LedgerService
+from webapp.services.mfa import MfaService
 from webapp.services.users import UserService
 
 # Demo data only; override with DEMO_PASSWORD. Never used outside seed-demo.
@@ -44,6 +45,19 @@ def create_admin(email: str, password: str, name: str) -> None:
         click.echo(f"Promoted {outcome.user.email} to administrator (password unchanged).")
     else:
         click.echo(f"{outcome.user.email} is already an administrator; nothing to do.")
+
+
+@click.command("reset-second-factor")
+@click.option("--email", required=True, help="The user whose second factor goes off.")
+@with_appcontext
+def reset_second_factor(email: str) -> None:
+    """Turn anyone's second factor off, an admin's included (the app lets an admin reset a
+    member's only). The user is mailed about it."""
+    try:
+        user = MfaService().reset_by_operator(email)
+    except AppError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(f"The second factor of {user.email} is off; they were mailed about it.")
 
 
 @click.command("seed-demo")
@@ -121,6 +135,7 @@ def purge_expired(batch_size: int | None) -> None:
 def register_commands(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(reset_second_factor)
     app.cli.add_command(verify_ledger)
     app.cli.add_command(send_mail)
     app.cli.add_command(purge_expired)

@@ -379,6 +379,45 @@ def test_only_an_admin_resets_a_factor(client, member, factor):
     assert me(client, member)["mfaEnabled"] is True
 
 
+def test_no_admins_factor_is_reset_from_the_api_their_own_included(
+    app, client, make_admin, login, clock
+):
+    make_admin("admin@example.com")
+    make_admin("other-admin@example.com")
+    admin = bearer(login("admin@example.com"))
+    other = bearer(login("other-admin@example.com"))
+    turn_on_api(client, admin, clock)
+    turn_on_api(client, other, clock)
+    mails_before = len(sent_mails(app))
+    for target in (admin, other):  # a stolen admin token strips no factor, its own or another's
+        target_id = me(client, target)["id"]
+        response = client.delete(f"/api/v1/users/{target_id}/mfa", headers=admin)
+        assert "flask reset-second-factor" in assert_error(response, 403, "FORBIDDEN")["message"]
+        assert me(client, target)["mfaEnabled"] is True
+    assert events(app, "user.mfa_disabled") == []
+    assert len(sent_mails(app)) == mails_before
+
+
+def test_an_operator_resets_an_admins_factor_from_the_command_line(
+    app, client, make_admin, login, clock
+):
+    make_admin("admin@example.com")
+    admin = bearer(login("admin@example.com"))
+    turn_on_api(client, admin, clock)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["reset-second-factor", "--email", " Admin@Example.com "])
+    assert result.exit_code == 0, result.output
+    assert me(client, admin)["mfaEnabled"] is False
+    (event,) = events(app, "user.mfa_disabled")
+    assert event.actor_id is None and event.data == {"byAdmin": True}
+    (mail,) = [m for m in sent_mails(app) if "second factor" in m.subject]
+    assert mail.to == ["admin@example.com"]
+    again = runner.invoke(args=["reset-second-factor", "--email", "admin@example.com"])
+    assert again.exit_code != 0 and "No second factor is on" in again.output
+    unknown = runner.invoke(args=["reset-second-factor", "--email", "nobody@example.com"])
+    assert unknown.exit_code != 0 and "No user has that email" in unknown.output
+
+
 def test_resetting_an_unknown_users_factor_is_a_404(client, admin):
     assert_error(client.delete("/api/v1/users/999999/mfa", headers=admin), 404, "NOT_FOUND")
 

@@ -94,6 +94,22 @@ def test_resetting_a_factor_that_is_off_changes_nothing_and_says_so(app, member_
     assert events(app, "user.mfa_disabled") == []
 
 
+def test_an_admins_factor_has_no_reset_button_and_a_forged_post_changes_nothing(
+    app, admin_page, make_admin, login, clock
+):
+    other_id = make_admin("other-admin@example.com")
+    turn_on_api(app.test_client(), bearer(login("other-admin@example.com")), clock)
+    admin_page.member_url = f"/admin/users/{other_id}"
+    assert facts(admin_page)["Second factor"] == "On"
+    assert reset_form(admin_page) is None
+    mails_before = len(sent_mails(app))
+    response = admin_page.post(f"/admin/users/{other_id}/mfa/reset", follow_redirects=True)
+    assert any(message.startswith("Nothing changed.") for message in flashes(soup(response)))
+    assert facts(admin_page)["Second factor"] == "On"
+    assert events(app, "user.mfa_disabled") == []
+    assert len(sent_mails(app)) == mails_before
+
+
 def test_a_member_cannot_reset_anyones_factor(app, member, make_admin):
     admin_id = make_admin(ADMIN_EMAIL)
     page = browser(app, EMAIL)

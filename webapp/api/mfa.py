@@ -48,6 +48,8 @@ def disable_totp(body: TotpDisable) -> None:
 def reset_mfa(user_id: int) -> None:
     """Turn a member's second factor off (admin): for a lost device and lost codes.
 
-    409 when the member has none on. The member is mailed about it.
+    403 when the user is an admin, the caller included (an admin turns their own off with
+    DELETE /users/me/mfa/totp; another admin's is an operator's job). 409 when the member
+    has none on. The member is mailed about it.
     """
     MfaService().reset_by_admin(principal(), user_id)

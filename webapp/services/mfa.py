@@ -28,10 +28,19 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter, RateLimiter
 
-from webapp.errors import Conflict, MfaRequired, NotFound, TooManyAttempts, ValidationError
+from webapp.email_address import email_key
+from webapp.errors import (
+    Conflict,
+    Forbidden,
+    MfaRequired,
+    NotFound,
+    TooManyAttempts,
+    ValidationError,
+)
 from webapp.extensions import limiter
 from webapp.models import User
 from webapp.models.base import utcnow
+from webapp.models.user import ROLE_ADMIN
 from webapp.security import hash_token, passwords
 from webapp.services.events import DomainEvent, subject
 from webapp.services.mail import public_link, queue_mail
@@ -62,6 +71,10 @@ ALREADY_ON = "A second factor is already on."
 NOT_STARTED = "No second factor is waiting for confirmation: turn it on first."
 NOT_ON = "No second factor is on."
 LOCKED = "Too many wrong codes. Wait a few minutes and try again."
+ADMIN_FACTOR_NOT_RESET = (
+    "An admin's second factor is not reset from the app: they turn it off themselves with "
+    "their password and a code, or an operator runs flask reset-second-factor."
+)
 
 
 @dataclass(frozen=True)
@@ -109,6 +122,12 @@ def new_recovery_code() -> str:
     raw = "".join(secrets.choice(RECOVERY_CODE_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
     half = RECOVERY_CODE_LENGTH // 2
     return f"{raw[:half]}-{raw[half:]}"
+
+
+def admin_may_reset(user: User) -> bool:
+    """An admin resets a member's second factor, never an admin's: a stolen admin session
+    must not strip a factor for good. Their own goes with their password and a code."""
+    return not user.has_role(ROLE_ADMIN)
 
 
 def enrollment_of(user: User) -> TotpEnrollment:
@@ -290,18 +309,37 @@ class MfaService:
         return codes
 
     def reset_by_admin(self, actor: Principal, user_id: int) -> None:
-        """An admin turns a member's factor off (they lost their device and their codes)."""
+        """An admin turns a member's factor off (they lost their device and their codes);
+        never an admin's, their own included (see `admin_may_reset`)."""
         actor.require_admin()
 
         def work(uow: UnitOfWork) -> None:
             user = uow.users.lock_for_update([user_id]).get(user_id)
             if user is None:
                 raise NotFound("No such user.")
+            if not admin_may_reset(user):
+                raise Forbidden(ADMIN_FACTOR_NOT_RESET)
             if not user.mfa_enabled:
                 raise Conflict(NOT_ON)
             self._turn_off(uow, user, by_admin=True, actor_id=actor.user_id)
 
         transaction(work)
+
+    def reset_by_operator(self, email: str) -> User:
+        """`flask reset-second-factor`: anyone's factor, an admin's included. Whoever runs a
+        command on the servers needs no admin session to be trusted."""
+
+        def work(uow: UnitOfWork) -> User:
+            found = uow.users.find_by_email(email_key(email))
+            if found is None:
+                raise NotFound("No user has that email.")
+            user = uow.users.lock_for_update([found.id])[found.id]
+            if not user.mfa_enabled:
+                raise Conflict(NOT_ON)
+            self._turn_off(uow, user, by_admin=True, actor_id=None)
+            return user
+
+        return transaction(work)
 
     # --- logging in -------------------------------------------------------------------------
 
@@ -382,7 +420,7 @@ class MfaService:
         return RecoveryCodes(codes)
 
     @staticmethod
-    def _turn_off(uow: UnitOfWork, user: User, *, by_admin: bool, actor_id: int) -> None:
+    def _turn_off(uow: UnitOfWork, user: User, *, by_admin: bool, actor_id: int | None) -> None:
         user.totp_secret = None
         user.totp_enabled_at = None
         user.totp_last_step = None

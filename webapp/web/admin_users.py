@@ -9,13 +9,13 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from webapp.errors import Conflict, NotFound, ValidationError
+from webapp.errors import Conflict, Forbidden, NotFound, ValidationError
 from webapp.models import Account, User
 from webapp.models.user import ROLE_ADMIN
 from webapp.money import format_money, to_minor_units
 from webapp.services.access_tokens import AccessTokenService
 from webapp.services.ledger import LedgerService
-from webapp.services.mfa import MfaService
+from webapp.services.mfa import MfaService, admin_may_reset
 from webapp.services.users import UserDossier, UserService
 from webapp.web.blueprint import bp
 from webapp.web.forms import ActionForm, DepositForm, UserFilterForm, UserRolesForm, show_error
@@ -96,6 +96,7 @@ def render_user(dossier: UserDossier, deposit: DepositForm | None = None) -> str
         roles_form=UserRolesForm(formdata=None),
         action=ActionForm(),
         next_url=url_for("web.admin_user", user_id=dossier.user.id),
+        factor_resettable=admin_may_reset(dossier.user),
     )
 
 
@@ -190,7 +191,7 @@ def admin_reset_mfa(user_id: int) -> Response:
     if ActionForm().validate_on_submit():
         try:
             MfaService().reset_by_admin(current_user.principal, user_id)
-        except Conflict as error:
+        except (Conflict, Forbidden) as error:
             flash(f"Nothing changed. {error.message}", "error")
         else:
             flash(
