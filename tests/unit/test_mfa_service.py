@@ -4,11 +4,13 @@ rules of codes (the window, single use, the recovery-code form)."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 
 import pyotp
 import pytest
 from clients import PASSWORD
 from second_factor import START, STEP, Clock, code, events, fixed_clock, sent_mails
+from sqlalchemy import update
 
 from webapp.errors import (
     Conflict,
@@ -20,10 +22,13 @@ from webapp.errors import (
     ValidationError,
 )
 from webapp.extensions import db
-from webapp.models import RecoveryCode, User
+from webapp.models import Event, RecoveryCode, User
+from webapp.models.base import utcnow
 from webapp.security import hash_token
 from webapp.services.auth import AuthService, ClientInfo
 from webapp.services.mfa import (
+    MFA_FAILED,
+    PURPOSE_LOGIN,
     RECOVERY_CODE_ALPHABET,
     MfaService,
     failures,
@@ -32,6 +37,7 @@ from webapp.services.mfa import (
     normalize_code,
 )
 from webapp.services.principal import Principal
+from webapp.services.unit_of_work import UnitOfWork, transaction
 from webapp.services.users import UserService
 
 pytestmark = pytest.mark.usefixtures("app_context")
@@ -206,13 +212,39 @@ def test_a_code_that_is_not_six_ascii_digits_never_matches(typed):
 # --- the lock -------------------------------------------------------------------------------------
 
 
+def record_wrong_codes(user_id: int, count: int) -> None:
+    def work(uow: UnitOfWork) -> None:
+        for _ in range(count):
+            failures.record(uow, user_id, PURPOSE_LOGIN)
+
+    transaction(work)
+
+
+def date_wrong_codes(seconds_ago: int) -> None:
+    """Every wrong code recorded so far, as if recorded `seconds_ago`."""
+    recorded_at = utcnow() - timedelta(seconds=seconds_ago)
+    db.session.execute(update(Event).where(Event.type == MFA_FAILED).values(created_at=recorded_at))
+    db.session.commit()
+
+
 def test_the_lock_tells_how_long_to_wait(member, clock):
-    for _ in range(5):
-        failures.record(member.user_id)
-    with pytest.raises(TooManyAttempts) as locked:
-        failures.ensure_not_locked(member.user_id)
+    record_wrong_codes(member.user_id, 5)
+    with UnitOfWork() as uow:
+        with pytest.raises(TooManyAttempts) as locked:
+            failures.ensure_not_locked(uow, member.user_id)
+        failures.ensure_not_locked(uow, member.user_id + 1)  # another user is not locked
     assert 1 <= locked.value.retry_after <= 300 and locked.value.limit == 5
-    failures.ensure_not_locked(member.user_id + 1)  # another user is not locked
+
+
+def test_the_lock_lifts_once_the_wrong_codes_leave_the_five_minute_window(member):
+    record_wrong_codes(member.user_id, 5)
+    date_wrong_codes(290)
+    with UnitOfWork() as uow, pytest.raises(TooManyAttempts) as locked:
+        failures.ensure_not_locked(uow, member.user_id)
+    assert 9 <= locked.value.retry_after <= 11
+    date_wrong_codes(301)
+    with UnitOfWork() as uow:
+        failures.ensure_not_locked(uow, member.user_id)
 
 
 def test_a_wrong_confirmation_code_counts_toward_the_lock(member, clock):

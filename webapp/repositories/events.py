@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import ColumnElement, or_, select
 
 from webapp.models import Event
@@ -20,6 +22,19 @@ class EventRepository(Repository[Event]):
         """Whether an event of this type was ever recorded about this subject."""
         query = select(Event.id).where(Event.type == event_type, Event.subject == subject)
         return self.session.scalar(query.limit(1)) is not None
+
+    def times_since(
+        self, event_type: str, subject: str, *, since: datetime, limit: int
+    ) -> list[datetime]:
+        """When the newest `limit` events of this type about this subject, at or after
+        `since`, were recorded: newest first."""
+        statement = (
+            select(Event.created_at)
+            .where(Event.type == event_type, Event.subject == subject, Event.created_at >= since)
+            .order_by(Event.id.desc())
+            .limit(limit)
+        )
+        return list(self.session.scalars(statement))
 
     def page_log(
         self, *, limit: int, cursor: str | None, event_type: str | None, user_id: int | None

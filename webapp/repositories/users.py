@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from sqlalchemy import ColumnElement, case, func, or_, select
 
 from webapp.models import User, UserRole
+from webapp.models.user import ROLE_ADMIN
 from webapp.repositories.base import Repository
 from webapp.repositories.keyset import Page
+
+# The advisory-lock number that changes which may remove an admin take turns on.
+ADMIN_CHANGES_LOCK_ID = int.from_bytes(
+    hashlib.sha256(b"tally:admin-changes").digest()[:8], "big", signed=True
+)
 
 
 class UserRepository(Repository[User]):
@@ -28,6 +36,26 @@ class UserRepository(Repository[User]):
         added = [UserRole(role=role) for role in roles if not user.has_role(role)]
         user.role_rows = kept + added
         self.session.flush()
+
+    def active_admin_ids(self) -> set[int]:
+        """The users who are active and hold the admin role."""
+        statement = (
+            select(User.id)
+            .join(UserRole)
+            .where(User.is_active.is_(True), UserRole.role == ROLE_ADMIN)
+        )
+        return set(self.session.scalars(statement))
+
+    def wait_for_admin_changes_turn(self) -> None:
+        """Hold the turn of changes that may remove an admin until the transaction ends, so
+        each reads the admins as the one before left them.
+
+        PostgreSQL: a transaction-level advisory lock, waited for. SQLite needs none: a
+        writing transaction there holds the whole file from its first statement.
+        """
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        self.session.execute(select(func.pg_advisory_xact_lock(ADMIN_CHANGES_LOCK_ID)))
 
     def search_page(
         self, *, q: str | None, role: str | None, limit: int, cursor: str | None

@@ -5,28 +5,29 @@ Turning it on is two steps: a new secret is stored (the factor stays off), then 
 code confirms it and ten recovery codes are shown once (stored as SHA-256 digests only).
 A TOTP code is accepted once: its time step must be later than the last one accepted,
 which is kept on the user row and moved under a row lock in the transaction that accepts
-it. Wrong codes (at login, confirmation or turning off, on the page or the API) are
-counted per user in the rate limiter's storage, shared by every worker: past
-MFA_FAILURE_LIMIT every try is refused with a 429, a right code too, until the window
-lets one through again. No code or secret ever goes into an event, a log line or an error.
+it. Wrong codes (at login, confirmation, turning off or new recovery codes, on the page or
+the API) are the user's `user.mfa_failed` events: past MFA_FAILURE_LIMIT within its window
+every try is refused with a 429, a right code too, until the window lets one through again.
+They are counted and recorded in the transaction that evaluates the code, under that
+user's row lock, so tries at once, on one worker or many, are evaluated one after another
+and never more than the limit. No code or secret ever goes into an event, a log line or
+an error.
 """
 
 from __future__ import annotations
 
 import hmac
-import logging
 import math
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TypeVar
 
 import pyotp
 from flask import current_app
-from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter, RateLimiter
+from limits import parse
 
 from webapp.email_address import email_key
 from webapp.errors import (
@@ -37,7 +38,6 @@ from webapp.errors import (
     TooManyAttempts,
     ValidationError,
 )
-from webapp.extensions import limiter
 from webapp.models import User
 from webapp.models.base import utcnow
 from webapp.models.user import ROLE_ADMIN
@@ -47,8 +47,6 @@ from webapp.services.mail import public_link, queue_mail
 from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork, transaction
 
-log = logging.getLogger(__name__)
-
 T = TypeVar("T")
 
 ISSUER = "Tally"
@@ -57,7 +55,7 @@ VALID_WINDOW = 1  # one step either side of now: clocks drift and people type sl
 RECOVERY_CODE_COUNT = 10
 RECOVERY_CODE_LENGTH = 10
 RECOVERY_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to mix up
-FAILURES_KEY = ("tally", "mfa-failures")
+MFA_FAILED = "user.mfa_failed"
 clock = time.time  # the time TOTP steps are read from (tests set it)
 
 PURPOSE_LOGIN = "login"
@@ -136,55 +134,41 @@ def enrollment_of(user: User) -> TotpEnrollment:
     return TotpEnrollment(secret=user.totp_secret, otpauth_uri=uri)
 
 
-class FailureCounter:
-    """Wrong codes per user, in flask-limiter's storage (Redis when configured), so that
-    both surfaces and every worker count together."""
+class FailureLock:
+    """Wrong codes per user, as their `user.mfa_failed` events within MFA_FAILURE_LIMIT's
+    (moving) window. Both are called inside the transaction that evaluates a code, after
+    the user's row is locked: the database orders the tries, whichever worker runs them."""
 
-    def ensure_not_locked(self, user_id: int) -> None:
-        item = self._item()
-        strategy = self._strategy()
-        try:
-            allowed = strategy.test(item, *FAILURES_KEY, str(user_id))
-            if allowed:
-                return
-            reset_at = strategy.get_window_stats(item, *FAILURES_KEY, str(user_id)).reset_time
-        except Exception:
-            log.warning("second-factor failure count unreachable; counting in memory")
-            allowed = self._local().test(item, *FAILURES_KEY, str(user_id))
-            if allowed:
-                return
-            reset_at = self._local().get_window_stats(item, *FAILURES_KEY, str(user_id)).reset_time
-        retry_after = max(math.ceil(reset_at - time.time()), 1)
-        raise TooManyAttempts(LOCKED, retry_after=retry_after, limit=item.amount)
+    def ensure_not_locked(self, uow: UnitOfWork, user_id: int) -> None:
+        """429 while the user's wrong codes within the window have reached the limit."""
+        limit = parse(current_app.config["MFA_FAILURE_LIMIT"])
+        window = timedelta(seconds=limit.get_expiry())
+        now = utcnow()
+        recent = uow.events.times_since(
+            MFA_FAILED, subject("user", user_id), since=now - window, limit=limit.amount
+        )
+        if len(recent) < limit.amount:
+            return
+        # The next try is let through once the oldest of these leaves the window.
+        retry_after = math.ceil((recent[-1] + window - now).total_seconds())
+        raise TooManyAttempts(LOCKED, retry_after=retry_after, limit=limit.amount)
 
-    def record(self, user_id: int) -> None:
-        item = self._item()
-        try:
-            self._strategy().hit(item, *FAILURES_KEY, str(user_id))
-        except Exception:
-            log.warning("second-factor failure count unreachable; counting in memory")
-            self._local().hit(item, *FAILURES_KEY, str(user_id))
-
-    @staticmethod
-    def _item() -> RateLimitItem:
-        return parse(current_app.config["MFA_FAILURE_LIMIT"])
-
-    def _strategy(self) -> RateLimiter:
-        # The lock is a rule of the second factor, not a request limit: it holds even when
-        # RATELIMIT_ENABLED turns flask-limiter off (then it counts in this process).
-        if not limiter.enabled:
-            return self._local()
-        return limiter.limiter
-
-    @staticmethod
-    def _local() -> RateLimiter:
-        extensions = current_app.extensions
-        if "tally.mfa_failures" not in extensions:
-            extensions["tally.mfa_failures"] = MovingWindowRateLimiter(MemoryStorage())
-        return extensions["tally.mfa_failures"]
+    def record(
+        self,
+        uow: UnitOfWork,
+        user_id: int,
+        purpose: str,
+        *,
+        actor_id: int | None = None,
+        kind: str | None = None,
+    ) -> None:
+        """One wrong code (or password, where one is asked with the code) toward the lock."""
+        data = {"purpose": purpose} | ({"kind": kind} if kind else {})
+        # At login there is no actor: whoever typed the code has not proved who they are.
+        uow.emit(DomainEvent(MFA_FAILED, subject("user", user_id), data, actor_id=actor_id))
 
 
-failures = FailureCounter()
+failures = FailureLock()
 
 
 class MfaService:
@@ -218,16 +202,15 @@ class MfaService:
         """Turn the factor on with a current code; the ten recovery codes, shown only now."""
         principal.require_login_session()
         user_id = principal.user_id
-        failures.ensure_not_locked(user_id)
         typed = normalize_code(code)
 
         def work(uow: UnitOfWork) -> RecoveryCodes | None:
-            user = self._locked_user(uow, user_id)
+            user = self._user_to_check(uow, user_id)
             if user.mfa_enabled or user.totp_secret is None:
                 raise Conflict(ALREADY_ON if user.mfa_enabled else NOT_STARTED)
             step = matching_step(user.totp_secret, typed, after=user.totp_last_step)
             if step is None:
-                self._emit_failure(uow, user_id, PURPOSE_CONFIRM, actor_id=user_id)
+                failures.record(uow, user_id, PURPOSE_CONFIRM, actor_id=user_id)
                 return None
             user.totp_enabled_at = utcnow()
             user.totp_last_step = step
@@ -237,7 +220,6 @@ class MfaService:
 
         codes = transaction(work)
         if codes is None:
-            failures.record(user_id)
             raise ValidationError(details={"code": WRONG_CODE})
         return codes
 
@@ -249,9 +231,10 @@ class MfaService:
         """
         principal.require_login_session()
         user_id = principal.user_id
-        failures.ensure_not_locked(user_id)
         typed = normalize_code(code)
         with UnitOfWork() as uow:
+            # Refused early, without the hash's cost; `work` checks again under the lock.
+            failures.ensure_not_locked(uow, user_id)
             user = self._user(uow, user_id)
             if not user.mfa_enabled:
                 raise Conflict(NOT_ON)
@@ -260,21 +243,20 @@ class MfaService:
         password_ok = passwords.verify(password_hash, password)
 
         def work(uow: UnitOfWork) -> str | None:
-            user = self._locked_user(uow, user_id)
+            user = self._user_to_check(uow, user_id)
             if not user.mfa_enabled:
                 raise Conflict(NOT_ON)
             if not password_ok:
-                self._emit_failure(uow, user_id, PURPOSE_DISABLE, actor_id=user_id)
+                failures.record(uow, user_id, PURPOSE_DISABLE, actor_id=user_id)
                 return "password"
             if not self._consume(uow, user, typed):
-                self._emit_failure(uow, user_id, PURPOSE_DISABLE, actor_id=user_id)
+                failures.record(uow, user_id, PURPOSE_DISABLE, actor_id=user_id)
                 return "code"
             self._turn_off(uow, user, by_admin=False, actor_id=user_id)
             return None
 
         wrong = transaction(work)
         if wrong is not None:
-            failures.record(user_id)
             message = WRONG_PASSWORD if wrong == "password" else WRONG_CODE
             raise ValidationError(details={wrong: message})
 
@@ -282,16 +264,15 @@ class MfaService:
         """Ten new recovery codes for a current code; the old ones stop working."""
         principal.require_login_session()
         user_id = principal.user_id
-        failures.ensure_not_locked(user_id)
         typed = normalize_code(code)
 
         def work(uow: UnitOfWork) -> RecoveryCodes | None:
-            user = self._locked_user(uow, user_id)
+            user = self._user_to_check(uow, user_id)
             if not user.mfa_enabled or user.totp_secret is None:
                 raise Conflict(NOT_ON)
             step = matching_step(user.totp_secret, typed, after=user.totp_last_step)
             if step is None:
-                self._emit_failure(uow, user_id, PURPOSE_RECOVERY_CODES, actor_id=user_id)
+                failures.record(uow, user_id, PURPOSE_RECOVERY_CODES, actor_id=user_id)
                 return None
             user.totp_last_step = step
             codes = self._replace_recovery_codes(uow, user_id)
@@ -304,7 +285,6 @@ class MfaService:
 
         codes = transaction(work)
         if codes is None:
-            failures.record(user_id)
             raise ValidationError(details={"code": WRONG_CODE})
         return codes
 
@@ -352,19 +332,17 @@ class MfaService:
         typed = normalize_code(code)
         if not typed:
             raise MfaRequired()
-        failures.ensure_not_locked(user_id)
 
         def work(uow: UnitOfWork) -> tuple[bool, T | None]:
-            user = self._locked_user(uow, user_id, missing=MfaRequired())
+            user = self._user_to_check(uow, user_id, missing=MfaRequired())
             # Turned off since the password was checked: there is nothing left to check.
             if user.mfa_enabled and not self._consume(uow, user, typed):
-                self._emit_failure(uow, user_id, PURPOSE_LOGIN, kind=kind)
+                failures.record(uow, user_id, PURPOSE_LOGIN, kind=kind)
                 return False, None
             return True, open_session(uow)
 
         accepted, session = transaction(work)
         if not accepted:
-            failures.record(user_id)
             raise MfaRequired()
         return session  # type: ignore[return-value]
 
@@ -383,6 +361,15 @@ class MfaService:
         user = uow.users.lock_for_update([user_id]).get(user_id)
         if user is None:
             raise missing or NotFound("No such user.")
+        return user
+
+    def _user_to_check(
+        self, uow: UnitOfWork, user_id: int, missing: Exception | None = None
+    ) -> User:
+        """The user row, locked, once the lock after wrong codes lets a code be checked: the
+        count is read under the row lock, so it includes every try that went before."""
+        user = self._locked_user(uow, user_id, missing)
+        failures.ensure_not_locked(uow, user_id)
         return user
 
     def _consume(self, uow: UnitOfWork, user: User, typed: str) -> bool:
@@ -443,16 +430,3 @@ class MfaService:
             by_admin=by_admin,
             reset_link=public_link("/forgot-password"),
         )
-
-    @staticmethod
-    def _emit_failure(
-        uow: UnitOfWork,
-        user_id: int,
-        purpose: str,
-        *,
-        actor_id: int | None = None,
-        kind: str | None = None,
-    ) -> None:
-        data = {"purpose": purpose} | ({"kind": kind} if kind else {})
-        # At login there is no actor: whoever typed the code has not proved who they are.
-        uow.emit(DomainEvent("user.mfa_failed", subject("user", user_id), data, actor_id=actor_id))

@@ -30,6 +30,7 @@ MAX_NAME_LENGTH = 100
 EMAIL_TAKEN = "is already registered"
 MIXED_SCRIPTS = "mixes letters of different writing systems; type it in one"
 LOOKS_LIKE_ANOTHER = "looks like another member's address; choose another"
+LAST_ADMIN = "At least one active admin must remain."
 MAX_PAGE_SIZE = 100
 DOSSIER_ORDERS = 10
 DOSSIER_EVENTS = 20
@@ -340,7 +341,8 @@ class UserService:
         name: str | None = None,
     ) -> User:
         """Change roles, activation or name. Deactivation ends every session and every
-        personal access token at once."""
+        personal access token at once. A change that would leave no active admin is
+        refused (409), however many admins make such changes at the same moment."""
         if roles is not None:
             roles = check_roles(roles)
         if name is not None:
@@ -349,10 +351,14 @@ class UserService:
             raise ValidationError(
                 details={"roles" if roles else "isActive": "you cannot lock yourself out"}
             )
+        removal = "isActive" if is_active is False else "roles"
+        may_remove_an_admin = is_active is False or (roles is not None and ROLE_ADMIN not in roles)
         # Two admins granting the same role at once: the second insert hits the primary key.
         raced = Conflict("This user was changed at the same moment; try again.")
 
         def work(uow: UnitOfWork) -> User:
+            if may_remove_an_admin:
+                self._ensure_another_active_admin(uow, user_id, field=removal)
             user = self._load(uow, user_id)
             changes: dict[str, object] = {}
             if roles is not None and roles != user.roles:
@@ -417,6 +423,14 @@ class UserService:
         if user is None:
             raise NotFound("No such user.")
         return user
+
+    @staticmethod
+    def _ensure_another_active_admin(uow: UnitOfWork, user_id: int, *, field: str) -> None:
+        """Refuse to remove the last active admin: counted in turn with every other change
+        that may remove one, so two admins removing each other at once leave one."""
+        uow.users.wait_for_admin_changes_turn()
+        if uow.users.active_admin_ids() == {user_id}:
+            raise Conflict(LAST_ADMIN, details={field: "would leave no active admin"})
 
     @staticmethod
     def _check_current_password(user: User, current_password: str) -> None:
