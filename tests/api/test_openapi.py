@@ -17,6 +17,8 @@ from webapp.api.openapi import IMPLICIT_METHODS, openapi_path
 from webapp.api.operations import OPERATIONS
 
 DOCUMENT = "/api/v1/openapi.json"
+# What gunicorn answers before the app (tests/integration/test_server_answers_documented.py).
+GUNICORN_ANSWERS = ("414", "417", "431", "501")
 # The operations anyone may call without a bearer token.
 PUBLIC = {
     "register",
@@ -115,8 +117,12 @@ def test_only_the_public_operations_need_no_bearer_token(document):
 def test_every_operation_documents_its_errors_in_the_envelope_with_their_headers(document):
     for path, method, op in operations(document):
         responses = {status: follow(document, r) for status, r in op["responses"].items()}
-        for status in ("405", "429", "500", "503"):
+        for status in ("400", "405", "429", "500", "503"):
             assert status in responses, (path, method, status)
+        for status in GUNICORN_ANSWERS:
+            # gunicorn's own page: neither the envelope nor the app's headers.
+            assert set(responses.pop(status)["content"]) == {"text/html"}, (path, method)
+        assert set(responses["400"]["content"]) == {"application/json", "text/html"}
         if op["security"]:
             assert "401" in responses, (path, method)
             assert responses["401"]["headers"]["WWW-Authenticate"]["required"] is True
