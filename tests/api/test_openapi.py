@@ -11,6 +11,7 @@ from clients import bearer
 from envelopes import assert_success
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
+from pydantic import ValidationError
 
 from webapp.api import schemas
 from webapp.api.openapi import IMPLICIT_METHODS, openapi_path
@@ -177,6 +178,32 @@ def test_every_request_body_has_an_example_its_model_accepts(document):
         model = BODY_MODELS[content["schema"]["$ref"].rsplit("/", 1)[1]]
         model.model_validate(content["example"])
     assert bodies == len([op for op in OPERATIONS.values() if op.body is not None]) > 10
+
+
+@pytest.mark.parametrize("blank", [" ", "\v\v", "\u3000", "\x1c"])
+def test_a_blank_text_the_document_accepts_its_model_accepts_too(document, blank):
+    # A name is counted without its surrounding whitespace: the document must say so, or
+    # a client (a fuzzer) that believes it sends a valid name gets a 422.
+    checked = 0
+    for _, _, op in operations(document):
+        if "requestBody" not in op:
+            continue
+        content = op["requestBody"]["content"]["application/json"]
+        model = BODY_MODELS[content["schema"]["$ref"].rsplit("/", 1)[1]]
+        properties = follow(document, content["schema"])["properties"]
+        for name, prop in properties.items():
+            if prop.get("type") != "string" or "format" in prop:
+                continue  # the services check an email's syntax (hooks.py says so)
+            if list(Draft202012Validator(prop).iter_errors(blank)):
+                continue  # the document refuses it
+            checked += 1
+            body = {**content["example"], name: blank}
+            try:
+                model.model_validate(body)
+            except ValidationError as error:
+                refused = [e for e in error.errors() if e["loc"][:1] == (name,)]
+                assert not refused, (op["operationId"], name, refused)
+    assert checked > 5
 
 
 def test_links_name_real_operations_and_their_parameters(document):
