@@ -58,9 +58,10 @@ $(VENV)/.installed-e2e: requirements.txt requirements-dev.txt requirements-e2e.t
 e2e: $(VENV)/.installed-e2e
 	TALLY_E2E_SUITE=1 $(BIN)/python -m pytest tests/e2e
 
-## fuzz: schemathesis over the served app's OpenAPI document, as an admin and a member (SQLite, no rate limits)
+## fuzz: schemathesis over the served app's OpenAPI document, as an admin and a member (SQLite, no rate limits);
+## a new seed each day (FUZZ_SEED=<a CI run's number> for one per run); FUZZ_ARGS="--seed N" replays a run
 fuzz: $(VENV)/.installed-fuzz
-	$(BIN)/python tests/fuzz/run.py
+	$(BIN)/python tests/fuzz/run.py $(FUZZ_ARGS)
 
 ## bench: Tally's requests/s under wrk as a share of a bare-Flask floor's, on SQLite, then on
 ## PostgreSQL + Redis when BENCH_DATABASE_URL / BENCH_REDIS_URL are set; writes bench/RESULTS.md

@@ -11,12 +11,15 @@ from clients import bearer
 from envelopes import assert_success
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
+from pydantic import ValidationError
 
 from webapp.api import schemas
 from webapp.api.openapi import IMPLICIT_METHODS, openapi_path
 from webapp.api.operations import OPERATIONS
 
 DOCUMENT = "/api/v1/openapi.json"
+# What gunicorn answers before the app (tests/integration/test_server_answers_documented.py).
+GUNICORN_ANSWERS = ("414", "417", "431", "501")
 # The operations anyone may call without a bearer token.
 PUBLIC = {
     "register",
@@ -115,8 +118,12 @@ def test_only_the_public_operations_need_no_bearer_token(document):
 def test_every_operation_documents_its_errors_in_the_envelope_with_their_headers(document):
     for path, method, op in operations(document):
         responses = {status: follow(document, r) for status, r in op["responses"].items()}
-        for status in ("405", "429", "500", "503"):
+        for status in ("400", "405", "429", "500", "503"):
             assert status in responses, (path, method, status)
+        for status in GUNICORN_ANSWERS:
+            # gunicorn's own page: neither the envelope nor the app's headers.
+            assert set(responses.pop(status)["content"]) == {"text/html"}, (path, method)
+        assert set(responses["400"]["content"]) == {"application/json", "text/html"}
         if op["security"]:
             assert "401" in responses, (path, method)
             assert responses["401"]["headers"]["WWW-Authenticate"]["required"] is True
@@ -171,6 +178,32 @@ def test_every_request_body_has_an_example_its_model_accepts(document):
         model = BODY_MODELS[content["schema"]["$ref"].rsplit("/", 1)[1]]
         model.model_validate(content["example"])
     assert bodies == len([op for op in OPERATIONS.values() if op.body is not None]) > 10
+
+
+@pytest.mark.parametrize("blank", [" ", "\v\v", "\u3000", "\x1c"])
+def test_a_blank_text_the_document_accepts_its_model_accepts_too(document, blank):
+    # A name is counted without its surrounding whitespace: the document must say so, or
+    # a client (a fuzzer) that believes it sends a valid name gets a 422.
+    checked = 0
+    for _, _, op in operations(document):
+        if "requestBody" not in op:
+            continue
+        content = op["requestBody"]["content"]["application/json"]
+        model = BODY_MODELS[content["schema"]["$ref"].rsplit("/", 1)[1]]
+        properties = follow(document, content["schema"])["properties"]
+        for name, prop in properties.items():
+            if prop.get("type") != "string" or "format" in prop:
+                continue  # the services check an email's syntax (hooks.py says so)
+            if list(Draft202012Validator(prop).iter_errors(blank)):
+                continue  # the document refuses it
+            checked += 1
+            body = {**content["example"], name: blank}
+            try:
+                model.model_validate(body)
+            except ValidationError as error:
+                refused = [e for e in error.errors() if e["loc"][:1] == (name,)]
+                assert not refused, (op["operationId"], name, refused)
+    assert checked > 5
 
 
 def test_links_name_real_operations_and_their_parameters(document):

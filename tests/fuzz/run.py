@@ -3,14 +3,18 @@
 What runs: for each role, a fresh copy of the real app (gunicorn, a new SQLite database
 seeded by `flask seed-demo`, rate limits off; see serve.py), then `schemathesis run` over
 every operation of the document served at GET /api/v1/openapi.json (or `--schema`), with
-the settings in tests/fuzz/schemathesis.toml: a fixed seed, 25 examples per operation and
-phase, the examples, coverage, fuzzing and stateful (links) phases, and every check
-schemathesis has. The admin's run and the member's run each get their own app, so what one
-changes (a role, an archived product, a deactivated member) never skews the other.
+the settings in tests/fuzz/schemathesis.toml: 150 examples per operation and phase, the
+examples, coverage, fuzzing and stateful (links) phases, and every check schemathesis has.
+The seed changes over time, so that each day's run (or each CI run) tries new cases: it is
+--seed when given, else FUZZ_SEED (set it to a CI run's number), else today's UTC date as
+YYYYMMDD. It is printed first and last; the same seed sends the same cases again. The
+admin's run and the member's run each get their own app, so what one changes (a role, an
+archived product, a deactivated member) never skews the other.
 
     .venv/bin/python tests/fuzz/run.py                        # both roles, the live document
     .venv/bin/python tests/fuzz/run.py --role member          # one role
     .venv/bin/python tests/fuzz/run.py --schema /tmp/doc.json # another document (path or URL)
+    .venv/bin/python tests/fuzz/run.py --seed 20261207        # a failing run's cases again
     .venv/bin/python tests/fuzz/run.py -- --max-examples 5    # more schemathesis flags
 
 It exits non-zero when schemathesis reports any failure or error in either run, when the
@@ -34,10 +38,11 @@ PATCH /users/me, whose password change keeps the caller's session.
 positive_data_acceptance stays on. Its expected statuses (schemathesis's defaults: 2xx,
 3xx, 401, 403 for a missing role, 404 for another's resource, 409 for a conflict, 429)
 gain 422 where a valid body may meet a rule no schema can state (POST /transfers, POST
-/orders, POST /auth/register, PATCH /users/me, PATCH /users/{id}) and 400 on the cursor
-pages (a cursor the API never gave out); hooks.py's check then fails every such refusal
-that is not one of that operation's named rules (INSUFFICIENT_FUNDS, OUT_OF_STOCK, …, a
-transfer to its own account, a wrong current password, a malformed cursor).
+/orders, POST /auth/register, POST /auth/password-reset, PATCH /users/me, PATCH
+/users/{id}, …: schemathesis.toml lists them) and 400 on the cursor pages (a cursor the
+API never gave out); hooks.py's check then fails every such refusal that is not one of
+that operation's named rules (INSUFFICIENT_FUNDS, OUT_OF_STOCK, …, a transfer to its own
+account, a wrong current password, an email on a special-use domain, a malformed cursor).
 
 Expected noise: in the member's run schemathesis warns that the admin-only operations
 answered nothing but 403. That is their contract (403 for a missing role), not a failure.
@@ -57,6 +62,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +115,11 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
         help="the OpenAPI document (default: the served app's /api/v1/openapi.json)",
     )
     parser.add_argument(
+        "--seed",
+        type=int,
+        help="schemathesis's seed (default: FUZZ_SEED, else today's UTC date as YYYYMMDD)",
+    )
+    parser.add_argument(
         "--role",
         action="append",
         choices=ROLES,
@@ -119,6 +130,15 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     arguments = parser.parse_args(given[:split])
     arguments.extra = given[split + 1 :]
     return arguments
+
+
+def chosen_seed(given: int | None) -> tuple[int, str]:
+    """The run's seed, and where it came from."""
+    if given is not None:
+        return given, "--seed"
+    if from_ci := os.environ.get("FUZZ_SEED", "").strip():
+        return int(from_ci), "FUZZ_SEED"
+    return int(datetime.now(UTC).strftime("%Y%m%d")), "today's UTC date"
 
 
 def write_auth_file(folder: Path, app: ServedApp) -> Path:
@@ -185,7 +205,7 @@ def pump(process: subprocess.Popen[str], transcript: Path) -> None:
 
 
 def run_schemathesis(
-    role: str, app: ServedApp, document: str, reports: Path, extra: Sequence[str]
+    role: str, app: ServedApp, document: str, reports: Path, seed: int, extra: Sequence[str]
 ) -> int:
     with tempfile.TemporaryDirectory(prefix="tally-fuzz-auth-") as secrets_dir:
         env = dict(
@@ -204,6 +224,8 @@ def run_schemathesis(
             document,
             "--origin",
             app.origin,
+            "--seed",
+            str(seed),
             "--report-junit-path",
             str(reports / "junit.xml"),
             "--report-vcr-path",
@@ -235,7 +257,7 @@ def run_schemathesis(
                 process.wait()
 
 
-def fuzz_role(role: str, schema: str | None, extra: Sequence[str]) -> RoleResult:
+def fuzz_role(role: str, schema: str | None, seed: int, extra: Sequence[str]) -> RoleResult:
     reports = ARTIFACTS / role
     shutil.rmtree(reports, ignore_errors=True)
     reports.mkdir(parents=True)
@@ -248,7 +270,7 @@ def fuzz_role(role: str, schema: str | None, extra: Sequence[str]) -> RoleResult
         if (moved := check_seeded_ids(app)) is not None:
             problem = f"{moved}: update the dictionaries in {CONFIG.relative_to(ROOT)}"
             return RoleResult(role, 2, time.monotonic() - started, None, [problem])
-        exit_code = run_schemathesis(role, app, document, reports, extra)
+        exit_code = run_schemathesis(role, app, document, reports, seed, extra)
         result = RoleResult(role, exit_code, time.monotonic() - started, read_report(reports))
         status, _ = request_json("GET", app.api + "/users/me", token=app.tokens[IDENTITIES[role]])
         if status != 200:
@@ -298,16 +320,21 @@ def summarise(result: RoleResult) -> list[str]:
 def main(argv: Sequence[str]) -> int:
     arguments = parse_arguments(argv)
     roles = arguments.role or list(ROLES)
+    seed, source = chosen_seed(arguments.seed)
+    replay = f"Seed {seed} (from {source}); these cases again: tests/fuzz/run.py --seed {seed}"
+    print(replay, flush=True)
     print(
         "Fuzzing Tally's API as "
         + " and ".join(roles)
         + ". The app under test runs with RATELIMIT_ENABLED=false, so that the fuzzer is"
         " never throttled: 429s and rate-limit headers are not exercised here."
     )
-    results = [fuzz_role(role, arguments.schema, arguments.extra) for role in roles]
+    started = time.monotonic()
+    results = [fuzz_role(role, arguments.schema, seed, arguments.extra) for role in roles]
     print("\n=== summary ===")
     for result in results:
         print("\n".join(summarise(result)))
+    print(f"{replay}\nIn all {time.monotonic() - started:.0f}s.")
     return 0 if all(result.ok for result in results) else 1
 
 

@@ -4,9 +4,11 @@ Paths and methods come from the app's URL map, everything else from each route's
 `@operation(...)` and its pydantic models (pydantic's own JSON Schema), so the document
 says what the code does. Every operation lists every status it can answer: its success,
 what its declaration implies (a token → 401, a role → 403, a method that writes → 403 for a
-read-only personal access token, a path id → 404, a body → 400, 413, 415, 422, a cursor →
-400, an Idempotency-Key → 400, 409, 422), what its service may refuse (`refusals`), and
-what any request may meet (405, 429, 500, 503).
+read-only personal access token, a path id → 404, a body → 413, 415, 422, an
+Idempotency-Key → 409, 422), what its service may refuse (`refusals`), what any request
+may meet (400: the text guard reads every query string, as well as a body, a cursor or an
+Idempotency-Key; 405, 429, 500, 503), and what gunicorn answers itself, before the app
+sees the request (414, 417, 431, 501, and a 400 of its own), as its own text/html page.
 """
 
 from __future__ import annotations
@@ -39,8 +41,12 @@ RESPONSES = "#/components/responses/"
 BEARER = "bearerAuth"
 # Methods Flask adds to every rule by itself.
 IMPLICIT_METHODS = frozenset({"HEAD", "OPTIONS"})
-# Statuses any request may meet, whatever its operation.
-ALWAYS = frozenset({405, 429, 500, 503})
+# Statuses any request may meet, whatever its operation: 400 among them, as the text guard
+# (webapp.text_guard) reads every request's query string before any route.
+ALWAYS = frozenset({400, 405, 429, 500, 503})
+# What gunicorn (gunicorn.conf.py) answers on its own, before the app: a request line or a
+# header over its limits, an Expect it does not know, a Transfer-Encoding it cannot read.
+SERVER_ANSWERS = frozenset({414, 417, 431, 501})
 
 RESPONSE_NAMES = {
     400: "BadRequest",
@@ -50,14 +56,28 @@ RESPONSE_NAMES = {
     405: "MethodNotAllowed",
     409: "Conflict",
     413: "PayloadTooLarge",
+    414: "UriTooLong",
     415: "UnsupportedMediaType",
+    417: "ExpectationFailed",
     422: "UnprocessableContent",
     429: "TooManyRequests",
+    431: "HeaderFieldsTooLarge",
     500: "InternalError",
+    501: "NotImplemented",
     503: "ServiceUnavailable",
 }
+# gunicorn's own answer: a short HTML page, without the envelope or X-Request-ID.
+SERVER_PAGE = (
+    " gunicorn answers this itself, before the app sees the request: the body is its own "
+    "short text/html page, not the JSON envelope, and has no X-Request-ID."
+)
 RESPONSE_DESCRIPTIONS = {
-    400: "The body is not JSON or not an object, a malformed cursor or Idempotency-Key.",
+    400: (
+        "Text that no database can store (NUL or a lone surrogate) in the query, a form or "
+        "the body; a body that is not JSON or not an object; a malformed cursor or "
+        "Idempotency-Key. All in the envelope (application/json), except a request line or "
+        "header gunicorn cannot parse, which it refuses itself with a short text/html page."
+    ),
     401: "No, an invalid, an expired or a revoked token; or wrong credentials.",
     403: (
         "Authenticated, but lacking the role; a personal access token without the scope; "
@@ -67,10 +87,22 @@ RESPONSE_DESCRIPTIONS = {
     405: "The path does not take this method (see Allow).",
     409: "A conflict with the current state (taken, not cancellable, a key in flight).",
     413: "The body is over 64 KiB.",
+    414: (
+        "The request line (method, path and query string) is longer than gunicorn's "
+        "limit_request_line (4094 bytes unless configured)." + SERVER_PAGE
+    ),
     415: "A body that is not application/json.",
+    417: "An Expect header other than 100-continue." + SERVER_PAGE,
     422: "Invalid fields (details maps field → message), or a business rule refused it.",
     429: "Rate limited: wait Retry-After seconds.",
+    431: (
+        "A header longer than gunicorn's limit_request_field_size (8190 bytes unless "
+        "configured), or more headers than its limit_request_fields (100)." + SERVER_PAGE
+    ),
     500: "Something went wrong on the server (never a stack trace).",
+    501: (
+        "A Transfer-Encoding other than chunked, gzip, deflate, compress or identity." + SERVER_PAGE
+    ),
     503: "The database is unreachable.",
 }
 TAGS = {
@@ -83,6 +115,8 @@ TAGS = {
     "admin": "The system's figures and the audit log.",
     "meta": "This document.",
 }
+
+SERVER_PAGE_CONTENT = {"text/html": {"schema": {"type": "string"}}}
 
 PATH_ARGUMENT = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 # webapp.text_guard refuses NUL in any text a request sends (a body's or a query's): every
@@ -128,7 +162,7 @@ def operation_of(rule: Rule) -> Operation:
 
 def statuses_of(op: Operation, rule: Rule, method: str) -> list[int]:
     """Every status this operation can answer with (see the module's docstring)."""
-    found = {op.status, *ALWAYS, *op.refusals}
+    found = {op.status, *ALWAYS, *SERVER_ANSWERS, *op.refusals}
     if rule.arguments:
         found.add(404)
     if op.auth:
@@ -136,13 +170,11 @@ def statuses_of(op: Operation, rule: Rule, method: str) -> list[int]:
     if op.roles or method not in SAFE_METHODS:
         found.add(403)  # a role; or a personal access token without `write`
     if method in BODY_METHODS:
-        found |= {400, 413, 415}
+        found |= {413, 415}
     if op.body is not None or op.query is not None:
         found.add(422)
-    if op.has_cursor:
-        found.add(400)
     if op.idempotent:
-        found |= {400, 409, 422}
+        found |= {409, 422}
     return sorted(found)
 
 
@@ -236,6 +268,8 @@ def envelope_schemas(codes: dict[int, list[str]]) -> dict[str, Any]:
 
 
 def error_response(status: int, codes: list[str]) -> dict[str, Any]:
+    if status in SERVER_ANSWERS:
+        return {"description": RESPONSE_DESCRIPTIONS[status], "content": SERVER_PAGE_CONTENT}
     headers: dict[str, Any] = {REQUEST_ID_HEADER: {"$ref": "#/components/headers/RequestId"}}
     if status == 401:
         headers["WWW-Authenticate"] = header("The scheme to authenticate with: Bearer.")
@@ -258,11 +292,10 @@ def error_response(status: int, codes: list[str]) -> dict[str, Any]:
             "meta": {"$ref": f"{SCHEMAS}Meta"},
         },
     }
-    return {
-        "description": RESPONSE_DESCRIPTIONS[status],
-        "headers": headers,
-        "content": {"application/json": {"schema": schema}},
-    }
+    content: dict[str, Any] = {"application/json": {"schema": schema}}
+    if status == 400:
+        content.update(SERVER_PAGE_CONTENT)  # gunicorn's, for a request it cannot parse
+    return {"description": RESPONSE_DESCRIPTIONS[status], "headers": headers, "content": content}
 
 
 def header(description: str, kind: str = "string", required: bool = True) -> dict[str, Any]:

@@ -94,25 +94,37 @@ Stock = Annotated[int, Field(ge=0, le=catalog.MAX_STOCK), BeforeValidator(_whole
 Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY), BeforeValidator(_whole_number)]
 Memo = Annotated[str, Field(max_length=MAX_MEMO_LENGTH), BeforeValidator(_strip)]
 
+# A name is counted stripped: the document asks for a character that is not whitespace (and,
+# as everywhere, no NUL), so that "\v\v" is not a valid name there and refused here.
+NOT_BLANK = {"pattern": r"^[^\u0000]*[^\s\u0000][^\u0000]*$"}
+
 UserName = Annotated[
-    str, Field(min_length=1, max_length=users.MAX_NAME_LENGTH), BeforeValidator(_strip)
+    str,
+    Field(min_length=1, max_length=users.MAX_NAME_LENGTH, json_schema_extra=NOT_BLANK),
+    BeforeValidator(_strip),
 ]
 NewPassword = Annotated[
     str, Field(min_length=users.MIN_PASSWORD_LENGTH, max_length=users.MAX_PASSWORD_LENGTH)
 ]
 AccountName = Annotated[
-    str, Field(min_length=1, max_length=MAX_ACCOUNT_NAME_LENGTH), BeforeValidator(_strip)
+    str,
+    Field(min_length=1, max_length=MAX_ACCOUNT_NAME_LENGTH, json_schema_extra=NOT_BLANK),
+    BeforeValidator(_strip),
 ]
 Sku = Annotated[str, Field(pattern=f"^{catalog.SKU_PATTERN.pattern}$")]
 ProductName = Annotated[
-    str, Field(min_length=1, max_length=catalog.MAX_NAME_LENGTH), BeforeValidator(_strip)
+    str,
+    Field(min_length=1, max_length=catalog.MAX_NAME_LENGTH, json_schema_extra=NOT_BLANK),
+    BeforeValidator(_strip),
 ]
 Description = Annotated[str, Field(max_length=catalog.MAX_DESCRIPTION_LENGTH)]
 
 OneTimeCode = Annotated[str, Field(min_length=1, max_length=CODE_LENGTH)]
 LinkTokenText = Annotated[str, Field(min_length=1, max_length=128)]
 TokenName = Annotated[
-    str, Field(min_length=1, max_length=TOKEN_NAME_LENGTH), BeforeValidator(_strip)
+    str,
+    Field(min_length=1, max_length=TOKEN_NAME_LENGTH, json_schema_extra=NOT_BLANK),
+    BeforeValidator(_strip),
 ]
 TokenScope = Literal[TOKEN_SCOPES]  # type: ignore[valid-type]
 TokenDays = Annotated[

@@ -19,10 +19,10 @@ from sqlalchemy import ColumnElement, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from webapp.errors import InvalidCursor
+from webapp.models.base import BIGINT_MAX, BIGINT_MIN
 
 T = TypeVar("T")
 
-BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
 MAX_CURSOR_LENGTH = 512
 
 

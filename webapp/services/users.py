@@ -278,10 +278,14 @@ class UserService:
         if role is not None and role not in ROLES:
             raise ValidationError(details={"role": f"must be one of {', '.join(ROLES)}"})
         q = search_term(q)
+        offset = (page - 1) * page_size
         with UnitOfWork() as uow:
             total = uow.users.count_matching(q=q, role=role)
-            items = uow.users.search_numbered(
-                q=q, role=role, offset=(page - 1) * page_size, limit=page_size
+            # Past the last page nothing is asked: an offset there may not even fit a BIGINT.
+            items = (
+                uow.users.search_numbered(q=q, role=role, offset=offset, limit=page_size)
+                if offset < total
+                else []
             )
         return NumberedPage(items=items, page=page, page_size=page_size, total=total)
 

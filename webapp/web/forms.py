@@ -44,7 +44,7 @@ from webapp.models.security import (
 )
 from webapp.models.user import ROLES
 from webapp.money import SUPPORTED_CURRENCIES
-from webapp.routing import ID_PATTERN
+from webapp.routing import ID_PATTERN, MAX_NUMBER
 from webapp.services.orders import QUANTITY_OUT_OF_RANGE
 
 
@@ -255,7 +255,12 @@ class UserFilterForm(FlaskForm):
         choices=[ANY, *(SelectChoice(role, role.capitalize()) for role in ROLES)],
         validators=[Optional()],
     )
-    page = IntegerField("Page", default=1, validators=[Optional(), readable, NumberRange(min=1)])
+    page = IntegerField(
+        "Page",
+        default=1,
+        # Two ranges, so that a page of 0 reads "at least 1", not "between 1 and 10**18 - 1".
+        validators=[Optional(), readable, NumberRange(min=1), NumberRange(max=MAX_NUMBER)],
+    )
 
 
 class UserRolesForm(FlaskForm):

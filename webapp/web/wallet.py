@@ -15,6 +15,7 @@ from webapp.errors import (
 )
 from webapp.models import Account
 from webapp.money import amount_out_of_range, format_money, to_minor_units
+from webapp.routing import parse_public_id
 from webapp.services.accounts import AccountService
 from webapp.services.ledger import LedgerService
 from webapp.web.blueprint import bp
@@ -56,7 +57,7 @@ def account(account_id: int) -> str:
 
 
 def transfer_form(accounts: list[Account]) -> TransferForm:
-    form = TransferForm(from_account=request.args.get("from", type=int))
+    form = TransferForm(from_account=parse_public_id(request.args.get("from")))
     form.from_account.choices = account_choices(accounts)
     return form
 
