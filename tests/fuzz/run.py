@@ -3,7 +3,7 @@
 What runs: for each role, a fresh copy of the real app (gunicorn, a new SQLite database
 seeded by `flask seed-demo`, rate limits off; see serve.py), then `schemathesis run` over
 every operation of the document served at GET /api/v1/openapi.json (or `--schema`), with
-the settings in tests/fuzz/schemathesis.toml: 150 examples per operation and phase, the
+the settings in tests/fuzz/schemathesis.toml: 120 examples per operation and phase, the
 examples, coverage, fuzzing and stateful (links) phases, and every check schemathesis has.
 The seed changes over time, so that each day's run (or each CI run) tries new cases: it is
 --seed when given, else FUZZ_SEED (set it to a CI run's number), else today's UTC date as
