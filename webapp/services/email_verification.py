@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from webapp.errors import Conflict, EmailNotVerified, NotFound
+from webapp.errors import Conflict, EmailNotVerified
 from webapp.models import User
 from webapp.models.base import utcnow
 from webapp.models.security import PURPOSE_VERIFY_EMAIL
@@ -19,6 +19,7 @@ from webapp.services.mail import queue_mail
 from webapp.services.mailed_links import MailQueued, consume_link, issue_link, link_works
 from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork, transaction
+from webapp.services.user_rows import load_user
 
 ALREADY_VERIFIED = "Your email address is already verified."
 LINK_SENT = "We sent a new link to your email address. Links sent before it no longer work."
@@ -52,9 +53,7 @@ class EmailVerificationService:
         """Mail the caller a new link (409 when their address is already verified)."""
 
         def work(uow: UnitOfWork) -> None:
-            user = uow.users.lock_for_update([principal.user_id]).get(principal.user_id)
-            if user is None:
-                raise NotFound("No such user.")
+            user = load_user(uow, principal.user_id, lock=True)
             if user.email_verified:
                 raise Conflict(ALREADY_VERIFIED)
             send_verification_link(uow, user)

@@ -31,6 +31,7 @@ from limits import parse
 
 from webapp.email_address import email_key
 from webapp.errors import (
+    AppError,
     Conflict,
     Forbidden,
     MfaRequired,
@@ -46,6 +47,7 @@ from webapp.services.events import DomainEvent, subject
 from webapp.services.mail import public_link, queue_mail
 from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork, transaction
+from webapp.services.user_rows import load_user
 
 T = TypeVar("T")
 
@@ -177,7 +179,7 @@ class MfaService:
     def status(self, user_id: int) -> MfaStatus:
         """What the security settings page shows."""
         with UnitOfWork() as uow:
-            user = self._user(uow, user_id)
+            user = load_user(uow, user_id)
             enrollment = None
             if user.totp_secret is not None and not user.mfa_enabled:
                 enrollment = enrollment_of(user)
@@ -189,7 +191,7 @@ class MfaService:
         principal.require_login_session()
 
         def work(uow: UnitOfWork) -> TotpEnrollment:
-            user = self._locked_user(uow, principal.user_id)
+            user = load_user(uow, principal.user_id, lock=True)
             if user.mfa_enabled:
                 raise Conflict(ALREADY_ON)
             user.totp_secret = pyotp.random_base32()
@@ -235,7 +237,7 @@ class MfaService:
         with UnitOfWork() as uow:
             # Refused early, without the hash's cost; `work` checks again under the lock.
             failures.ensure_not_locked(uow, user_id)
-            user = self._user(uow, user_id)
+            user = load_user(uow, user_id)
             if not user.mfa_enabled:
                 raise Conflict(NOT_ON)
             password_hash = user.password_hash
@@ -294,9 +296,7 @@ class MfaService:
         actor.require_admin()
 
         def work(uow: UnitOfWork) -> None:
-            user = uow.users.lock_for_update([user_id]).get(user_id)
-            if user is None:
-                raise NotFound("No such user.")
+            user = load_user(uow, user_id, lock=True)
             if not admin_may_reset(user):
                 raise Forbidden(ADMIN_FACTOR_NOT_RESET)
             if not user.mfa_enabled:
@@ -348,27 +348,13 @@ class MfaService:
 
     # --- inside a unit of work --------------------------------------------------------------
 
-    @staticmethod
-    def _user(uow: UnitOfWork, user_id: int) -> User:
-        user = uow.users.find_by_id(user_id)
-        if user is None:
-            raise NotFound("No such user.")
-        return user
-
-    @staticmethod
-    def _locked_user(uow: UnitOfWork, user_id: int, missing: Exception | None = None) -> User:
-        """The user row, locked until commit: two requests with one code cannot both pass."""
-        user = uow.users.lock_for_update([user_id]).get(user_id)
-        if user is None:
-            raise missing or NotFound("No such user.")
-        return user
-
     def _user_to_check(
-        self, uow: UnitOfWork, user_id: int, missing: Exception | None = None
+        self, uow: UnitOfWork, user_id: int, missing: AppError | None = None
     ) -> User:
         """The user row, locked, once the lock after wrong codes lets a code be checked: the
         count is read under the row lock, so it includes every try that went before."""
-        user = self._locked_user(uow, user_id, missing)
+        # Locked until commit: two requests with one code cannot both pass.
+        user = load_user(uow, user_id, lock=True, missing=missing)
         failures.ensure_not_locked(uow, user_id)
         return user
 

@@ -36,7 +36,7 @@ from webapp.services.mailed_links import (
     link_works,
 )
 from webapp.services.unit_of_work import UnitOfWork, transaction
-from webapp.services.users import UserService, normalize_email, password_problem
+from webapp.services.users import normalize_email, password_problem, set_password
 
 RESET_REQUESTED = (
     "If an account uses that email address, we sent it a link to choose a new password. "
@@ -98,9 +98,7 @@ class PasswordResetService:
             if user is None or not user.is_active:
                 raise dead_link()
             revoked = revoke_all_personal_tokens(uow, user.id)
-            UserService._set_password(
-                uow, user, new_password, keep_session_id=None, tokens_revoked=revoked
-            )
+            set_password(uow, user, new_password, keep_session_id=None, tokens_revoked=revoked)
 
         transaction(work)
 

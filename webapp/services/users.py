@@ -21,6 +21,7 @@ from webapp.services.events import DomainEvent, subject
 from webapp.services.mail import public_link, queue_mail
 from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork, transaction, unique_violation_as
+from webapp.services.user_rows import NO_SUCH_USER, load_user
 
 T = TypeVar("T")
 
@@ -163,6 +164,47 @@ class UserDossier:
     tokens: list[AccessTokenView]  # live personal access tokens, newest first (never values)
 
 
+def set_password(
+    uow: UnitOfWork,
+    user: User,
+    new_password: str,
+    *,
+    keep_session_id: int | None,
+    tokens_revoked: int | None = None,
+) -> None:
+    """A new password, for a change and a reset alike: every session but `keep_session_id`
+    ends, the open reset links die, and the member is mailed. `tokens_revoked` (a reset
+    through a mailed link, which also revoked that many personal access tokens) makes it a
+    `user.password_reset`."""
+    now = utcnow()
+    reset = tokens_revoked is not None
+    user.password_hash = passwords.hash(new_password)
+    ended = uow.sessions.revoke_all_for(user.id, now, keep=keep_session_id)
+    uow.link_tokens.void_open(user.id, PURPOSE_RESET_PASSWORD, now)
+    data = {"sessionsEnded": len(ended)}
+    if reset:
+        data["tokensRevoked"] = tokens_revoked
+    uow.emit(
+        DomainEvent(
+            "user.password_reset" if reset else "user.password_changed",
+            subject("user", user.id),
+            data,
+            actor_id=user.id,
+        )
+    )
+    queue_mail(
+        uow,
+        kind="password_changed",
+        to=user.email,
+        user_id=user.id,
+        name=user.name,
+        how="reset" if reset else "changed",
+        when=now.strftime("%Y-%m-%d %H:%M"),
+        ended_tokens=reset,
+        reset_link=public_link(FORGOT_PASSWORD_PATH),
+    )
+
+
 class UserService:
     def register(self, *, email: str, password: str, name: str) -> User:
         """Create a member (and, through `user.created`, their "Main" account)."""
@@ -195,15 +237,12 @@ class UserService:
 
     def get(self, user_id: int) -> User:
         with UnitOfWork() as uow:
-            user = uow.users.find_by_id(user_id)
-        if user is None:
-            raise NotFound("No such user.")
-        return user
+            return load_user(uow, user_id)
 
     def get_for(self, viewer: Principal, user_id: int) -> User:
         """A user as `viewer` may see them: themselves, or anyone for an admin (404 otherwise)."""
         if not viewer.may_act_for(user_id):
-            raise NotFound("No such user.")
+            raise NotFound(NO_SUCH_USER)
         return self.get(user_id)
 
     def update_self(
@@ -232,10 +271,10 @@ class UserService:
             return self.get(caller.user_id)
 
         def work(uow: UnitOfWork) -> User:
-            user = self._load(uow, caller.user_id)
+            user = load_user(uow, caller.user_id)
             if new_password is not None:
                 self._check_current_password(user, current_password or "")
-                self._set_password(uow, user, new_password, keep_session_id=caller.session_id)
+                set_password(uow, user, new_password, keep_session_id=caller.session_id)
             if name is not None:
                 self._rename(uow, user, name.strip())
             return user
@@ -295,7 +334,7 @@ class UserService:
         queries (admins only)."""
         viewer.require_admin()
         with UnitOfWork() as uow:
-            user = self._load(uow, user_id)
+            user = load_user(uow, user_id)
             return UserDossier(
                 user=user,
                 accounts=uow.accounts.list_for_user(user_id),
@@ -316,7 +355,7 @@ class UserService:
         name = check_name(name)
 
         def work(uow: UnitOfWork) -> User:
-            user = self._load(uow, user_id)
+            user = load_user(uow, user_id)
             self._rename(uow, user, name)
             return user
 
@@ -329,9 +368,9 @@ class UserService:
         check_password_rules(new_password, field="newPassword")
 
         def work(uow: UnitOfWork) -> None:
-            user = self._load(uow, user_id)
+            user = load_user(uow, user_id)
             self._check_current_password(user, current_password)
-            self._set_password(uow, user, new_password, keep_session_id=keep_session_id)
+            set_password(uow, user, new_password, keep_session_id=keep_session_id)
 
         transaction(work)
 
@@ -363,7 +402,7 @@ class UserService:
         def work(uow: UnitOfWork) -> User:
             if may_remove_an_admin:
                 self._ensure_another_active_admin(uow, user_id, field=removal)
-            user = self._load(uow, user_id)
+            user = load_user(uow, user_id)
             changes: dict[str, object] = {}
             if roles is not None and roles != user.roles:
                 changes["roles"] = change(user.roles, roles)
@@ -405,7 +444,7 @@ class UserService:
             return AdminOutcome(user=user, created=created, promoted=False)
 
         def promote(uow: UnitOfWork) -> User:
-            promoted = self._load(uow, user.id)
+            promoted = load_user(uow, user.id)
             before = list(promoted.roles)
             uow.users.add_role(promoted, ROLE_ADMIN)
             uow.emit(
@@ -422,13 +461,6 @@ class UserService:
     # --- inside a unit of work ------------------------------------------------------------
 
     @staticmethod
-    def _load(uow: UnitOfWork, user_id: int) -> User:
-        user = uow.users.find_by_id(user_id)
-        if user is None:
-            raise NotFound("No such user.")
-        return user
-
-    @staticmethod
     def _ensure_another_active_admin(uow: UnitOfWork, user_id: int, *, field: str) -> None:
         """Refuse to remove the last active admin: counted in turn with every other change
         that may remove one, so two admins removing each other at once leave one."""
@@ -440,46 +472,6 @@ class UserService:
     def _check_current_password(user: User, current_password: str) -> None:
         if not passwords.verify(user.password_hash, current_password):
             raise ValidationError(details={"currentPassword": "is incorrect"})
-
-    @staticmethod
-    def _set_password(
-        uow: UnitOfWork,
-        user: User,
-        new_password: str,
-        *,
-        keep_session_id: int | None,
-        tokens_revoked: int | None = None,
-    ) -> None:
-        """Every session but `keep_session_id` ends, the open reset links die, and the member
-        is mailed. `tokens_revoked` (a reset through a mailed link, which also revoked that
-        many personal access tokens) makes it a `user.password_reset`."""
-        now = utcnow()
-        reset = tokens_revoked is not None
-        user.password_hash = passwords.hash(new_password)
-        ended = uow.sessions.revoke_all_for(user.id, now, keep=keep_session_id)
-        uow.link_tokens.void_open(user.id, PURPOSE_RESET_PASSWORD, now)
-        data = {"sessionsEnded": len(ended)}
-        if reset:
-            data["tokensRevoked"] = tokens_revoked
-        uow.emit(
-            DomainEvent(
-                "user.password_reset" if reset else "user.password_changed",
-                subject("user", user.id),
-                data,
-                actor_id=user.id,
-            )
-        )
-        queue_mail(
-            uow,
-            kind="password_changed",
-            to=user.email,
-            user_id=user.id,
-            name=user.name,
-            how="reset" if reset else "changed",
-            when=now.strftime("%Y-%m-%d %H:%M"),
-            ended_tokens=reset,
-            reset_link=public_link(FORGOT_PASSWORD_PATH),
-        )
 
     @staticmethod
     def _rename(uow: UnitOfWork, user: User, name: str) -> None:
