@@ -46,7 +46,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "auth + JWT",
         (
             "webapp/api/auth_guard.py",
-            "webapp/security.py",
+            "webapp/core/tokens.py",
+            "webapp/core/passwords.py",
             "/jwt/",
             "webapp/services/principal.py",
             "webapp/services/user_records.py",

@@ -15,15 +15,15 @@ from webapp import sqlite as _sqlite  # noqa: F401  (registers SQLite connection
 from webapp.api.auth_guard import identify_api_caller
 from webapp.api.docs import docs_bp
 from webapp.cli import register_commands as add_cli_commands
-from webapp.config import INSTANCE_DIR, Config, load_config
+from webapp.config import INSTANCE_DIR, Config, load_config, password_cost
+from webapp.core.passwords import passwords
+from webapp.edge.url_converters import IdConverter
 from webapp.extensions import cache, csrf, db, limiter, login_manager, mail, migrate
 from webapp.headers import register_security_headers
 from webapp.http import register_error_handlers
 from webapp.json_provider import TallyJSONProvider
 from webapp.logging import configure_logging, learn_secret_paths, register_request_logging
 from webapp.request_body import bound_chunked_bodies
-from webapp.routing import IdConverter
-from webapp.security import passwords
 from webapp.services.subscriptions import subscribe_event_handlers
 from webapp.session_cookie import CookieSessionInterface
 from webapp.static_versions import register_static_versions
@@ -96,7 +96,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     cache.init_app(app)
     mail.init_app(app)
-    passwords.init_app(app)
+    passwords.configure(password_cost(app.config))
 
 
 def register_blueprints(app: Flask) -> None:

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from webapp.core.passwords import PasswordCost
+
 # Placeholders that only development may run with; production refuses them.
 DEFAULT_SECRET_KEY = "dev-secret-key-change-me"
 DEFAULT_JWT_SECRET_KEY = "dev-jwt-secret-key-change-me-please-32b"
@@ -309,6 +311,15 @@ CONFIGS: dict[str, type[Config]] = {
     "production": ProductionConfig,
     "testing": TestingConfig,
 }
+
+
+def password_cost(config: Mapping[str, Any]) -> PasswordCost:
+    """The argon2id cost that the ARGON2_* settings name."""
+    return PasswordCost(
+        time_cost=config["ARGON2_TIME_COST"],
+        memory_cost=config["ARGON2_MEMORY_COST"],
+        parallelism=config["ARGON2_PARALLELISM"],
+    )
 
 
 def engine_options(database_url: str, environ: Mapping[str, str] | None = None) -> dict[str, Any]:

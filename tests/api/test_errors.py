@@ -9,7 +9,7 @@ from clients import chunked
 from envelopes import assert_error
 from sqlalchemy import func, select
 
-from webapp.errors import Forbidden
+from webapp.core.errors import Forbidden
 from webapp.extensions import db
 from webapp.models import User
 

@@ -10,7 +10,7 @@ from typing import Any
 from clients import PASSWORD
 from sqlalchemy import func, select
 
-from webapp.errors import Conflict
+from webapp.core.errors import Conflict
 from webapp.extensions import db
 from webapp.models import Account, IdempotencyKey, LedgerTransaction
 from webapp.services.auth import AuthService

@@ -11,7 +11,7 @@ from concurrency import run_in_threads
 from flask import Flask
 from sqlalchemy import select
 
-from webapp.errors import Conflict
+from webapp.core.errors import Conflict
 from webapp.extensions import db
 from webapp.models import User, UserRole
 from webapp.models.user import ROLE_ADMIN, ROLE_USER

@@ -39,7 +39,7 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import func, select
 
-from webapp.errors import (
+from webapp.core.errors import (
     AppError,
     Conflict,
     InsufficientFunds,

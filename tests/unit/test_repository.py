@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from webapp.errors import InvalidCursor
+from webapp.core.errors import InvalidCursor
 from webapp.extensions import db
 from webapp.models import Event
 from webapp.repositories.events import EventRepository

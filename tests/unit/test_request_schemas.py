@@ -12,9 +12,9 @@ from pydantic.alias_generators import to_snake
 
 from webapp.api import schemas
 from webapp.api.operations import field_errors
+from webapp.core.money import MAX_AMOUNT, SUPPORTED_CURRENCIES
 from webapp.models.order import MAX_ITEMS_PER_ORDER, MAX_QUANTITY, ORDER_STATUSES
 from webapp.models.user import ROLES
-from webapp.money import MAX_AMOUNT, SUPPORTED_CURRENCIES
 from webapp.services.catalog import MAX_NAME_LENGTH, MAX_PAGE_SIZE, MAX_STOCK
 
 WIRE_NAMES = {

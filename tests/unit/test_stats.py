@@ -9,7 +9,7 @@ from clients import PASSWORD
 from sqlalchemy import update
 
 from webapp import metrics
-from webapp.errors import Forbidden, ValidationError
+from webapp.core.errors import Forbidden, ValidationError
 from webapp.extensions import db
 from webapp.models import LedgerTransaction, Order
 from webapp.models.base import utcnow

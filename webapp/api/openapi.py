@@ -28,10 +28,10 @@ from webapp.api.blueprint import bp
 from webapp.api.operations import OPERATIONS, Operation, operation
 from webapp.api.schemas import never_null
 from webapp.api.validation import BODY_METHODS
-from webapp.errors import AppError
+from webapp.core.errors import AppError
+from webapp.core.ids import ID_PATTERN
 from webapp.http import HTTP_ERROR_CODES
 from webapp.logging import REQUEST_ID_HEADER, REQUEST_ID_PATTERN
-from webapp.routing import ID_PATTERN
 from webapp.services import idempotency as idempotency_keys
 
 OPENAPI_VERSION = "3.1.0"

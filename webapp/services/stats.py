@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from webapp.errors import ValidationError
+from webapp.core.errors import ValidationError
 from webapp.metrics import observed_totals
 from webapp.models.base import utcnow
 from webapp.models.ledger import TX_TRANSFER

@@ -42,7 +42,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from webapp.errors import Conflict
+from webapp.core.errors import Conflict
 from webapp.extensions import db
 from webapp.logging import current_request_id
 from webapp.models import Event
