@@ -36,7 +36,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "webapp/api/operations.py",
             "webapp/api/schemas.py",
             "webapp/api/validation.py",
-            "webapp/envelope.py",
+            "webapp/edge/envelope.py",
             "/pydantic",
             "pydantic_core",
             "orjson",

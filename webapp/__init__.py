@@ -17,17 +17,17 @@ from webapp.api.docs import docs_bp
 from webapp.cli import register_commands as add_cli_commands
 from webapp.config import INSTANCE_DIR, Config, load_config, password_cost
 from webapp.core.passwords import passwords
+from webapp.edge.errors import register_error_handlers
+from webapp.edge.headers import register_security_headers
+from webapp.edge.json_provider import TallyJSONProvider
+from webapp.edge.request_body import bound_chunked_bodies
+from webapp.edge.session_cookie import CookieSessionInterface
+from webapp.edge.static_versions import register_static_versions
+from webapp.edge.text_guard import refuse_unstorable_query_and_form
 from webapp.edge.url_converters import IdConverter
 from webapp.extensions import cache, csrf, db, limiter, login_manager, mail, migrate
-from webapp.headers import register_security_headers
-from webapp.http import register_error_handlers
-from webapp.json_provider import TallyJSONProvider
 from webapp.logging import configure_logging, learn_secret_paths, register_request_logging
-from webapp.request_body import bound_chunked_bodies
 from webapp.services.subscriptions import subscribe_event_handlers
-from webapp.session_cookie import CookieSessionInterface
-from webapp.static_versions import register_static_versions
-from webapp.text_guard import refuse_unstorable_query_and_form
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,7 +8,7 @@ import hmac
 from flask import Blueprint, Flask, Response, abort, current_app, request
 
 from webapp import metrics
-from webapp.envelope import success_envelope
+from webapp.edge.envelope import success_envelope
 from webapp.extensions import limiter
 from webapp.logging import request_seconds, start_request_clock
 from webapp.services.readiness import require_readiness

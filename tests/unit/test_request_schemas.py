@@ -79,7 +79,7 @@ def test_an_integer_field_takes_a_json_integer_only(model, body, field, value):
 )
 def test_a_whole_number_written_with_a_point_is_that_integer(model, body, field):
     # JSON Schema's integer, as the document says: 2.0 is 2 (and 1.5 is refused above).
-    # The app reads `2.0` in a body as Decimal("2.0") (webapp.json_provider).
+    # The app reads `2.0` in a body as Decimal("2.0") (webapp.edge.json_provider).
     parsed = model.model_validate({**body, field: Decimal("2.0")})
     assert getattr(parsed, to_snake(field)) == 2
     assert type(getattr(parsed, to_snake(field))) is int

@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from webapp.core.errors import AppError, ServiceUnavailable, TooManyAttempts
-from webapp.envelope import error_envelope
+from webapp.edge.envelope import error_envelope
 
 log = logging.getLogger(__name__)
 
