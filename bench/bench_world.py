@@ -343,7 +343,7 @@ class SqlProbe:
     tests/conftest.py's `count_statements` does), noting how many came before the view."""
 
     def __init__(self, app: Any) -> None:
-        from webapp.extensions import db
+        from webapp.infra.extensions import db
 
         self.app = app
         self.client = app.test_client()

@@ -24,7 +24,7 @@ from werkzeug.routing import Rule
 
 from webapp.core.ids import BIGINT_MAX, BIGINT_MIN, MAX_NUMBER
 from webapp.edge.url_converters import IdConverter
-from webapp.extensions import db
+from webapp.infra.extensions import db
 from webapp.models import Account, AuthSession, Order, PersonalAccessToken, Product, User
 
 ADMIN_EMAIL = "admin@example.com"

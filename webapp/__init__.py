@@ -11,11 +11,9 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp import api, ops, web
-from webapp import sqlite as _sqlite  # noqa: F401  (registers SQLite connection settings)
 from webapp.api.auth_guard import identify_api_caller
 from webapp.api.docs import docs_bp
 from webapp.cli import register_commands as add_cli_commands
-from webapp.config import INSTANCE_DIR, Config, load_config, password_cost
 from webapp.core.passwords import passwords
 from webapp.edge.errors import register_error_handlers
 from webapp.edge.headers import register_security_headers
@@ -25,8 +23,10 @@ from webapp.edge.session_cookie import CookieSessionInterface
 from webapp.edge.static_versions import register_static_versions
 from webapp.edge.text_guard import refuse_unstorable_query_and_form
 from webapp.edge.url_converters import IdConverter
-from webapp.extensions import cache, csrf, db, limiter, login_manager, mail, migrate
-from webapp.logging import configure_logging, learn_secret_paths, register_request_logging
+from webapp.infra import sqlite as _sqlite  # noqa: F401  (registers SQLite connection settings)
+from webapp.infra.config import INSTANCE_DIR, Config, load_config, password_cost
+from webapp.infra.extensions import cache, csrf, db, limiter, login_manager, mail, migrate
+from webapp.infra.logging import configure_logging, learn_secret_paths, register_request_logging
 from webapp.services.subscriptions import subscribe_event_handlers
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -7,10 +7,10 @@ import hmac
 
 from flask import Blueprint, Flask, Response, abort, current_app, request
 
-from webapp import metrics
 from webapp.edge.envelope import success_envelope
-from webapp.extensions import limiter
-from webapp.logging import request_seconds, start_request_clock
+from webapp.infra import metrics
+from webapp.infra.extensions import limiter
+from webapp.infra.logging import request_seconds, start_request_clock
 from webapp.services.readiness import require_readiness
 
 bp = Blueprint("ops", __name__)

@@ -10,7 +10,7 @@ from envelopes import assert_error
 from sqlalchemy import func, select
 
 from webapp.core.errors import Forbidden
-from webapp.extensions import db
+from webapp.infra.extensions import db
 from webapp.models import User
 
 REGISTER = "/api/v1/auth/register"

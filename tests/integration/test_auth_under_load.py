@@ -8,9 +8,9 @@ from concurrency import run_in_threads
 from envelopes import assert_error, assert_success
 from sqlalchemy import func, select
 
-from webapp.config import password_cost
 from webapp.core.passwords import passwords
-from webapp.extensions import cache, db
+from webapp.infra.config import password_cost
+from webapp.infra.extensions import cache, db
 from webapp.models import User
 
 LOGIN = "/api/v1/auth/login"

@@ -11,7 +11,7 @@ from clients import PASSWORD
 from sqlalchemy import func, select
 
 from webapp.core.errors import Conflict
-from webapp.extensions import db
+from webapp.infra.extensions import db
 from webapp.models import Account, IdempotencyKey, LedgerTransaction
 from webapp.services.auth import AuthService
 from webapp.services.idempotency import IdempotencyService

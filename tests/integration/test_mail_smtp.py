@@ -29,7 +29,7 @@ from smtp_server import (  # noqa: F401  (the *_fixture are fixtures, registered
 from sqlalchemy import select
 
 from webapp.core.tokens import hash_token
-from webapp.extensions import db
+from webapp.infra.extensions import db
 from webapp.models import Event, LinkToken, OutboxMail, PersonalAccessToken
 from webapp.models.base import utcnow
 from webapp.models.security import PURPOSE_RESET_PASSWORD, PURPOSE_VERIFY_EMAIL

@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from webapp.core.errors import Conflict
-from webapp.extensions import db
+from webapp.infra.extensions import db
 from webapp.models import User, UserRole
 from webapp.models.user import ROLE_ADMIN, ROLE_USER
 from webapp.services.users import LAST_ADMIN, UserService

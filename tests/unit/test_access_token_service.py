@@ -13,7 +13,7 @@ from second_factor import events
 
 from webapp.core.errors import Forbidden, InsufficientScope, NotFound, ValidationError
 from webapp.core.tokens import hash_token
-from webapp.extensions import db
+from webapp.infra.extensions import db
 from webapp.models import PersonalAccessToken
 from webapp.models.security import TOKEN_MAX_DAYS, TOKEN_MIN_DAYS, TOKEN_NAME_LENGTH
 from webapp.models.user import ROLE_ADMIN

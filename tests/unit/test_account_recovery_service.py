@@ -16,8 +16,8 @@ from werkzeug.routing import Map, Rule
 
 from webapp.core.errors import EmailNotVerified, ValidationError
 from webapp.core.tokens import hash_token
-from webapp.extensions import db
-from webapp.logging import logged_path
+from webapp.infra.extensions import db
+from webapp.infra.logging import logged_path
 from webapp.models import LinkToken, OutboxMail
 from webapp.models.base import utcnow
 from webapp.models.security import PURPOSE_RESET_PASSWORD, PURPOSE_VERIFY_EMAIL

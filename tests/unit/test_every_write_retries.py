@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from webapp.core.errors import NotFound, Unauthorized
 from webapp.core.passwords import passwords
-from webapp.extensions import db
+from webapp.infra.extensions import db
 from webapp.models import (
     Account,
     AuthSession,

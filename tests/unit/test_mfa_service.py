@@ -22,7 +22,7 @@ from webapp.core.errors import (
     ValidationError,
 )
 from webapp.core.tokens import hash_token
-from webapp.extensions import db
+from webapp.infra.extensions import db
 from webapp.models import Event, RecoveryCode, User
 from webapp.models.base import utcnow
 from webapp.services.auth import AuthService, ClientInfo

@@ -47,7 +47,7 @@ from webapp.core.errors import (
     OutOfStock,
     ValidationError,
 )
-from webapp.extensions import cache, db
+from webapp.infra.extensions import cache, db
 from webapp.models import Account, LedgerEntry, LedgerTransaction, Order, Product
 from webapp.models.account import KIND_MEMBER
 from webapp.models.order import STATUS_CANCELLED, STATUS_PAID

@@ -17,8 +17,8 @@ from pages import all_field_errors, browser, flashes, soup, table_rows
 from sqlalchemy import insert, select, update
 
 from webapp.core.money import NOT_AN_AMOUNT
-from webapp.extensions import db
-from webapp.metrics import observed_totals
+from webapp.infra.extensions import db
+from webapp.infra.metrics import observed_totals
 from webapp.models import Event, LedgerTransaction, Order
 from webapp.models.user import ROLES
 from webapp.services.users import UserService

@@ -48,7 +48,7 @@ def test_a_wrong_method_on_a_page_is_a_page_not_json(client):
 
 def test_the_403_and_429_pages_are_in_the_layout(make_app):
     from webapp.core.errors import Forbidden
-    from webapp.extensions import limiter
+    from webapp.infra.extensions import limiter
 
     app = make_app()
 

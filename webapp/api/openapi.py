@@ -31,7 +31,7 @@ from webapp.api.validation import BODY_METHODS
 from webapp.core.errors import AppError
 from webapp.core.ids import ID_PATTERN
 from webapp.edge.errors import HTTP_ERROR_CODES
-from webapp.logging import REQUEST_ID_HEADER, REQUEST_ID_PATTERN
+from webapp.infra.logging import REQUEST_ID_HEADER, REQUEST_ID_PATTERN
 from webapp.services import idempotency as idempotency_keys
 
 OPENAPI_VERSION = "3.1.0"

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Response, current_app
 
-from webapp.logging import current_request_id
+from webapp.infra.logging import current_request_id
 
 
 def utc_timestamp() -> str:

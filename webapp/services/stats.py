@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from webapp.core.errors import ValidationError
-from webapp.metrics import observed_totals
+from webapp.infra.metrics import observed_totals
 from webapp.models.base import utcnow
 from webapp.models.ledger import TX_TRANSFER
 from webapp.services.principal import Principal

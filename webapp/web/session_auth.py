@@ -17,7 +17,7 @@ from flask_login import UserMixin, current_user, login_required, login_user, log
 from werkzeug.wrappers import Response
 
 from webapp.core.ids import parse_public_id
-from webapp.extensions import login_manager
+from webapp.infra.extensions import login_manager
 from webapp.models import AuthSession
 from webapp.services.auth import AuthService
 from webapp.services.principal import Principal

@@ -27,7 +27,7 @@ MIN_PRODUCTION_SECRET_BYTES = 32  # 256 bits
 MIN_SECRET_ENTROPY_BITS = 128
 MAKE_A_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
-INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+INSTANCE_DIR = Path(__file__).resolve().parents[2] / "instance"
 TRUE_WORDS = {"1", "true", "yes", "on"}
 
 
@@ -102,7 +102,7 @@ MAIL_BACKENDS = {
     "locmem": "locmem",
     "dummy": "dummy",
     # flask-mailman splits a dotted name into module and class only if it ends in EmailBackend.
-    "file": "webapp.mail_files.EmlFileEmailBackend",
+    "file": "webapp.infra.mail_files.EmlFileEmailBackend",
 }
 
 
