@@ -59,7 +59,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("cache", ("webapp/services/cache.py", "/flask_caching/", "/cachelib/", "_pickle", "pickle")),
     ("Redis client", ("/redis/",)),
     ("logs", ("webapp/infra/logging.py", "/logging/")),
-    ("metrics", ("webapp/infra/metrics.py", "webapp/ops.py", "/prometheus_client/")),
+    ("metrics", ("webapp/infra/metrics.py", "webapp/ops/metrics.py", "/prometheus_client/")),
     (
         "SQLAlchemy",
         ("/sqlalchemy/", "/flask_sqlalchemy/", "webapp/repositories/", "webapp/models/"),

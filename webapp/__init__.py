@@ -13,7 +13,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from webapp import api, ops, web
 from webapp.api.auth_guard import identify_api_caller
 from webapp.api.docs import docs_bp
-from webapp.cli import register_commands as add_cli_commands
 from webapp.core.passwords import passwords
 from webapp.edge.errors import register_error_handlers
 from webapp.edge.headers import register_security_headers
@@ -27,6 +26,8 @@ from webapp.infra import sqlite as _sqlite  # noqa: F401  (registers SQLite conn
 from webapp.infra.config import INSTANCE_DIR, Config, load_config, password_cost
 from webapp.infra.extensions import cache, csrf, db, limiter, login_manager, mail, migrate
 from webapp.infra.logging import configure_logging, learn_secret_paths, register_request_logging
+from webapp.ops.cli import register_commands as add_cli_commands
+from webapp.ops.metrics import register_request_metrics
 from webapp.services.subscriptions import subscribe_event_handlers
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +66,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
 
 def register_metrics(app: Flask) -> None:
     """First, so that every request is timed and counted, whichever hook answers it."""
-    ops.register_request_metrics(app)
+    register_request_metrics(app)
 
 
 def register_logging(app: Flask) -> None:
