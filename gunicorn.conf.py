@@ -38,7 +38,7 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "webapp.logging.JsonFormatter"}},
+    "formatters": {"json": {"()": "webapp.infra.logging.JsonFormatter"}},
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
@@ -57,9 +57,9 @@ logconfig_dict = {
 
 def on_starting(server):
     """Before the first worker: refuse to start a server that cannot serve correctly (one
-    line on stderr, exit 1: webapp/preflight.py says what is checked), then start every
+    line on stderr, exit 1: webapp/infra/preflight.py says what is checked), then start every
     count from zero."""
-    from webapp.preflight import refusal
+    from webapp.infra.preflight import refusal
 
     if reason := refusal(server.cfg.workers):
         sys.exit(reason)

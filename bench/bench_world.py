@@ -312,7 +312,7 @@ def build_world_history(app: Any, world: World, entries: int) -> None:
     from history_pages import PAGE_SIZE, deep_page_cursor
     from ledger_data import build_history
 
-    from webapp.routing import parse_public_id
+    from webapp.core.ids import parse_public_id
 
     account_id = parse_public_id(world.historian.accounts[0])
     assert account_id is not None, world.historian.accounts[0]
@@ -343,7 +343,7 @@ class SqlProbe:
     tests/conftest.py's `count_statements` does), noting how many came before the view."""
 
     def __init__(self, app: Any) -> None:
-        from webapp.extensions import db
+        from webapp.infra.extensions import db
 
         self.app = app
         self.client = app.test_client()

@@ -561,8 +561,8 @@ def count_sql(
 ) -> dict[str, SqlCount]:
     """Each endpoint's statements per warm request, in-process with Tally's own config."""
     from webapp import create_app
-    from webapp.config import load_config
-    from webapp.extensions import db
+    from webapp.infra.config import load_config
+    from webapp.infra.extensions import db
 
     app = create_app(load_config(app_env))
     probe = SqlProbe(app)
@@ -590,8 +590,8 @@ def profile_endpoints(
 ) -> list[LayerProfile]:
     """Each endpoint's in-process cost per warm request, and its layers (bench/layer_profile.py)."""
     from webapp import create_app
-    from webapp.config import load_config
-    from webapp.extensions import db
+    from webapp.infra.config import load_config
+    from webapp.infra.extensions import db
 
     app = create_app(load_config(app_env))
     probe = SqlProbe(app)
@@ -700,8 +700,8 @@ def run_backend(
     sql: dict[str, SqlCount] = {}
     with (logs / "in-process.log").open("a") as out, output_to(out):
         from webapp import create_app
-        from webapp.config import load_config
-        from webapp.extensions import db
+        from webapp.infra.config import load_config
+        from webapp.infra.extensions import db
 
         history_app = create_app(load_config(env(mode, rate_limited=False, name="inproc")))
         build_world_history(history_app, world, settings.history_entries)

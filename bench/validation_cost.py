@@ -557,7 +557,7 @@ def build_tally(workdir: str) -> TallyWorld:
     from flask_migrate import upgrade
 
     from webapp import create_app
-    from webapp.config import TestingConfig
+    from webapp.infra.config import TestingConfig
     from webapp.services.users import UserService
 
     config = TestingConfig(

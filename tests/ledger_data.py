@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, select, update
 
-from webapp.extensions import db
+from webapp.infra.extensions import db
 from webapp.models import Account, LedgerEntry, LedgerTransaction
 from webapp.models.account import KIND_SYSTEM
 

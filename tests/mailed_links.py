@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 
-from webapp.logging import carries_secret
+from webapp.infra.logging import carries_secret
 
 SURFACES = ("", "/api", "/api/v1")
 EVERY_METHOD = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "PROPFIND"})

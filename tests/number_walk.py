@@ -4,7 +4,7 @@ what tests/api/test_no_number_is_a_500.py and tests/web/test_no_number_on_a_page
 
 Every id column is a BIGINT (int64, on SQLite and PostgreSQL), so the numbers are the
 largest it holds, the first it does not, one far beyond, the smallest and one below it,
-zero and -1; and the largest a request may send (webapp.routing.MAX_NUMBER), which names
+zero and -1; and the largest a request may send (webapp.core.ids.MAX_NUMBER), which names
 nothing.
 """
 
@@ -22,10 +22,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.routing import Rule
 
-from webapp.extensions import db
+from webapp.core.ids import BIGINT_MAX, BIGINT_MIN, MAX_NUMBER
+from webapp.edge.url_converters import IdConverter
+from webapp.infra.extensions import db
 from webapp.models import Account, AuthSession, Order, PersonalAccessToken, Product, User
-from webapp.models.base import BIGINT_MAX, BIGINT_MIN
-from webapp.routing import MAX_NUMBER, IdConverter
 
 ADMIN_EMAIL = "admin@example.com"
 MEMBER_EMAIL = "member@example.com"

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from webapp.extensions import db
+from webapp.infra.extensions import db
 from webapp.models import Event
 
 STEP = 30

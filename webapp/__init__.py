@@ -11,23 +11,24 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp import api, ops, web
-from webapp import sqlite as _sqlite  # noqa: F401  (registers SQLite connection settings)
 from webapp.api.auth_guard import identify_api_caller
 from webapp.api.docs import docs_bp
-from webapp.cli import register_commands as add_cli_commands
-from webapp.config import INSTANCE_DIR, Config, load_config
-from webapp.extensions import cache, csrf, db, limiter, login_manager, mail, migrate
-from webapp.headers import register_security_headers
-from webapp.http import register_error_handlers
-from webapp.json_provider import TallyJSONProvider
-from webapp.logging import configure_logging, learn_secret_paths, register_request_logging
-from webapp.request_body import bound_chunked_bodies
-from webapp.routing import IdConverter
-from webapp.security import passwords
+from webapp.core.passwords import passwords
+from webapp.edge.errors import register_error_handlers
+from webapp.edge.headers import register_security_headers
+from webapp.edge.json_provider import TallyJSONProvider
+from webapp.edge.request_body import bound_chunked_bodies
+from webapp.edge.session_cookie import CookieSessionInterface
+from webapp.edge.static_versions import register_static_versions
+from webapp.edge.text_guard import refuse_unstorable_query_and_form
+from webapp.edge.url_converters import IdConverter
+from webapp.infra import sqlite as _sqlite  # noqa: F401  (registers SQLite connection settings)
+from webapp.infra.config import INSTANCE_DIR, Config, load_config, password_cost
+from webapp.infra.extensions import cache, csrf, db, limiter, login_manager, mail, migrate
+from webapp.infra.logging import configure_logging, learn_secret_paths, register_request_logging
+from webapp.ops.cli import register_commands as add_cli_commands
+from webapp.ops.metrics import register_request_metrics
 from webapp.services.subscriptions import subscribe_event_handlers
-from webapp.session_cookie import CookieSessionInterface
-from webapp.static_versions import register_static_versions
-from webapp.text_guard import refuse_unstorable_query_and_form
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,7 +66,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
 
 def register_metrics(app: Flask) -> None:
     """First, so that every request is timed and counted, whichever hook answers it."""
-    ops.register_request_metrics(app)
+    register_request_metrics(app)
 
 
 def register_logging(app: Flask) -> None:
@@ -96,7 +97,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     cache.init_app(app)
     mail.init_app(app)
-    passwords.init_app(app)
+    passwords.configure(password_cost(app.config))
 
 
 def register_blueprints(app: Flask) -> None:

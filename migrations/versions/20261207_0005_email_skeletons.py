@@ -11,7 +11,7 @@ Create Date: 2026-12-07 03:00:00.000000
 import sqlalchemy as sa
 from alembic import op
 
-from webapp.email_address import skeleton
+from webapp.core.email_address import skeleton
 
 revision = "0005"
 down_revision = "0004"

@@ -17,7 +17,7 @@ from personal_tokens import TOKENS, make_token, pat, token_clock, token_rows
 from second_factor import events
 from sqlalchemy import update
 
-from webapp.extensions import db
+from webapp.infra.extensions import db
 from webapp.models import PersonalAccessToken
 from webapp.models.base import utcnow
 from webapp.services.access_tokens import revoke_all_personal_tokens

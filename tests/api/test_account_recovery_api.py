@@ -12,7 +12,7 @@ from envelopes import assert_error, assert_success
 from second_factor import events, sent_mails
 from sqlalchemy import func, select
 
-from webapp.extensions import db
+from webapp.infra.extensions import db
 from webapp.models import LinkToken, OutboxMail
 from webapp.services.mailed_links import DEAD_LINK
 

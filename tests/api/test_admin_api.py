@@ -9,8 +9,8 @@ from clients import PASSWORD, bearer
 from envelopes import assert_error, assert_success
 from sqlalchemy import func, select, update
 
-from webapp.extensions import db
-from webapp.metrics import observed_totals
+from webapp.infra.extensions import db
+from webapp.infra.metrics import observed_totals
 from webapp.models import Account, Event, LedgerTransaction, Order, User
 from webapp.models.account import KIND_MEMBER
 from webapp.models.ledger import TX_TRANSFER

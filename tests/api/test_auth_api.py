@@ -12,7 +12,7 @@ from clients import PASSWORD, bearer
 from envelopes import assert_error, assert_success
 from sqlalchemy import select
 
-from webapp.extensions import db
+from webapp.infra.extensions import db
 from webapp.models import Event, RefreshToken
 
 LOGIN = "/api/v1/auth/login"
@@ -138,7 +138,7 @@ def test_login_with_unknown_email_and_wrong_password_look_the_same(client, membe
 
 
 def test_login_checks_a_dummy_hash_for_an_unknown_email(client, monkeypatch):
-    from webapp.security import passwords
+    from webapp.core.passwords import passwords
 
     checked: list[str] = []
     real_verify = passwords.verify

@@ -13,7 +13,7 @@ from envelopes import assert_error, assert_success
 from second_factor import sent_mails
 from sqlalchemy import func, select
 
-from webapp.extensions import db
+from webapp.infra.extensions import db
 from webapp.models import User
 
 RESET_REQUEST = "/api/v1/auth/password-reset"

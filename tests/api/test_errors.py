@@ -9,8 +9,8 @@ from clients import chunked
 from envelopes import assert_error
 from sqlalchemy import func, select
 
-from webapp.errors import Forbidden
-from webapp.extensions import db
+from webapp.core.errors import Forbidden
+from webapp.infra.extensions import db
 from webapp.models import User
 
 REGISTER = "/api/v1/auth/register"

@@ -17,7 +17,7 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from webapp.extensions import db
+from webapp.infra.extensions import db
 from webapp.models import LedgerTransaction
 from webapp.services import unit_of_work as uow_module
 

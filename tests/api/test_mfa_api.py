@@ -20,7 +20,7 @@ from second_factor import (
     wrong_code,
 )
 
-from webapp.errors import MfaRequired
+from webapp.core.errors import MfaRequired
 from webapp.services.auth import BAD_CREDENTIALS
 
 TOTP = "/api/v1/users/me/mfa/totp"

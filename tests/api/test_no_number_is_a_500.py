@@ -27,8 +27,7 @@ from number_walk import (
     rules_with_ids,
 )
 
-from webapp.models.base import BIGINT_MAX, BIGINT_MIN
-from webapp.routing import ID_PATTERN
+from webapp.core.ids import BIGINT_MAX, BIGINT_MIN, ID_PATTERN
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 from answered_statuses import ANSWERED, documented_statuses, operations
 
 # A request each app-wide hook refuses, whatever the operation: the text guard's NUL in a
-# query string and in a form (webapp/text_guard.py).
+# query string and in a form (webapp/edge/text_guard.py).
 EVERY_OPERATION_MEETS: dict[str, dict[str, Any]] = {
     "NUL in the query": {"query_string": "q=%00"},
     "NUL in a form": {"data": {"q": "\x00"}},

@@ -7,7 +7,7 @@ from clients import PASSWORD, bearer
 from envelopes import assert_error, assert_success
 from sqlalchemy import select
 
-from webapp.extensions import db
+from webapp.infra.extensions import db
 from webapp.models import Event
 
 ME = "/api/v1/users/me"

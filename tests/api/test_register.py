@@ -6,7 +6,7 @@ import pytest
 from envelopes import assert_error, assert_success
 from sqlalchemy import select
 
-from webapp.extensions import db
+from webapp.infra.extensions import db
 from webapp.models import Account, Event, User
 
 REGISTER = "/api/v1/auth/register"

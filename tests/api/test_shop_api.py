@@ -8,7 +8,7 @@ from clients import bearer
 from envelopes import assert_error, assert_success
 from sqlalchemy import select
 
-from webapp.extensions import cache, db
+from webapp.infra.extensions import cache, db
 from webapp.models import Event
 
 

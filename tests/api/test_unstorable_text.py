@@ -8,7 +8,7 @@ from clients import PASSWORD
 from envelopes import assert_error
 from sqlalchemy import func, select
 
-from webapp.extensions import db
+from webapp.infra.extensions import db
 from webapp.models import User
 
 

@@ -8,7 +8,7 @@ from clients import bearer
 from envelopes import assert_error, assert_success
 from sqlalchemy import func, select
 
-from webapp.extensions import db
+from webapp.infra.extensions import db
 from webapp.models import Account, Event, LedgerEntry, LedgerTransaction
 
 

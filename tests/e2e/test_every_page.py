@@ -234,7 +234,7 @@ def test_the_too_many_requests_page_passes_the_same_checks(new_page: NewPage, si
 
 RENDER_500 = (
     "from webapp import create_app\n"
-    "from webapp.http import render_error_page\n"
+    "from webapp.edge.errors import render_error_page\n"
     "with create_app().test_request_context('/'):\n"
     "    print(render_error_page(500).get_data(as_text=True))\n"
 )

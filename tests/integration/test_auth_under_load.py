@@ -8,9 +8,10 @@ from concurrency import run_in_threads
 from envelopes import assert_error, assert_success
 from sqlalchemy import func, select
 
-from webapp.extensions import cache, db
+from webapp.core.passwords import passwords
+from webapp.infra.config import password_cost
+from webapp.infra.extensions import cache, db
 from webapp.models import User
-from webapp.security import passwords
 
 LOGIN = "/api/v1/auth/login"
 ME = "/api/v1/users/me"
@@ -160,7 +161,7 @@ def test_login_rehashes_a_password_hashed_with_old_parameters(app, client, regis
     with app.app_context():
         old_hash = db.session.scalar(select(User.password_hash))
     app.config["ARGON2_TIME_COST"] = 2  # the operator raised the cost
-    passwords.init_app(app)
+    passwords.configure(password_cost(app.config))
     assert (
         client.post(LOGIN, json={"email": "member@example.com", "password": PASSWORD}).status_code
         == 200

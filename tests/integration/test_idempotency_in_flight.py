@@ -10,8 +10,8 @@ from typing import Any
 from clients import PASSWORD
 from sqlalchemy import func, select
 
-from webapp.errors import Conflict
-from webapp.extensions import db
+from webapp.core.errors import Conflict
+from webapp.infra.extensions import db
 from webapp.models import Account, IdempotencyKey, LedgerTransaction
 from webapp.services.auth import AuthService
 from webapp.services.idempotency import IdempotencyService

@@ -28,11 +28,11 @@ from smtp_server import (  # noqa: F401  (the *_fixture are fixtures, registered
 )
 from sqlalchemy import select
 
-from webapp.extensions import db
+from webapp.core.tokens import hash_token
+from webapp.infra.extensions import db
 from webapp.models import Event, LinkToken, OutboxMail, PersonalAccessToken
 from webapp.models.base import utcnow
 from webapp.models.security import PURPOSE_RESET_PASSWORD, PURPOSE_VERIFY_EMAIL
-from webapp.security import hash_token
 from webapp.services.mail import sender, unsent_count
 from webapp.services.unit_of_work import transaction
 

@@ -94,7 +94,7 @@ def gunicorn(server_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[int, 
     run(server_env, str(BIN / "flask"), "db", "upgrade")
     # What an earlier run left: gunicorn must not add it to this one's counts.
     stale = (
-        "from webapp import metrics; "
+        "from webapp.infra import metrics; "
         f"metrics.http_requests.labels(**{HEALTHZ_200!r}).inc({STALE_COUNT})"
     )
     run(server_env, sys.executable, "-c", stale)

@@ -12,7 +12,7 @@ from concurrency import run_in_threads
 from flask import Flask
 from second_factor import Clock, code, events, fixed_clock, turn_on_api, wrong_code
 
-from webapp.errors import AppError
+from webapp.core.errors import AppError
 from webapp.services.auth import AuthService, ClientInfo
 from webapp.services.mfa import MfaService
 from webapp.services.principal import Principal

@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
-from webapp.extensions import db
+from webapp.infra.extensions import db
 
 
 def schema_differences() -> list:

@@ -12,7 +12,7 @@ from concurrency import run_in_threads
 from ledger_data import build_history
 from sqlalchemy import func, select
 
-from webapp.extensions import db
+from webapp.infra.extensions import db
 from webapp.models import Account, LedgerEntry
 from webapp.repositories.keyset import KeysetOrder
 from webapp.services.users import UserService

@@ -10,8 +10,8 @@ from envelopes import assert_error
 from mailed_links import link_requests
 from sqlalchemy import text
 
-from webapp import metrics
-from webapp.extensions import db
+from webapp.infra import metrics
+from webapp.infra.extensions import db
 
 REFUSE_USERS = {
     "sqlite": [

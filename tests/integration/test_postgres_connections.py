@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from webapp.config import engine_options
-from webapp.extensions import db
+from webapp.infra.config import engine_options
+from webapp.infra.extensions import db
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
 URL = "postgresql+psycopg://tally@db.internal/tally"

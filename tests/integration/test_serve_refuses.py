@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from webapp.preflight import refusal
+from webapp.infra.preflight import refusal
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

@@ -9,7 +9,7 @@ from clients import PASSWORD, bearer
 from concurrency import run_in_threads
 from sqlalchemy import func, select
 
-from webapp.extensions import db
+from webapp.infra.extensions import db
 from webapp.models import Account, Order, Product
 from webapp.services.users import UserService
 

@@ -11,8 +11,8 @@ from concurrency import run_in_threads
 from flask import Flask
 from sqlalchemy import select
 
-from webapp.errors import Conflict
-from webapp.extensions import db
+from webapp.core.errors import Conflict
+from webapp.infra.extensions import db
 from webapp.models import User, UserRole
 from webapp.models.user import ROLE_ADMIN, ROLE_USER
 from webapp.services.users import LAST_ADMIN, UserService

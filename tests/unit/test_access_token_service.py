@@ -11,12 +11,12 @@ import pytest
 from clients import PASSWORD
 from second_factor import events
 
-from webapp.errors import Forbidden, InsufficientScope, NotFound, ValidationError
-from webapp.extensions import db
+from webapp.core.errors import Forbidden, InsufficientScope, NotFound, ValidationError
+from webapp.core.tokens import hash_token
+from webapp.infra.extensions import db
 from webapp.models import PersonalAccessToken
 from webapp.models.security import TOKEN_MAX_DAYS, TOKEN_MIN_DAYS, TOKEN_NAME_LENGTH
 from webapp.models.user import ROLE_ADMIN
-from webapp.security import hash_token
 from webapp.services.access_tokens import (
     AccessTokenService,
     AccessTokenView,

@@ -14,13 +14,13 @@ from second_factor import events, sent_mails
 from sqlalchemy import select
 from werkzeug.routing import Map, Rule
 
-from webapp.errors import EmailNotVerified, ValidationError
-from webapp.extensions import db
-from webapp.logging import logged_path
+from webapp.core.errors import EmailNotVerified, ValidationError
+from webapp.core.tokens import hash_token
+from webapp.infra.extensions import db
+from webapp.infra.logging import logged_path
 from webapp.models import LinkToken, OutboxMail
 from webapp.models.base import utcnow
 from webapp.models.security import PURPOSE_RESET_PASSWORD, PURPOSE_VERIFY_EMAIL
-from webapp.security import hash_token
 from webapp.services import password_reset
 from webapp.services.auth import AuthService
 from webapp.services.email_verification import EmailVerificationService, require_verified_email

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from webapp.extensions import cache
-from webapp.metrics import observed_totals
+from webapp.infra.extensions import cache
+from webapp.infra.metrics import observed_totals
 from webapp.services.cache import CacheAside, SingleFlight
 
 pytestmark = pytest.mark.usefixtures("app_context")

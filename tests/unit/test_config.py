@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from webapp import config as config_module
 from webapp import create_app
-from webapp.config import (
+from webapp.infra import config as config_module
+from webapp.infra.config import (
     DEFAULT_JWT_SECRET_KEY,
     DEFAULT_SECRET_KEY,
     PUBLISHED_PLACEHOLDERS,
@@ -238,7 +238,7 @@ def test_production_refuses_to_start_without_mail_settings(missing, complaint):
 def test_mail_backend_names_are_checked():
     with pytest.raises(ConfigError, match="MAIL_BACKEND must be one of"):
         load_config({"MAIL_BACKEND": "carrier-pigeon"})
-    assert load_config({}).MAIL_BACKEND == "webapp.mail_files.EmlFileEmailBackend"
+    assert load_config({}).MAIL_BACKEND == "webapp.infra.mail_files.EmlFileEmailBackend"
     assert load_config({}).MAIL_FILE_PATH.endswith("instance/mail")
     assert load_config(production()).MAIL_BACKEND == "smtp"
     assert load_config({"TALLY_ENV": "testing"}).MAIL_BACKEND == "locmem"

@@ -19,8 +19,9 @@ from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from webapp.errors import NotFound, Unauthorized
-from webapp.extensions import db
+from webapp.core.errors import NotFound, Unauthorized
+from webapp.core.passwords import passwords
+from webapp.infra.extensions import db
 from webapp.models import (
     Account,
     AuthSession,
@@ -33,7 +34,6 @@ from webapp.models import (
     User,
 )
 from webapp.models.base import utcnow
-from webapp.security import passwords
 from webapp.services import unit_of_work as uow_module
 from webapp.services.accounts import AccountService
 from webapp.services.auth import AuthService, ClientInfo

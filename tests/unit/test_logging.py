@@ -7,7 +7,7 @@ import logging
 import secrets
 import sys
 
-from webapp.logging import JsonFormatter, secret_path_prefixes, secret_paths
+from webapp.infra.logging import JsonFormatter, secret_path_prefixes, secret_paths
 from webapp.services.mailed_links import LINK_PATHS
 
 

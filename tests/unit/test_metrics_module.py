@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from prometheus_client import REGISTRY
 
-from webapp.config import ConfigError, load_config
-from webapp.metrics import (
+from webapp.infra.config import ConfigError, load_config
+from webapp.infra.metrics import (
     COUNTED_EVENTS,
     OTHER_METHOD,
     UNMATCHED_ENDPOINT,
@@ -79,14 +79,14 @@ def test_in_multiprocess_mode_the_totals_add_up_over_every_process(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PROMETHEUS_", "TEST_"))}
     env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path / "metrics")
     one_worker = (
-        "from webapp import metrics; "
+        "from webapp.infra import metrics; "
         "metrics.cache_hits.inc(3); metrics.cache_misses.inc(); "
         "metrics.observe_request('/login', 'POST', 429, 0.01)"
     )
     in_process(env, one_worker)
     in_process(env, one_worker)
     reader = (
-        "import dataclasses, json; from webapp import metrics; "
+        "import dataclasses, json; from webapp.infra import metrics; "
         "print(json.dumps(dataclasses.asdict(metrics.observed_totals()))); "
         "print(metrics.exposition().decode())"
     )
@@ -100,7 +100,7 @@ def test_in_multiprocess_mode_the_totals_add_up_over_every_process(tmp_path):
 
 def test_without_the_variable_the_totals_are_this_process(app_context):
     before = observed_totals()
-    from webapp.metrics import cache_hits
+    from webapp.infra.metrics import cache_hits
 
     cache_hits.inc()
     assert observed_totals().cache_hits == before.cache_hits + 1

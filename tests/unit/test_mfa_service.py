@@ -12,7 +12,7 @@ from clients import PASSWORD
 from second_factor import START, STEP, Clock, code, events, fixed_clock, sent_mails
 from sqlalchemy import update
 
-from webapp.errors import (
+from webapp.core.errors import (
     Conflict,
     Forbidden,
     InsufficientScope,
@@ -21,10 +21,10 @@ from webapp.errors import (
     TooManyAttempts,
     ValidationError,
 )
-from webapp.extensions import db
+from webapp.core.tokens import hash_token
+from webapp.infra.extensions import db
 from webapp.models import Event, RecoveryCode, User
 from webapp.models.base import utcnow
-from webapp.security import hash_token
 from webapp.services.auth import AuthService, ClientInfo
 from webapp.services.mfa import (
     MFA_FAILED,

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from webapp.money import (
+from webapp.core.money import (
     MAX_AMOUNT,
     MAX_WHOLE_DIGITS,
     SUPPORTED_CURRENCIES,

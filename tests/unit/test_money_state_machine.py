@@ -39,7 +39,7 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import func, select
 
-from webapp.errors import (
+from webapp.core.errors import (
     AppError,
     Conflict,
     InsufficientFunds,
@@ -47,7 +47,7 @@ from webapp.errors import (
     OutOfStock,
     ValidationError,
 )
-from webapp.extensions import cache, db
+from webapp.infra.extensions import cache, db
 from webapp.models import Account, LedgerEntry, LedgerTransaction, Order, Product
 from webapp.models.account import KIND_MEMBER
 from webapp.models.order import STATUS_CANCELLED, STATUS_PAID

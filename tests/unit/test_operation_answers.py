@@ -10,7 +10,7 @@ from envelopes import TIMESTAMP
 
 from webapp.api.envelope import cursor_pagination, no_content
 from webapp.api.operations import OPERATIONS, serialize
-from webapp.envelope import error_envelope, success_envelope
+from webapp.edge.envelope import error_envelope, success_envelope
 from webapp.repositories.keyset import Page
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)

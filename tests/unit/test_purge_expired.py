@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from webapp.extensions import db
+from webapp.infra.extensions import db
 from webapp.models import (
     AuthSession,
     IdempotencyKey,

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from webapp.errors import InvalidCursor
-from webapp.extensions import db
+from webapp.core.errors import InvalidCursor
+from webapp.infra.extensions import db
 from webapp.models import Event
 from webapp.repositories.events import EventRepository
 from webapp.repositories.keyset import KeysetOrder

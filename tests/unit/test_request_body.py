@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from webapp.request_body import read_at_most, with_known_length
+from webapp.edge.request_body import read_at_most, with_known_length
 
 
 class Trickle(io.RawIOBase):

@@ -12,9 +12,9 @@ from pydantic.alias_generators import to_snake
 
 from webapp.api import schemas
 from webapp.api.operations import field_errors
+from webapp.core.money import MAX_AMOUNT, SUPPORTED_CURRENCIES
 from webapp.models.order import MAX_ITEMS_PER_ORDER, MAX_QUANTITY, ORDER_STATUSES
 from webapp.models.user import ROLES
-from webapp.money import MAX_AMOUNT, SUPPORTED_CURRENCIES
 from webapp.services.catalog import MAX_NAME_LENGTH, MAX_PAGE_SIZE, MAX_STOCK
 
 WIRE_NAMES = {
@@ -79,7 +79,7 @@ def test_an_integer_field_takes_a_json_integer_only(model, body, field, value):
 )
 def test_a_whole_number_written_with_a_point_is_that_integer(model, body, field):
     # JSON Schema's integer, as the document says: 2.0 is 2 (and 1.5 is refused above).
-    # The app reads `2.0` in a body as Decimal("2.0") (webapp.json_provider).
+    # The app reads `2.0` in a body as Decimal("2.0") (webapp.edge.json_provider).
     parsed = model.model_validate({**body, field: Decimal("2.0")})
     assert getattr(parsed, to_snake(field)) == 2
     assert type(getattr(parsed, to_snake(field))) is int

@@ -8,9 +8,9 @@ import pytest
 from clients import PASSWORD
 from sqlalchemy import update
 
-from webapp import metrics
-from webapp.errors import Forbidden, ValidationError
-from webapp.extensions import db
+from webapp.core.errors import Forbidden, ValidationError
+from webapp.infra import metrics
+from webapp.infra.extensions import db
 from webapp.models import LedgerTransaction, Order
 from webapp.models.base import utcnow
 from webapp.services.accounts import AccountService

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 
-from webapp.extensions import db
+from webapp.infra.extensions import db
 from webapp.models import Account, Event, User
 from webapp.models.user import ROLE_USER, UserRole
 from webapp.services import unit_of_work as uow_module

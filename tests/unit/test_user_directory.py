@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from clients import PASSWORD
 
-from webapp.errors import Forbidden, NotFound, ValidationError
+from webapp.core.errors import Forbidden, NotFound, ValidationError
 from webapp.services.accounts import AccountService
 from webapp.services.auth import AuthService, ClientInfo
 from webapp.services.catalog import CatalogService

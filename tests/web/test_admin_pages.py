@@ -16,11 +16,11 @@ from flask.testing import FlaskClient
 from pages import all_field_errors, browser, flashes, soup, table_rows
 from sqlalchemy import insert, select, update
 
-from webapp.extensions import db
-from webapp.metrics import observed_totals
+from webapp.core.money import NOT_AN_AMOUNT
+from webapp.infra.extensions import db
+from webapp.infra.metrics import observed_totals
 from webapp.models import Event, LedgerTransaction, Order
 from webapp.models.user import ROLES
-from webapp.money import NOT_AN_AMOUNT
 from webapp.services.users import UserService
 
 EMAIL = "member@example.com"

@@ -9,7 +9,7 @@ from clients import PASSWORD
 from pages import field_errors, form_errors, soup
 from sqlalchemy import func, select
 
-from webapp.extensions import db
+from webapp.infra.extensions import db
 from webapp.models import Account, User
 from webapp.services.users import UserService
 

@@ -11,7 +11,7 @@ from clients import PASSWORD, bearer
 from pages import browser, soup
 from sqlalchemy import select
 
-from webapp.extensions import db
+from webapp.infra.extensions import db
 from webapp.models import Account, Order, Product, User
 
 EMAIL = "member@example.com"

@@ -47,8 +47,8 @@ def test_a_wrong_method_on_a_page_is_a_page_not_json(client):
 
 
 def test_the_403_and_429_pages_are_in_the_layout(make_app):
-    from webapp.errors import Forbidden
-    from webapp.extensions import limiter
+    from webapp.core.errors import Forbidden
+    from webapp.infra.extensions import limiter
 
     app = make_app()
 

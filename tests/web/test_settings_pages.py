@@ -9,7 +9,7 @@ from clients import PASSWORD
 from pages import browser, field_errors, flashes, soup
 from sqlalchemy import select
 
-from webapp.extensions import db
+from webapp.infra.extensions import db
 from webapp.models import User
 from webapp.services.users import UserService
 from webapp.web.session_auth import role_required

@@ -10,7 +10,7 @@ from clients import PASSWORD, bearer
 from flask.testing import FlaskClient
 from pages import all_field_errors, browser, flashes, soup, table_rows
 
-from webapp.money import NOT_AN_AMOUNT
+from webapp.core.money import NOT_AN_AMOUNT
 
 EMAIL = "member@example.com"
 OTHER_EMAIL = "other@example.com"

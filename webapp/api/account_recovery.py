@@ -11,7 +11,7 @@ from webapp.api.schemas import (
     PasswordResetConfirm,
     PasswordResetRequest,
 )
-from webapp.ratelimits import (
+from webapp.infra.ratelimits import (
     client_ip,
     password_reset_per_email,
     password_reset_per_ip,

@@ -15,10 +15,10 @@ from webapp.api.schemas import (
     TransactionPublic,
     TransferCreate,
 )
+from webapp.core.ids import id_from_wire
 from webapp.models import Account, LedgerTransaction
 from webapp.models.user import ROLE_ADMIN
 from webapp.repositories.keyset import Page
-from webapp.routing import id_from_wire
 from webapp.services.accounts import AccountService
 from webapp.services.ledger import LedgerService
 

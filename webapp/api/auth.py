@@ -14,14 +14,14 @@ from webapp.api.schemas import (
     UserCreate,
     UserPublic,
 )
-from webapp.models import User
-from webapp.ratelimits import (
+from webapp.infra.ratelimits import (
     client_ip,
     login_per_email,
     login_per_ip,
     refresh_per_ip,
     register_per_ip,
 )
+from webapp.models import User
 from webapp.services.auth import AuthService, ClientInfo, TokenPair
 from webapp.services.users import UserService
 

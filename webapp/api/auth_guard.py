@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g, request
 
-from webapp.errors import Forbidden, InsufficientScope, Unauthorized
+from webapp.core.errors import Forbidden, InsufficientScope, Unauthorized
 from webapp.services.auth import AuthService
 from webapp.services.principal import Principal
 

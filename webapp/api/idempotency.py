@@ -10,7 +10,7 @@ from typing import Any
 from flask import Response, request
 
 from webapp.api.auth_guard import principal
-from webapp.envelope import success_envelope
+from webapp.edge.envelope import success_envelope
 from webapp.services.idempotency import IdempotencyService
 
 HEADER = "Idempotency-Key"
@@ -19,7 +19,7 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 
 def request_fingerprint() -> str:
     """Method, path and the body's JSON in canonical form: what "the same request" means."""
-    # Numbers with a fraction arrive as Decimals (webapp.json_provider): repr keeps them exact.
+    # Numbers with a fraction arrive as Decimals (webapp.edge.json_provider): repr keeps them exact.
     body = json.dumps(
         request.get_json(silent=True), sort_keys=True, separators=(",", ":"), default=repr
     )

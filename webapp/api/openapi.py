@@ -28,10 +28,10 @@ from webapp.api.blueprint import bp
 from webapp.api.operations import OPERATIONS, Operation, operation
 from webapp.api.schemas import never_null
 from webapp.api.validation import BODY_METHODS
-from webapp.errors import AppError
-from webapp.http import HTTP_ERROR_CODES
-from webapp.logging import REQUEST_ID_HEADER, REQUEST_ID_PATTERN
-from webapp.routing import ID_PATTERN
+from webapp.core.errors import AppError
+from webapp.core.ids import ID_PATTERN
+from webapp.edge.errors import HTTP_ERROR_CODES
+from webapp.infra.logging import REQUEST_ID_HEADER, REQUEST_ID_PATTERN
 from webapp.services import idempotency as idempotency_keys
 
 OPENAPI_VERSION = "3.1.0"
@@ -42,7 +42,7 @@ BEARER = "bearerAuth"
 # Methods Flask adds to every rule by itself.
 IMPLICIT_METHODS = frozenset({"HEAD", "OPTIONS"})
 # Statuses any request may meet, whatever its operation: 400 among them, as the text guard
-# (webapp.text_guard) reads every request's query string before any route.
+# (webapp.edge.text_guard) reads every request's query string before any route.
 ALWAYS = frozenset({400, 405, 429, 500, 503})
 # What gunicorn (gunicorn.conf.py) answers on its own, before the app: a request line or a
 # header over its limits, an Expect it does not know, a Transfer-Encoding it cannot read.
@@ -119,7 +119,7 @@ TAGS = {
 SERVER_PAGE_CONTENT = {"text/html": {"schema": {"type": "string"}}}
 
 PATH_ARGUMENT = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
-# webapp.text_guard refuses NUL in any text a request sends (a body's or a query's): every
+# webapp.edge.text_guard refuses NUL in any text a request sends (a body's or a query's): every
 # string the document asks for says so, unless a pattern of its own already does.
 WITHOUT_NUL = "^[^\\u0000]*$"
 

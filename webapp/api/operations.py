@@ -23,8 +23,8 @@ from webapp.api.auth_guard import authorize
 from webapp.api.envelope import cursor_pagination, no_content
 from webapp.api.idempotency import run_idempotently
 from webapp.api.schemas import CursorQuery, QuerySchema, RequestSchema
-from webapp.envelope import json_response, success_envelope_encoded
-from webapp.errors import ValidationError
+from webapp.core.errors import ValidationError
+from webapp.edge.envelope import json_response, success_envelope_encoded
 from webapp.repositories.keyset import Page
 
 View = Callable[..., Any]

@@ -31,6 +31,8 @@ from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
+from webapp.core.ids import ID_PATTERN
+from webapp.core.money import MAX_AMOUNT, MIN_AMOUNT, SUPPORTED_CURRENCIES
 from webapp.models.account import DEFAULT_CURRENCY
 from webapp.models.event import TYPE_LENGTH as EVENT_TYPE_LENGTH
 from webapp.models.order import MAX_ITEMS_PER_ORDER, MAX_QUANTITY, ORDER_STATUSES
@@ -43,8 +45,6 @@ from webapp.models.security import (
     TOKEN_SCOPES,
 )
 from webapp.models.user import ROLE_USER, ROLES
-from webapp.money import MAX_AMOUNT, MIN_AMOUNT, SUPPORTED_CURRENCIES
-from webapp.routing import ID_PATTERN
 from webapp.services import audit, catalog, users
 from webapp.services.accounts import MAX_ACCOUNT_NAME_LENGTH
 from webapp.services.ledger import MAX_MEMO_LENGTH

@@ -15,10 +15,10 @@ from webapp.api.schemas import (
     ProductQuery,
     ProductUpdate,
 )
+from webapp.core.ids import id_from_wire
 from webapp.models import Order, Product
 from webapp.models.user import ROLE_ADMIN
 from webapp.repositories.keyset import Page
-from webapp.routing import id_from_wire
 from webapp.services.catalog import CatalogService
 from webapp.services.orders import LineRequest, OrderService
 

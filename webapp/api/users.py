@@ -13,9 +13,9 @@ from webapp.api.schemas import (
     UserSelfUpdate,
     UserWithOrders,
 )
+from webapp.infra.ratelimits import password_check_per_user
 from webapp.models import User
 from webapp.models.user import ROLE_ADMIN
-from webapp.ratelimits import password_check_per_user
 from webapp.repositories.keyset import Page
 from webapp.services.orders import OrderService
 from webapp.services.user_records import UserRecord

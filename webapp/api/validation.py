@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import request
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
-from webapp.text_guard import refuse_unfit_json
+from webapp.edge.text_guard import refuse_unfit_json
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 

@@ -23,8 +23,8 @@ NAMING_CONVENTION = {
 # 64-bit on PostgreSQL; on SQLite INTEGER is already 64-bit and must stay INTEGER so that
 # an INTEGER PRIMARY KEY is the autoincrementing rowid.
 BigInt = BigInteger().with_variant(Integer(), "sqlite")
-# What a BigInt holds on both (int64): every int column, ids included (the map below).
-BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
+# What a BigInt holds on both (int64) is webapp.core.ids.BIGINT_MIN to BIGINT_MAX: every
+# int column, ids included (the map below).
 JsonDocument = JSON().with_variant(JSONB(), "postgresql")
 
 

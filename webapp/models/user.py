@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from webapp.email_address import skeleton
+from webapp.core.email_address import skeleton
 from webapp.models.base import Base, CreatedAtMixin, TimestampMixin
 
 ROLE_USER = "user"

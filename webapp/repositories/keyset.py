@@ -18,8 +18,8 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import ColumnElement, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
-from webapp.errors import InvalidCursor
-from webapp.models.base import BIGINT_MAX, BIGINT_MIN
+from webapp.core.errors import InvalidCursor
+from webapp.core.ids import BIGINT_MAX, BIGINT_MIN
 
 T = TypeVar("T")
 

@@ -19,7 +19,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from webapp.errors import NotFound, ValidationError
+from webapp.core.errors import NotFound, ValidationError
+from webapp.core.tokens import hash_token
 from webapp.models import PersonalAccessToken
 from webapp.models.base import utcnow
 from webapp.models.security import (
@@ -31,7 +32,6 @@ from webapp.models.security import (
     TOKEN_SCOPES,
 )
 from webapp.repositories.keyset import Page
-from webapp.security import hash_token
 from webapp.services.cache import CacheAside
 from webapp.services.events import DomainEvent, subject
 from webapp.services.principal import Principal

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from webapp.errors import Conflict, Forbidden, NotFound, ValidationError
+from webapp.core.errors import Conflict, Forbidden, NotFound, ValidationError
+from webapp.core.money import SUPPORTED_CURRENCIES
 from webapp.models import Account
 from webapp.models.account import DEFAULT_CURRENCY, KIND_MEMBER, MAIN_ACCOUNT_NAME
-from webapp.money import SUPPORTED_CURRENCIES
 from webapp.repositories.keyset import Page
 from webapp.services.events import DomainEvent, subject
 from webapp.services.principal import Principal

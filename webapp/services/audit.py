@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from webapp.errors import ValidationError
+from webapp.core.errors import ValidationError
 from webapp.models import Event
 from webapp.repositories.keyset import Page
 from webapp.services.principal import Principal

@@ -12,13 +12,10 @@ from datetime import timedelta
 
 from flask import current_app
 
-from webapp.email_address import InvalidEmail, email_key, normalize_email
-from webapp.errors import AccountDisabled, NotFound, Unauthorized
-from webapp.models import AuthSession, RefreshToken, User
-from webapp.models.base import utcnow
-from webapp.models.event import SUBJECT_LENGTH
-from webapp.models.user import SESSION_API, SESSION_BROWSER
-from webapp.security import (
+from webapp.core.email_address import InvalidEmail, email_key, normalize_email
+from webapp.core.errors import AccountDisabled, NotFound, Unauthorized
+from webapp.core.passwords import passwords
+from webapp.core.tokens import (
     ACCESS_TOKEN,
     REFRESH_TOKEN,
     InvalidToken,
@@ -27,8 +24,11 @@ from webapp.security import (
     decode_token,
     encode_token,
     hash_token,
-    passwords,
 )
+from webapp.models import AuthSession, RefreshToken, User
+from webapp.models.base import utcnow
+from webapp.models.event import SUBJECT_LENGTH
+from webapp.models.user import SESSION_API, SESSION_BROWSER
 from webapp.services.access_tokens import looks_like_personal_token, principal_for_personal_token
 from webapp.services.events import DomainEvent, subject
 from webapp.services.mfa import MfaService

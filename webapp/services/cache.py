@@ -13,7 +13,7 @@
 - Unknown keys are cached as "absent" for `negative_ttl` seconds.
 - Concurrent misses for one key in a process share one load (single-flight).
 - Hits and misses are counted, across every namespace, in the Prometheus counters
-  `tally_cache_hits_total` and `tally_cache_misses_total` (webapp.metrics).
+  `tally_cache_hits_total` and `tally_cache_misses_total` (webapp.infra.metrics).
 - If the cache backend fails, the loader answers: a cache outage slows requests down, it
   never fails them. It is logged once when the backend starts failing and once when it
   answers again, not on every request.
@@ -39,8 +39,8 @@ from typing import Any, Generic, TypeVar
 
 from flask import Flask, current_app
 
-from webapp import metrics
-from webapp.extensions import cache
+from webapp.infra import metrics
+from webapp.infra.extensions import cache
 
 log = logging.getLogger(__name__)
 

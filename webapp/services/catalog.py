@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from webapp.errors import Conflict, NotFound, ValidationError
+from webapp.core.errors import Conflict, NotFound, ValidationError
+from webapp.core.money import AMOUNT_OUT_OF_RANGE, is_amount_in_range
 from webapp.models import Product
-from webapp.money import AMOUNT_OUT_OF_RANGE, is_amount_in_range
 from webapp.repositories.keyset import Page
 from webapp.repositories.products import catalog_cursor
 from webapp.services.accounts import check_currency

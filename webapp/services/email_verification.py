@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from webapp.errors import Conflict, EmailNotVerified
+from webapp.core.errors import Conflict, EmailNotVerified
 from webapp.models import User
 from webapp.models.base import utcnow
 from webapp.models.security import PURPOSE_VERIFY_EMAIL

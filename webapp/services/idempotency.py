@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from webapp.errors import BadRequest, Conflict, IdempotencyKeyReused
+from webapp.core.errors import BadRequest, Conflict, IdempotencyKeyReused
 from webapp.models import IdempotencyKey
 from webapp.models.base import utcnow
 from webapp.services.unit_of_work import UnitOfWork, transaction

@@ -11,19 +11,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from webapp.email_address import email_key
-from webapp.errors import (
+from webapp.core.email_address import email_key
+from webapp.core.errors import (
     CurrencyMismatch,
     InsufficientFunds,
     NotFound,
     ValidationError,
 )
+from webapp.core.ids import ID_PATTERN
+from webapp.core.money import AMOUNT_OUT_OF_RANGE, is_amount_in_range
 from webapp.models import Account, LedgerEntry, LedgerTransaction
 from webapp.models.account import KIND_MEMBER, MAIN_ACCOUNT_NAME
 from webapp.models.ledger import TX_DEPOSIT, TX_TRANSFER
-from webapp.money import AMOUNT_OUT_OF_RANGE, is_amount_in_range
 from webapp.repositories.keyset import Page
-from webapp.routing import ID_PATTERN
 from webapp.services.accounts import visible_to
 from webapp.services.email_verification import require_verified_email
 from webapp.services.events import DomainEvent, subject

@@ -13,11 +13,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from webapp.errors import ValidationError
+from webapp.core.errors import ValidationError
+from webapp.core.tokens import hash_token
 from webapp.models import LinkToken
 from webapp.models.base import utcnow
 from webapp.models.security import PURPOSE_RESET_PASSWORD, PURPOSE_VERIFY_EMAIL
-from webapp.security import hash_token
 from webapp.services.mail import public_link
 from webapp.services.unit_of_work import UnitOfWork
 

@@ -29,8 +29,8 @@ import pyotp
 from flask import current_app
 from limits import parse
 
-from webapp.email_address import email_key
-from webapp.errors import (
+from webapp.core.email_address import email_key
+from webapp.core.errors import (
     AppError,
     Conflict,
     Forbidden,
@@ -39,10 +39,11 @@ from webapp.errors import (
     TooManyAttempts,
     ValidationError,
 )
+from webapp.core.passwords import passwords
+from webapp.core.tokens import hash_token
 from webapp.models import User
 from webapp.models.base import utcnow
 from webapp.models.user import ROLE_ADMIN
-from webapp.security import hash_token, passwords
 from webapp.services.events import DomainEvent, subject
 from webapp.services.mail import public_link, queue_mail
 from webapp.services.principal import Principal

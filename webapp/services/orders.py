@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from webapp.errors import (
+from webapp.core.errors import (
     AppError,
     Conflict,
     CurrencyMismatch,
@@ -21,6 +21,7 @@ from webapp.errors import (
     OutOfStock,
     ValidationError,
 )
+from webapp.core.money import MAX_AMOUNT
 from webapp.models import Order, OrderItem
 from webapp.models.account import KIND_MEMBER
 from webapp.models.base import utcnow
@@ -32,7 +33,6 @@ from webapp.models.order import (
     STATUS_CANCELLED,
     STATUS_PAID,
 )
-from webapp.money import MAX_AMOUNT
 from webapp.repositories.keyset import Page
 from webapp.services.catalog import CatalogService, ProductRecord
 from webapp.services.email_verification import require_verified_email

@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import current_app
 
-from webapp.errors import ValidationError
+from webapp.core.errors import ValidationError
 from webapp.models import User
 from webapp.models.base import utcnow
 from webapp.models.security import PURPOSE_RESET_PASSWORD

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from webapp.errors import Forbidden, InsufficientScope
+from webapp.core.errors import Forbidden, InsufficientScope
 from webapp.models.security import SCOPE_WRITE
 from webapp.models.user import ROLE_ADMIN
 from webapp.services.user_records import UserRecord

@@ -7,7 +7,7 @@ import logging
 import redis
 from sqlalchemy.exc import SQLAlchemyError
 
-from webapp.errors import ServiceUnavailable
+from webapp.core.errors import ServiceUnavailable
 from webapp.services.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from webapp.errors import ValidationError
-from webapp.metrics import observed_totals
+from webapp.core.errors import ValidationError
+from webapp.infra.metrics import observed_totals
 from webapp.models.base import utcnow
 from webapp.models.ledger import TX_TRANSFER
 from webapp.services.principal import Principal

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from webapp import metrics
+from webapp.infra import metrics
 from webapp.services import accounts, catalog, user_records
 from webapp.services.events import after_commit, in_transaction
 

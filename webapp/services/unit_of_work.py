@@ -42,9 +42,10 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from webapp.errors import Conflict
-from webapp.extensions import db
-from webapp.logging import current_request_id
+from webapp.core.errors import Conflict
+from webapp.infra.extensions import db
+from webapp.infra.logging import current_request_id
+from webapp.infra.sqlite import BEGIN_IMMEDIATE_OPTION, take_writer_turn
 from webapp.models import Event
 from webapp.repositories.access_tokens import PersonalAccessTokenRepository
 from webapp.repositories.accounts import AccountRepository
@@ -60,7 +61,6 @@ from webapp.repositories.recovery_codes import RecoveryCodeRepository
 from webapp.repositories.sessions import AuthSessionRepository, RefreshTokenRepository
 from webapp.repositories.users import UserRepository
 from webapp.services.events import DomainEvent, in_transaction, publish_after_commit
-from webapp.sqlite import BEGIN_IMMEDIATE_OPTION, take_writer_turn
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from webapp.errors import AppError, NotFound
+from webapp.core.errors import AppError, NotFound
 from webapp.models import User
 from webapp.services.unit_of_work import UnitOfWork
 

@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Generic, TypeVar
 
-from webapp import email_address
-from webapp.errors import Conflict, NotFound, ValidationError
+from webapp.core import email_address
+from webapp.core.errors import Conflict, NotFound, ValidationError
+from webapp.core.passwords import load_common_passwords, passwords
 from webapp.models import Account, AuthSession, Event, Order, User
 from webapp.models.base import utcnow
 from webapp.models.security import PURPOSE_RESET_PASSWORD
 from webapp.models.user import ROLE_ADMIN, ROLE_USER, ROLES, UserRole
 from webapp.repositories.keyset import Page
-from webapp.security import load_common_passwords, passwords
 from webapp.services.access_tokens import AccessTokenView, revoke_all_personal_tokens
 from webapp.services.auth import AuthService
 from webapp.services.email_verification import send_verification_link
@@ -44,7 +44,7 @@ def common_passwords() -> frozenset[str]:
 
 
 def normalize_email(email: str) -> str:
-    """The stored form of an email (webapp.email_address); ValidationError when it is none."""
+    """The stored form of an email (webapp.core.email_address); ValidationError when it is none."""
     try:
         return email_address.normalize_email(email)
     except email_address.InvalidEmail as exc:

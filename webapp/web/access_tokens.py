@@ -10,7 +10,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from webapp.errors import NotFound, ValidationError
+from webapp.core.errors import NotFound, ValidationError
 from webapp.models.security import TOKEN_MAX_DAYS, TOKEN_MIN_DAYS
 from webapp.services.access_tokens import AccessTokenService, CreatedAccessToken
 from webapp.web.blueprint import bp

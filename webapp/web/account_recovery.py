@@ -11,8 +11,8 @@ from flask import flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response
 
-from webapp.errors import Conflict, ValidationError
-from webapp.ratelimits import (
+from webapp.core.errors import Conflict, ValidationError
+from webapp.infra.ratelimits import (
     client_ip,
     password_reset_per_email,
     password_reset_per_ip,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import render_template, request, url_for
 from flask_login import current_user
 
-from webapp.errors import ValidationError
+from webapp.core.errors import ValidationError
+from webapp.core.ids import parse_public_id
 from webapp.models import Event
 from webapp.models.user import ROLE_ADMIN
-from webapp.routing import parse_public_id
 from webapp.services.audit import AuditService
 from webapp.web.blueprint import bp
 from webapp.web.forms import ANY, EventFilterForm, show_error

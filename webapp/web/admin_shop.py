@@ -6,9 +6,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from webapp.errors import AppError, Conflict, ValidationError
+from webapp.core.errors import AppError, Conflict, ValidationError
+from webapp.core.money import amount_out_of_range, format_minor_units, to_minor_units
 from webapp.models.user import ROLE_ADMIN
-from webapp.money import amount_out_of_range, format_minor_units, to_minor_units
 from webapp.services.catalog import CatalogService, ProductRecord
 from webapp.services.orders import OrderService
 from webapp.web.blueprint import bp

@@ -9,10 +9,10 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from webapp.errors import Conflict, Forbidden, NotFound, ValidationError
+from webapp.core.errors import Conflict, Forbidden, NotFound, ValidationError
+from webapp.core.money import format_money, to_minor_units
 from webapp.models import Account, User
 from webapp.models.user import ROLE_ADMIN
-from webapp.money import format_money, to_minor_units
 from webapp.services.access_tokens import AccessTokenService
 from webapp.services.ledger import LedgerService
 from webapp.services.mfa import MfaService, admin_may_reset

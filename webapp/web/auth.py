@@ -8,9 +8,9 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from webapp.errors import AccountDisabled, Conflict, MfaRequired, Unauthorized, ValidationError
+from webapp.core.errors import AccountDisabled, Conflict, MfaRequired, Unauthorized, ValidationError
+from webapp.infra.ratelimits import client_ip, login_per_email, login_per_ip, register_per_ip
 from webapp.models import AuthSession
-from webapp.ratelimits import client_ip, login_per_email, login_per_ip, register_per_ip
 from webapp.services.auth import AuthService, ClientInfo, SecondFactorNeeded
 from webapp.services.mfa import WRONG_CODE
 from webapp.services.users import UserService

@@ -14,10 +14,10 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from webapp.errors import NotFound, OutOfStock
+from webapp.core.errors import NotFound, OutOfStock
+from webapp.core.ids import ID_PATTERN
 from webapp.models import Account
 from webapp.models.order import MAX_QUANTITY
-from webapp.routing import ID_PATTERN
 from webapp.services.catalog import CatalogService
 from webapp.services.orders import CartCheck, OrderService
 from webapp.web.blueprint import bp

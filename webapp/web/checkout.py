@@ -14,7 +14,7 @@ from flask import flash, redirect, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from webapp.errors import (
+from webapp.core.errors import (
     AppError,
     Conflict,
     CurrencyMismatch,
@@ -24,8 +24,8 @@ from webapp.errors import (
     OutOfStock,
     ValidationError,
 )
+from webapp.core.money import format_money
 from webapp.models import Order
-from webapp.money import format_money
 from webapp.services.idempotency import IdempotencyService
 from webapp.services.orders import LineRequest, OrderService
 from webapp.web.blueprint import bp

@@ -30,7 +30,9 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from webapp.errors import AppError
+from webapp.core.errors import AppError
+from webapp.core.ids import ID_PATTERN, MAX_NUMBER
+from webapp.core.money import SUPPORTED_CURRENCIES
 from webapp.models.account import DEFAULT_CURRENCY
 from webapp.models.order import MAX_ITEMS_PER_ORDER, MAX_QUANTITY, ORDER_STATUSES
 from webapp.models.security import (
@@ -43,8 +45,6 @@ from webapp.models.security import (
     TOKEN_SCOPES,
 )
 from webapp.models.user import ROLES
-from webapp.money import SUPPORTED_CURRENCIES
-from webapp.routing import ID_PATTERN, MAX_NUMBER
 from webapp.services.orders import QUANTITY_OUT_OF_RANGE
 
 

@@ -6,8 +6,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from webapp.errors import Conflict
-from webapp.money import format_money
+from webapp.core.errors import Conflict
+from webapp.core.money import format_money
 from webapp.services.orders import OrderService
 from webapp.web.blueprint import bp
 from webapp.web.forms import ActionForm

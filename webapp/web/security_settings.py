@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from webapp.errors import Conflict, ValidationError
+from webapp.core.errors import Conflict, ValidationError
 from webapp.services.mfa import MfaService, RecoveryCodes
 from webapp.web.blueprint import bp
 from webapp.web.forms import ActionForm, CodeForm, TotpDisableForm, show_error

@@ -16,9 +16,9 @@ from flask import abort, flash, g, redirect, session, url_for
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from webapp.extensions import login_manager
+from webapp.core.ids import parse_public_id
+from webapp.infra.extensions import login_manager
 from webapp.models import AuthSession
-from webapp.routing import parse_public_id
 from webapp.services.auth import AuthService
 from webapp.services.principal import Principal
 

@@ -6,8 +6,8 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response
 
-from webapp.errors import ValidationError
-from webapp.ratelimits import password_check_per_user
+from webapp.core.errors import ValidationError
+from webapp.infra.ratelimits import password_check_per_user
 from webapp.services.auth import AuthService
 from webapp.services.users import UserService
 from webapp.web.blueprint import bp

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from webapp.money import format_money
+from webapp.core.money import format_money
 from webapp.web.blueprint import bp
 
 bp.add_app_template_filter(format_money, "money")

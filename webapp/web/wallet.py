@@ -6,16 +6,16 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from webapp.errors import (
+from webapp.core.errors import (
     AppError,
     CurrencyMismatch,
     InsufficientFunds,
     NotFound,
     ValidationError,
 )
+from webapp.core.ids import parse_public_id
+from webapp.core.money import amount_out_of_range, format_money, to_minor_units
 from webapp.models import Account
-from webapp.money import amount_out_of_range, format_money, to_minor_units
-from webapp.routing import parse_public_id
 from webapp.services.accounts import AccountService
 from webapp.services.ledger import LedgerService
 from webapp.web.blueprint import bp

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, session
 
-from webapp.http import is_json_surface
+from webapp.edge.errors import is_json_surface
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [

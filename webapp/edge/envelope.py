@@ -1,7 +1,7 @@
 """The response envelope: every JSON body is `{data, meta}` or `{error, meta}`.
 
 One module for both, outside the API package, because the API, the probes and the error
-handlers (`webapp.http`) all answer in it.
+handlers (`webapp.edge.errors`) all answer in it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Response, current_app
 
-from webapp.logging import current_request_id
+from webapp.infra.logging import current_request_id
 
 
 def utc_timestamp() -> str:

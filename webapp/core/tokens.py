@@ -1,9 +1,4 @@
-"""Password hashing (argon2id) and tokens (JWT): the cryptography, and nothing else.
-
-The password hasher's cost comes from configuration (cheap in tests, above OWASP's
-minimum elsewhere). `verify_dummy` spends the same work as a real check, so a login for
-an unknown email takes as long as one with a wrong password.
-"""
+"""Tokens (JWT) and the digest tokens are stored by: the cryptography, and nothing else."""
 
 from __future__ import annotations
 
@@ -11,57 +6,10 @@ import hashlib
 import secrets
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import jwt
-from argon2 import PasswordHasher, Type
-from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask
 
-from webapp.routing import parse_public_id
-
-COMMON_PASSWORDS_FILE = Path(__file__).parent / "data" / "common_passwords.txt"
-
-
-class Passwords:
-    def __init__(self) -> None:
-        self._hasher = PasswordHasher(type=Type.ID)
-        self._dummy_hash = ""
-
-    def init_app(self, app: Flask) -> None:
-        self._hasher = PasswordHasher(
-            time_cost=app.config["ARGON2_TIME_COST"],
-            memory_cost=app.config["ARGON2_MEMORY_COST"],
-            parallelism=app.config["ARGON2_PARALLELISM"],
-            type=Type.ID,
-        )
-        self._dummy_hash = self._hasher.hash("tally-dummy-password")
-
-    def hash(self, password: str) -> str:
-        return self._hasher.hash(password)
-
-    def verify(self, password_hash: str, password: str) -> bool:
-        try:
-            return self._hasher.verify(password_hash, password)
-        except (VerificationError, InvalidHashError):
-            return False
-
-    def needs_rehash(self, password_hash: str) -> bool:
-        return self._hasher.check_needs_rehash(password_hash)
-
-    def verify_dummy(self, password: str) -> None:
-        self.verify(self._dummy_hash or self.hash("tally-dummy-password"), password)
-
-
-passwords = Passwords()
-
-
-def load_common_passwords(path: Path = COMMON_PASSWORDS_FILE) -> frozenset[str]:
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return frozenset(line for line in lines if line and not line.startswith("#"))
-
-
-# --- Tokens -----------------------------------------------------------------------------
+from webapp.core.ids import parse_public_id
 
 ACCESS_TOKEN = "access"
 REFRESH_TOKEN = "refresh"

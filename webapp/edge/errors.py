@@ -16,8 +16,8 @@ from markupsafe import escape
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from webapp.envelope import error_envelope
-from webapp.errors import AppError, ServiceUnavailable, TooManyAttempts
+from webapp.core.errors import AppError, ServiceUnavailable, TooManyAttempts
+from webapp.edge.envelope import error_envelope
 
 log = logging.getLogger(__name__)
 

@@ -1,30 +1,15 @@
-"""The operator's endpoints: /healthz (the process is up), /readyz (its services are), and
-/metrics (Prometheus text), with the request hooks that feed the metrics."""
+"""/metrics (Prometheus text, behind its token), with the request hooks that feed it."""
 
 from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, Flask, Response, abort, current_app, request
+from flask import Flask, Response, abort, current_app, request
 
-from webapp import metrics
-from webapp.envelope import success_envelope
-from webapp.extensions import limiter
-from webapp.logging import request_seconds, start_request_clock
-from webapp.services.readiness import require_readiness
-
-bp = Blueprint("ops", __name__)
-
-
-@bp.get("/healthz")
-def healthz() -> Response:
-    return success_envelope({"status": "ok"})
-
-
-@bp.get("/readyz")
-def readyz() -> Response:
-    checks = require_readiness(current_app.config.get("REDIS_URL"))
-    return success_envelope({"status": "ready", "checks": checks})
+from webapp.infra import metrics
+from webapp.infra.extensions import limiter
+from webapp.infra.logging import request_seconds, start_request_clock
+from webapp.ops.blueprint import bp
 
 
 @bp.get("/metrics")

@@ -6,7 +6,7 @@ prometheus-client keeps each worker's values in a file of that directory and a s
 sums them; without it (the development server, pytest) values live in this process.
 
 This module knows nothing of Flask: the services count cache hits and domain events
-through it, and webapp.ops feeds it each request and serves the exposition.
+through it, and webapp.ops.metrics feeds it each request and serves the exposition.
 """
 
 from __future__ import annotations

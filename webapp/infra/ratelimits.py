@@ -14,7 +14,7 @@ from flask import current_app, g, request
 from flask_limiter import Limiter
 from flask_login import current_user
 
-from webapp.email_address import MAX_EMAIL_LENGTH, email_key
+from webapp.core.email_address import MAX_EMAIL_LENGTH, email_key
 
 EMAIL_FIELD = "email"
 MAX_EMAIL_TEXT = 1024  # no address is longer; the rest of a longer text is not read
@@ -60,7 +60,7 @@ def _json_body() -> dict:
 
 def login_email() -> str:
     """The email a login or a reset is for, from the JSON body or the form, in the one form
-    the lookup uses (webapp.email_address): every spelling of an address is one bucket."""
+    the lookup uses (webapp.core.email_address): every spelling of an address is one bucket."""
     given = _json_body().get(EMAIL_FIELD) if request.is_json else request.form.get(EMAIL_FIELD)
     email = given if isinstance(given, str) else ""
     return f"email:{email_key(email[:MAX_EMAIL_TEXT])[:MAX_EMAIL_LENGTH]}"

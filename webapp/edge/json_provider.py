@@ -7,7 +7,7 @@
 - The standard parser recurses; `[[[[…]]]]` within 64 KiB exhausts the stack and raises
   RecursionError, which Flask does not treat as a bad body. Raised as ValueError, it is a
   400 like any other malformed JSON. (Shallower nesting than that is bounded by
-  webapp.text_guard.)
+  webapp.edge.text_guard.)
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from webapp.config import Config, ConfigError, ProductionConfig, load_config
+from webapp.infra.config import Config, ConfigError, ProductionConfig, load_config
 
 
 def refusal(workers: int, environ: Mapping[str, str] | None = None) -> str | None:

@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from webapp.errors import AppError
+from webapp.core.errors import AppError
 from webapp.services import mail
 from webapp.services.demo import DemoService
 from webapp.services.housekeeping import HousekeepingService

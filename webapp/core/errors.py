@@ -1,6 +1,6 @@
 """The domain error hierarchy.
 
-Services raise these; `webapp.http` is the one place that turns them into an API
+Services raise these; `webapp.edge.errors` is the one place that turns them into an API
 envelope or an error page. Nothing here knows about Flask.
 """
 

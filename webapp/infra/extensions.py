@@ -9,8 +9,8 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
+from webapp.infra.ratelimits import limiter as limiter  # built with its keys and shared limits
 from webapp.models.base import Base
-from webapp.ratelimits import limiter as limiter  # built with its keys and shared limits
 
 # expire_on_commit=False: services return the objects they committed, and serializing
 # them must not cost a reload per object.

@@ -1,37 +1,20 @@
-"""URL converters shared by pages and the API."""
+"""The bound on every whole number a request sends, and the grammar of a public id."""
 
 from __future__ import annotations
 
 import re
 
-from werkzeug.routing import BaseConverter
+from webapp.core.errors import NotFound
 
-from webapp.errors import NotFound
-from webapp.models.base import BIGINT_MAX
-
+# What a BIGINT holds (int64 on SQLite and PostgreSQL): every int column, ids included.
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
 # The one bound on a whole number a request sends (an id in a path, a query, a body or a
-# form; a page number): at most NUMBER_DIGITS digits, so that every one fits a BIGINT (the
-# id columns, int64 on SQLite and PostgreSQL) and none reaches the database as an error.
+# form; a page number): at most NUMBER_DIGITS digits, so that every one fits a BIGINT and
+# none reaches the database as an error.
 NUMBER_DIGITS = len(str(BIGINT_MAX)) - 1
 MAX_NUMBER = 10**NUMBER_DIGITS - 1
 ID_PATTERN = rf"[1-9][0-9]{{0,{NUMBER_DIGITS - 1}}}"
 _ID = re.compile(ID_PATTERN)
-
-
-class IdConverter(BaseConverter):
-    """A public id in a path: 1 to MAX_NUMBER, written without leading zeros.
-
-    Anything else (`abc`, `0`, `-1`, `9223372036854775808`) does not match the route, so it
-    is a 404 like any other unknown resource, never a database error.
-    """
-
-    regex = ID_PATTERN
-
-    def to_python(self, value: str) -> int:
-        return int(value)
-
-    def to_url(self, value: object) -> str:
-        return str(value)
 
 
 def parse_public_id(value: object) -> int | None:

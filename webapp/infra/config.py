@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from webapp.core.passwords import PasswordCost
+
 # Placeholders that only development may run with; production refuses them.
 DEFAULT_SECRET_KEY = "dev-secret-key-change-me"
 DEFAULT_JWT_SECRET_KEY = "dev-jwt-secret-key-change-me-please-32b"
@@ -25,7 +27,7 @@ MIN_PRODUCTION_SECRET_BYTES = 32  # 256 bits
 MIN_SECRET_ENTROPY_BITS = 128
 MAKE_A_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
-INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+INSTANCE_DIR = Path(__file__).resolve().parents[2] / "instance"
 TRUE_WORDS = {"1", "true", "yes", "on"}
 
 
@@ -100,7 +102,7 @@ MAIL_BACKENDS = {
     "locmem": "locmem",
     "dummy": "dummy",
     # flask-mailman splits a dotted name into module and class only if it ends in EmailBackend.
-    "file": "webapp.mail_files.EmlFileEmailBackend",
+    "file": "webapp.infra.mail_files.EmlFileEmailBackend",
 }
 
 
@@ -309,6 +311,15 @@ CONFIGS: dict[str, type[Config]] = {
     "production": ProductionConfig,
     "testing": TestingConfig,
 }
+
+
+def password_cost(config: Mapping[str, Any]) -> PasswordCost:
+    """The argon2id cost that the ARGON2_* settings name."""
+    return PasswordCost(
+        time_cost=config["ARGON2_TIME_COST"],
+        memory_cost=config["ARGON2_MEMORY_COST"],
+        parallelism=config["ARGON2_PARALLELISM"],
+    )
 
 
 def engine_options(database_url: str, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
