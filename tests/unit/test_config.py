@@ -242,3 +242,31 @@ def test_mail_backend_names_are_checked():
     assert load_config({}).MAIL_FILE_PATH.endswith("instance/mail")
     assert load_config(production()).MAIL_BACKEND == "smtp"
     assert load_config({"TALLY_ENV": "testing"}).MAIL_BACKEND == "locmem"
+
+
+def test_production_names_every_bad_variable_in_one_error():
+    env = production(SECRET_KEY=None, JWT_SECRET_KEY="short-secret", MAIL_SERVER=None)
+    env.update(PUBLIC_URL="", METRICS_TOKEN="k" * 40)
+    with pytest.raises(ConfigError) as refused:
+        load_config(env).validate(workers=2)
+    [line] = str(refused.value).splitlines()
+    assert line.startswith("refusing to start in production: ")
+    for complaint in (
+        "SECRET_KEY is missing",
+        "JWT_SECRET_KEY is shorter than 32 bytes",
+        "METRICS_TOKEN is too predictable",
+        "MAIL_SERVER is not set",
+        "PUBLIC_URL is not set",
+        "2 workers and no REDIS_URL",
+    ):
+        assert complaint in line
+    assert "secrets.token_urlsafe" in line  # how to make a good one
+
+
+def test_unreadable_values_are_named_together():
+    with pytest.raises(ConfigError) as refused:
+        load_config({"ACCESS_TOKEN_TTL": "soon", "MAIL_PORT": "25.0", "MAIL_BACKEND": "pigeon"})
+    message = str(refused.value)
+    assert "ACCESS_TOKEN_TTL must be an integer, got 'soon'" in message
+    assert "MAIL_PORT must be an integer, got '25.0'" in message
+    assert "MAIL_BACKEND must be one of" in message

@@ -2,10 +2,9 @@
 
 A server that cannot serve correctly refuses to start, with one line saying why, instead of
 starting workers that fail each request or, worse, serve wrongly: the configuration's own
-rules (production's secrets and mail settings), a database it cannot reach, and several
-workers in production without REDIS_URL, where each worker would keep its own cache, limits
-and view of revoked sessions (a token logged out on one worker would keep working on the
-others until its cached record expired).
+rules (infra/secret_policy.py: production's secrets and mail settings, and several workers
+without REDIS_URL, where each worker would keep its own cache, limits and view of revoked
+sessions), then a database it cannot reach.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from collections.abc import Mapping
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from webapp.infra.config import Config, ConfigError, ProductionConfig, load_config
+from webapp.infra.config import Config, ConfigError, load_config
 
 
 def refusal(workers: int, environ: Mapping[str, str] | None = None) -> str | None:
@@ -24,15 +23,9 @@ def refusal(workers: int, environ: Mapping[str, str] | None = None) -> str | Non
     env = os.environ if environ is None else environ
     try:
         config = load_config(env)
-        config.validate()
+        config.validate(workers)
     except ConfigError as error:
         return str(error)
-    if isinstance(config, ProductionConfig) and workers > 1 and not config.REDIS_URL:
-        return (
-            f"refusing to start in production: {workers} workers and no REDIS_URL; each "
-            "worker would keep its own cache, rate limits and revoked sessions (a logout on "
-            "one would not reach the others). Set REDIS_URL, or WEB_CONCURRENCY=1"
-        )
     return database_refusal(config)
 
 
