@@ -1,11 +1,14 @@
-"""The README says what the code does: every operator command is in its command table, and
-its layer diagram is the layers contract that lint-imports holds."""
+"""The README says what the code does: every setting the app reads is in its configuration
+table, every operator command in its command table, and its layer diagram is the layers
+contract that lint-imports holds."""
 
 from __future__ import annotations
 
 import re
 import tomllib
 from pathlib import Path
+
+from webapp.infra import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -31,3 +34,10 @@ def test_the_readmes_layer_diagram_is_the_layers_contract():
     (layers,) = [c["layers"] for c in contracts if c["type"] == "layers"]
     diagram = re.findall(r"^(webapp\.[a-z]+(?: \| webapp\.[a-z]+)*)\s", README, re.MULTILINE)
     assert diagram == layers
+
+
+def test_every_setting_the_app_reads_is_in_the_readmes_configuration_table():
+    classes = (settings.Config, settings.ProductionConfig, settings.TestingConfig)
+    fields = set().union(*(c.model_fields for c in classes))
+    listed = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", section("Configuration")))
+    assert fields <= listed, f"missing from the README's configuration: {fields - listed}"
