@@ -13,7 +13,7 @@ off, logging on as in testing), seeds an admin, a member, products and deposits 
 API, and times cached GET /api/v1/products, GET /api/v1/users/me and
 GET /api/v1/accounts/<id>/transactions?limit=20. A cProfile pass then splits their time: the
 validation layer's frames (spectree, or webapp/api/operations.py, with validation.py and
-schemas.py) as a profiler's cumulative column shows them (the view they wrap included), and
+schemas/) as a profiler's cumulative column shows them (the view they wrap included), and
 their own cost (minus the app code they call, plus the pydantic calls made from app code).
 The layer is detected per route, so the script measures whichever tree comes first on
 PYTHONPATH: run it on the "before" tree and on the "after" tree.
@@ -64,12 +64,8 @@ from pydantic import BaseModel, TypeAdapter  # noqa: E402
 from werkzeug.test import EnvironBuilder  # noqa: E402
 
 try:
-    from webapp.api.schemas import (
-        ProductListQuery,
-        ProductPublic,
-        TransactionPublic,
-        TransferCreate,
-    )
+    from webapp.api.schemas.shop import ProductListQuery, ProductPublic
+    from webapp.api.schemas.wallet import TransactionPublic, TransferCreate
 except ImportError as error:  # a tree that still uses spectree, without spectree installed
     raise SystemExit(
         f"validation_cost: webapp does not import ({error}); "
@@ -631,9 +627,10 @@ class Layers:
 
         self.webapp = os.path.dirname(webapp.__file__) + os.sep
         api = os.path.join(self.webapp, "api")
+        schemas = os.path.join(api, "schemas")
         self.own_files = {
-            os.path.join(api, name) for name in ("operations.py", "validation.py", "schemas.py")
-        }
+            os.path.join(api, name) for name in ("operations.py", "validation.py")
+        } | {os.path.join(schemas, name) for name in os.listdir(schemas) if name.endswith(".py")}
         self.spectree = package_dir("spectree")
         self.pydantic = tuple(
             d for d in (package_dir("pydantic"), package_dir("pydantic_core")) if d
@@ -816,7 +813,7 @@ PART_TWO_LEGEND = (
     "  the bare app of part 1 timed in the same rounds (compare runs by it, not by µs).",
     "Shares are cProfile's, of the time inside Flask.wsgi_app, for the same requests:",
     "cum.: cumulative time in the layer's frames — spectree or webapp/api/operations.py, with",
-    "  webapp/api/validation.py and schemas.py — the view they wrap included (a profiler's",
+    "  webapp/api/validation.py and schemas/ — the view they wrap included (a profiler's",
     "  cumulative column); own: that minus the app code the layer calls (view, auth, envelope);",
     "+pyd: pydantic validate/dump called from app code (the views); =val.: own + pyd, what the",
     "  validation layer costs; ≈ µs: =val. as a share of the request x its median µs; in (a):",

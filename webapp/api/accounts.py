@@ -5,11 +5,11 @@ from __future__ import annotations
 from webapp.api.auth_guard import principal
 from webapp.api.blueprint import bp
 from webapp.api.operations import Link, operation
-from webapp.api.schemas import (
+from webapp.api.schemas.bases import CursorQuery
+from webapp.api.schemas.wallet import (
     AccountCreate,
     AccountListQuery,
     AccountPublic,
-    CursorQuery,
     DepositCreate,
     HistoryLine,
     TransactionPublic,

@@ -7,13 +7,8 @@ from flask import request
 from webapp.api.auth_guard import principal
 from webapp.api.blueprint import bp
 from webapp.api.operations import Link, operation
-from webapp.api.schemas import (
-    LoginRequest,
-    RefreshRequest,
-    TokenPairPublic,
-    UserCreate,
-    UserPublic,
-)
+from webapp.api.schemas.auth import LoginRequest, RefreshRequest, TokenPairPublic, UserCreate
+from webapp.api.schemas.users import UserPublic
 from webapp.infra.ratelimits import (
     client_ip,
     login_per_email,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from webapp.api.auth_guard import principal
 from webapp.api.blueprint import bp
 from webapp.api.operations import operation
-from webapp.api.schemas import (
-    OrderPublic,
+from webapp.api.schemas.shop import OrderPublic
+from webapp.api.schemas.users import (
     UserAdminUpdate,
     UserListQuery,
     UserPublic,
