@@ -15,8 +15,8 @@ from webapp.infra.extensions import db
 from webapp.models import Account, IdempotencyKey, LedgerTransaction
 from webapp.services.auth import AuthService
 from webapp.services.idempotency import IdempotencyService
-from webapp.services.ledger import LedgerService
 from webapp.services.users import UserService
+from webapp.services.wallet.ledger import LedgerService
 
 
 def test_a_duplicate_during_the_first_never_applies_twice(app):

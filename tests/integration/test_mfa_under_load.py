@@ -10,7 +10,7 @@ import pytest
 from clients import PASSWORD, bearer
 from concurrency import run_in_threads
 from flask import Flask
-from second_factor import Clock, code, events, fixed_clock, turn_on_api, wrong_code
+from mfa import Clock, code, events, fixed_clock, turn_on_api, wrong_code
 
 from webapp.core.errors import AppError
 from webapp.services.auth import AuthService, ClientInfo

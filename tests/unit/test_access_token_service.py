@@ -9,7 +9,7 @@ import re
 
 import pytest
 from clients import PASSWORD
-from second_factor import events
+from mfa import events
 
 from webapp.core.errors import Forbidden, InsufficientScope, NotFound, ValidationError
 from webapp.core.tokens import hash_token

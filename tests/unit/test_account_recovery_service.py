@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from clients import PASSWORD
-from second_factor import events, sent_mails
+from mfa import events, sent_mails
 from sqlalchemy import select
 from werkzeug.routing import Map, Rule
 

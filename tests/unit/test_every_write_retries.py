@@ -35,14 +35,14 @@ from webapp.models import (
 )
 from webapp.models.base import utcnow
 from webapp.services import unit_of_work as uow_module
-from webapp.services.accounts import AccountService
 from webapp.services.auth import AuthService, ClientInfo
 from webapp.services.catalog import CatalogService
 from webapp.services.idempotency import IdempotencyService
-from webapp.services.ledger import LedgerService
 from webapp.services.orders import LineRequest, OrderService
 from webapp.services.principal import Principal
 from webapp.services.users import UserService
+from webapp.services.wallet.accounts import AccountService
+from webapp.services.wallet.ledger import LedgerService
 
 pytestmark = pytest.mark.usefixtures("app_context")
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pyotp
 import pytest
 from clients import PASSWORD
-from second_factor import START, STEP, Clock, code, events, fixed_clock, sent_mails
+from mfa import START, STEP, Clock, code, events, fixed_clock, sent_mails
 from sqlalchemy import update
 
 from webapp.core.errors import (

@@ -51,13 +51,13 @@ from webapp.infra.extensions import cache, db
 from webapp.models import Account, LedgerEntry, LedgerTransaction, Order, Product
 from webapp.models.account import KIND_MEMBER
 from webapp.models.order import STATUS_CANCELLED, STATUS_PAID
-from webapp.services.accounts import AccountService
 from webapp.services.auth import AuthService
 from webapp.services.catalog import CatalogService
-from webapp.services.ledger import LedgerService
 from webapp.services.orders import LineRequest, OrderService
 from webapp.services.principal import Principal
 from webapp.services.users import UserService
+from webapp.services.wallet.accounts import AccountService
+from webapp.services.wallet.ledger import LedgerService
 
 MEMBERS = 3
 PRODUCTS = 3

@@ -13,14 +13,14 @@ from webapp.infra import metrics
 from webapp.infra.extensions import db
 from webapp.models import LedgerTransaction, Order
 from webapp.models.base import utcnow
-from webapp.services.accounts import AccountService
 from webapp.services.auth import AuthService
 from webapp.services.catalog import CatalogService
-from webapp.services.ledger import LedgerService
 from webapp.services.orders import LineRequest, OrderService
 from webapp.services.principal import Principal
 from webapp.services.stats import DayActivity, Stats, StatsService, midnight
 from webapp.services.users import UserService
+from webapp.services.wallet.accounts import AccountService
+from webapp.services.wallet.ledger import LedgerService
 
 pytestmark = pytest.mark.usefixtures("app_context")
 

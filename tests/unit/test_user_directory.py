@@ -6,13 +6,13 @@ import pytest
 from clients import PASSWORD
 
 from webapp.core.errors import Forbidden, NotFound, ValidationError
-from webapp.services.accounts import AccountService
 from webapp.services.auth import AuthService, ClientInfo
 from webapp.services.catalog import CatalogService
-from webapp.services.ledger import LedgerService
 from webapp.services.orders import LineRequest, OrderService
 from webapp.services.principal import Principal
 from webapp.services.users import NumberedPage, UserService
+from webapp.services.wallet.accounts import AccountService
+from webapp.services.wallet.ledger import LedgerService
 
 pytestmark = pytest.mark.usefixtures("app_context")
 

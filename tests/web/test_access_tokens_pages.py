@@ -7,9 +7,9 @@ import re
 
 import pytest
 from clients import PASSWORD
+from mfa import events
 from pages import browser, field_errors, flashes, soup, table_rows
 from personal_tokens import pat, token_rows
-from second_factor import events
 
 from webapp.services.access_tokens import NAME_RULE
 from webapp.services.users import UserService

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 from clients import PASSWORD, bearer
+from mfa import Clock, events, fixed_clock, sent_mails, turn_on_api
 from pages import browser, flashes, soup, table_rows
 from personal_tokens import make_token, pat
-from second_factor import Clock, events, fixed_clock, sent_mails, turn_on_api
 
 from webapp.services.users import UserService
 

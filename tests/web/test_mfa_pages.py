@@ -7,8 +7,8 @@ import time
 
 import pytest
 from clients import PASSWORD
+from mfa import Clock, code, events, fixed_clock, sent_mails, wrong_code
 from pages import browser, field_errors, flashes, soup
-from second_factor import Clock, code, events, fixed_clock, sent_mails, wrong_code
 
 from webapp.services.auth import BAD_CREDENTIALS
 from webapp.services.mfa import WRONG_CODE, WRONG_PASSWORD

@@ -13,9 +13,9 @@ from webapp.core.errors import AppError
 from webapp.services import mail
 from webapp.services.demo import DemoService
 from webapp.services.housekeeping import HousekeepingService
-from webapp.services.ledger import LedgerService
 from webapp.services.mfa import MfaService
 from webapp.services.users import UserService
+from webapp.services.wallet.ledger import LedgerService
 
 # Demo data only; override with DEMO_PASSWORD. Never used outside seed-demo.
 DEFAULT_DEMO_PASSWORD = "tally-demo-password"

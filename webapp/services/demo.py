@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from webapp.models import User
 from webapp.models.account import MAIN_ACCOUNT_NAME
 from webapp.models.user import ROLE_ADMIN
-from webapp.services.accounts import AccountService
 from webapp.services.auth import AuthService
 from webapp.services.catalog import CatalogService
 from webapp.services.events import DomainEvent, subject
-from webapp.services.ledger import LedgerService
 from webapp.services.orders import LineRequest, OrderService
 from webapp.services.unit_of_work import UnitOfWork, transaction
 from webapp.services.users import UserService
+from webapp.services.wallet.accounts import AccountService
+from webapp.services.wallet.ledger import LedgerService
 
 DEMO_USER_SEEDED = "demo.user_seeded"
 DEMO_MEMBERS = (

@@ -19,8 +19,8 @@ from webapp.models.security import (
 )
 from webapp.models.user import ROLES
 from webapp.services import catalog, users
-from webapp.services.accounts import MAX_ACCOUNT_NAME_LENGTH
-from webapp.services.ledger import MAX_MEMO_LENGTH
+from webapp.services.wallet.accounts import MAX_ACCOUNT_NAME_LENGTH
+from webapp.services.wallet.ledger import MAX_MEMO_LENGTH
 
 
 def _id_to_str(value: object) -> str:

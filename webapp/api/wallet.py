@@ -19,8 +19,8 @@ from webapp.core.ids import id_from_wire
 from webapp.models import Account, LedgerTransaction
 from webapp.models.user import ROLE_ADMIN
 from webapp.repositories.keyset import Page
-from webapp.services.accounts import AccountService
-from webapp.services.ledger import LedgerService
+from webapp.services.wallet.accounts import AccountService
+from webapp.services.wallet.ledger import LedgerService
 
 THE_ACCOUNT = {"accountId": "$response.body#/data/id"}
 
