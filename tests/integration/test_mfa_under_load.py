@@ -14,7 +14,7 @@ from mfa import Clock, code, events, fixed_clock, turn_on_api, wrong_code
 
 from webapp.core.errors import AppError
 from webapp.services.auth import AuthService, ClientInfo
-from webapp.services.mfa import MfaService
+from webapp.services.mfa.service import MfaService
 from webapp.services.principal import Principal
 from webapp.services.users import UserService
 

@@ -26,12 +26,10 @@ from webapp.infra.extensions import db
 from webapp.models import Event, RecoveryCode, User
 from webapp.models.base import utcnow
 from webapp.services.auth import AuthService, ClientInfo
-from webapp.services.mfa import (
-    MFA_FAILED,
-    PURPOSE_LOGIN,
+from webapp.services.mfa.failure_lock import MFA_FAILED, PURPOSE_LOGIN, failures
+from webapp.services.mfa.service import MfaService
+from webapp.services.mfa.totp import (
     RECOVERY_CODE_ALPHABET,
-    MfaService,
-    failures,
     matching_step,
     new_recovery_code,
     normalize_code,

@@ -11,7 +11,7 @@ from mfa import Clock, code, events, fixed_clock, sent_mails, wrong_code
 from pages import browser, field_errors, flashes, soup
 
 from webapp.services.auth import BAD_CREDENTIALS
-from webapp.services.mfa import WRONG_CODE, WRONG_PASSWORD
+from webapp.services.mfa.service import WRONG_CODE, WRONG_PASSWORD
 from webapp.services.users import UserService
 
 EMAIL = "member@example.com"

@@ -12,7 +12,7 @@ from webapp.api.schemas.mfa import (
     TotpEnrollmentPublic,
 )
 from webapp.models.user import ROLE_ADMIN
-from webapp.services.mfa import MfaService, RecoveryCodes, TotpEnrollment
+from webapp.services.mfa.service import MfaService, RecoveryCodes, TotpEnrollment
 
 
 @bp.post("/users/me/mfa/totp")

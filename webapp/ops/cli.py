@@ -13,7 +13,7 @@ from webapp.core.errors import AppError
 from webapp.services import mail
 from webapp.services.demo import DemoService
 from webapp.services.housekeeping import HousekeepingService
-from webapp.services.mfa import MfaService
+from webapp.services.mfa.service import MfaService
 from webapp.services.users import UserService
 from webapp.services.wallet.ledger import LedgerService
 

@@ -14,7 +14,7 @@ from webapp.core.money import format_money, to_minor_units
 from webapp.models import Account, User
 from webapp.models.user import ROLE_ADMIN
 from webapp.services.access_tokens import AccessTokenService
-from webapp.services.mfa import MfaService, admin_may_reset
+from webapp.services.mfa.service import MfaService, admin_may_reset
 from webapp.services.users import UserDossier, UserService
 from webapp.services.wallet.ledger import LedgerService
 from webapp.web.blueprint import bp

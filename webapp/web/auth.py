@@ -12,7 +12,7 @@ from webapp.core.errors import AccountDisabled, Conflict, MfaRequired, Unauthori
 from webapp.infra.ratelimits import client_ip, login_per_email, login_per_ip, register_per_ip
 from webapp.models import AuthSession
 from webapp.services.auth import AuthService, ClientInfo, SecondFactorNeeded
-from webapp.services.mfa import WRONG_CODE
+from webapp.services.mfa.service import WRONG_CODE
 from webapp.services.users import UserService
 from webapp.web.blueprint import bp
 from webapp.web.forms import ActionForm, CodeForm, LoginForm, RegisterForm, show_error
