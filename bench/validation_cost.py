@@ -554,7 +554,7 @@ def build_tally(workdir: str) -> TallyWorld:
 
     from webapp import create_app
     from webapp.infra.config import TestingConfig
-    from webapp.services.users import UserService
+    from webapp.services.users.registration import RegistrationService
 
     config = TestingConfig(
         {
@@ -566,7 +566,7 @@ def build_tally(workdir: str) -> TallyWorld:
     app = create_app(config)
     with app.app_context():
         upgrade()
-        UserService().create_or_promote_admin(
+        RegistrationService().create_or_promote_admin(
             email="admin@example.com", password=PASSWORD, name="Admin"
         )
     client = app.test_client()

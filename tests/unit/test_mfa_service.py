@@ -36,7 +36,7 @@ from webapp.services.mfa.totp import (
 )
 from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork, transaction
-from webapp.services.users import UserService
+from webapp.services.users.registration import RegistrationService
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
@@ -50,13 +50,15 @@ def clock(monkeypatch) -> Clock:
 
 @pytest.fixture
 def member() -> Principal:
-    user = UserService().register(email="member@example.com", password=PASSWORD, name="Member")
+    user = RegistrationService().register(
+        email="member@example.com", password=PASSWORD, name="Member"
+    )
     return AuthService().acting_as(user.id)
 
 
 @pytest.fixture
 def admin() -> Principal:
-    outcome = UserService().create_or_promote_admin(
+    outcome = RegistrationService().create_or_promote_admin(
         email="admin@example.com", password=PASSWORD, name="Admin"
     )
     return AuthService().acting_as(outcome.user.id)

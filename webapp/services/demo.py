@@ -20,7 +20,8 @@ from webapp.services.catalog import CatalogService
 from webapp.services.events import DomainEvent, subject
 from webapp.services.orders import LineRequest, OrderService
 from webapp.services.unit_of_work import UnitOfWork, transaction
-from webapp.services.users import UserService
+from webapp.services.users.directory import UserDirectory
+from webapp.services.users.registration import RegistrationService
 from webapp.services.wallet.accounts import AccountService
 from webapp.services.wallet.ledger import LedgerService
 
@@ -130,7 +131,7 @@ class DemoService:
     def _ensure_user(
         self, email: str, name: str, password: str, *, admin: bool, ours: dict[str, User]
     ) -> str:
-        existing = UserService().find_by_email(email)
+        existing = UserDirectory().find_by_email(email)
         if existing is None:
             ours[email] = self._create_user(email, name, password, admin=admin)
             return "created"
@@ -144,7 +145,7 @@ class DemoService:
         """Register the user, their role and the demo's mark in one transaction."""
 
         def work(uow: UnitOfWork) -> User:
-            user = UserService().register(email=email, password=password, name=name)
+            user = RegistrationService().register(email=email, password=password, name=name)
             if admin:
                 user = uow.users.find_by_id(user.id) or user
                 uow.users.add_role(user, ROLE_ADMIN)

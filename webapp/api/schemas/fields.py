@@ -18,7 +18,8 @@ from webapp.models.security import (
     TOKEN_SCOPES,
 )
 from webapp.models.user import ROLES
-from webapp.services import catalog, users
+from webapp.services import catalog
+from webapp.services.users import rules as user_rules
 from webapp.services.wallet.accounts import MAX_ACCOUNT_NAME_LENGTH
 from webapp.services.wallet.ledger import MAX_MEMO_LENGTH
 
@@ -71,11 +72,11 @@ NOT_BLANK = {"pattern": r"^[^\u0000]*[^\s\u0000][^\u0000]*$"}
 
 UserName = Annotated[
     str,
-    Field(min_length=1, max_length=users.MAX_NAME_LENGTH, json_schema_extra=NOT_BLANK),
+    Field(min_length=1, max_length=user_rules.MAX_NAME_LENGTH, json_schema_extra=NOT_BLANK),
     BeforeValidator(_strip),
 ]
 NewPassword = Annotated[
-    str, Field(min_length=users.MIN_PASSWORD_LENGTH, max_length=users.MAX_PASSWORD_LENGTH)
+    str, Field(min_length=user_rules.MIN_PASSWORD_LENGTH, max_length=user_rules.MAX_PASSWORD_LENGTH)
 ]
 AccountName = Annotated[
     str,
