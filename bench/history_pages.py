@@ -33,7 +33,7 @@ from webapp.infra.config import TestingConfig  # noqa: E402
 from webapp.infra.extensions import db  # noqa: E402
 from webapp.models import Account, LedgerEntry  # noqa: E402
 from webapp.repositories.keyset import KeysetOrder  # noqa: E402
-from webapp.services.users import UserService  # noqa: E402
+from webapp.services.users.registration import RegistrationService  # noqa: E402
 
 ENTRIES = 100_000
 PAGE_SIZE = 50
@@ -78,7 +78,9 @@ def main() -> None:
         if not database_url.startswith("sqlite"):
             downgrade(revision="base")
         upgrade()
-        user = UserService().register(email="bench@example.com", password=PASSWORD, name="Bench")
+        user = RegistrationService().register(
+            email="bench@example.com", password=PASSWORD, name="Bench"
+        )
         account_id = db.session.scalar(select(Account.id).where(Account.user_id == user.id))
         started = time.perf_counter()
         build_history(account_id, ENTRIES)

@@ -34,7 +34,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "validation + JSON",
         (
             "webapp/api/operations.py",
-            "webapp/api/schemas.py",
+            "webapp/api/schemas/",
             "webapp/api/validation.py",
             "webapp/edge/envelope.py",
             "/pydantic",

@@ -165,10 +165,10 @@ def make_admin(app: Flask) -> Callable[..., int]:
     """Create an administrator through the service; returns the user id."""
 
     def create(email: str = "admin@example.com", name: str = "Admin") -> int:
-        from webapp.services.users import UserService
+        from webapp.services.users.registration import RegistrationService
 
         with app.app_context():
-            outcome = UserService().create_or_promote_admin(
+            outcome = RegistrationService().create_or_promote_admin(
                 email=email, password=PASSWORD, name=name
             )
             return outcome.user.id

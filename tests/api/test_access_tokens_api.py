@@ -13,8 +13,8 @@ import secrets
 import pytest
 from clients import PASSWORD, bearer
 from envelopes import assert_error, assert_success
+from mfa import events
 from personal_tokens import TOKENS, make_token, pat, token_clock, token_rows
-from second_factor import events
 from sqlalchemy import update
 
 from webapp.infra.extensions import db

@@ -9,7 +9,7 @@ import re
 import pytest
 from clients import PASSWORD, bearer
 from envelopes import assert_error, assert_success
-from second_factor import events, sent_mails
+from mfa import events, sent_mails
 from sqlalchemy import func, select
 
 from webapp.infra.extensions import db

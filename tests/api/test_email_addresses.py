@@ -10,7 +10,7 @@ import unicodedata
 import pytest
 from clients import PASSWORD, bearer
 from envelopes import assert_error, assert_success
-from second_factor import sent_mails
+from mfa import sent_mails
 from sqlalchemy import func, select
 
 from webapp.infra.extensions import db

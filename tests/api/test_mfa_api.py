@@ -10,7 +10,7 @@ import pytest
 from clients import PASSWORD, bearer
 from concurrency import run_in_threads
 from envelopes import assert_error, assert_success
-from second_factor import (
+from mfa import (
     Clock,
     code,
     events,

@@ -4,6 +4,8 @@ and real answers that match it."""
 
 from __future__ import annotations
 
+import pkgutil
+from importlib import import_module
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ from pydantic import ValidationError
 from webapp.api import schemas
 from webapp.api.openapi import IMPLICIT_METHODS, openapi_path
 from webapp.api.operations import OPERATIONS
+from webapp.api.schemas.bases import RequestSchema
 
 DOCUMENT = "/api/v1/openapi.json"
 # What gunicorn answers before the app (tests/integration/test_server_answers_documented.py).
@@ -33,10 +36,12 @@ PUBLIC = {
     "get_product",
     "openapi_document",
 }
+# Every request model of every schema module, by name.
 BODY_MODELS = {
     name: model
-    for name, model in vars(schemas).items()
-    if isinstance(model, type) and issubclass(model, schemas.RequestSchema)
+    for module in pkgutil.iter_modules(schemas.__path__)
+    for name, model in vars(import_module(f"{schemas.__name__}.{module.name}")).items()
+    if isinstance(model, type) and issubclass(model, RequestSchema)
 }
 
 

@@ -436,12 +436,14 @@ def test_users_with_their_orders_cost_the_same_for_1_or_50_users(
 ):
     from clients import PASSWORD
 
-    from webapp.services.users import UserService
+    from webapp.services.users.registration import RegistrationService
 
     place_many(client, admin, buyer, wallet, 5)
     with app.app_context():
         for n in range(50):
-            UserService().register(email=f"u{n}@example.com", password=PASSWORD, name=f"U{n}")
+            RegistrationService().register(
+                email=f"u{n}@example.com", password=PASSWORD, name=f"U{n}"
+            )
     counts = {}
     for limit in (1, 50):
         url = f"/api/v1/users?include=orders&limit={limit}"

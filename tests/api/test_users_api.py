@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from webapp.infra.extensions import db
 from webapp.models import AuthSession, Event, User
-from webapp.services.users import UserService
+from webapp.services.users.registration import RegistrationService
 
 ME = "/api/v1/users/me"
 NEW_PASSWORD = "a-brand-new-passphrase"
@@ -158,7 +158,7 @@ def test_malformed_ids_are_404(client, admin_tokens, bad_id):
 def test_the_user_list_is_cursor_paginated_with_filters(client, app, admin_tokens):
     with app.app_context():
         for n in range(7):
-            UserService().register(
+            RegistrationService().register(
                 email=f"user{n}@example.com", password=PASSWORD, name=f"Person {n}"
             )
     headers = bearer(admin_tokens)

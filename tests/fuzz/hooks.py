@@ -20,7 +20,7 @@ import schemathesis
 
 from webapp.services.access_tokens import NAME_RULE
 from webapp.services.mailed_links import DEAD_LINK
-from webapp.services.mfa import WRONG_CODE, WRONG_PASSWORD
+from webapp.services.mfa.service import WRONG_CODE, WRONG_PASSWORD
 
 Rule = tuple[int, str, str | None, str | None]
 WRONG_PASSWORD_OR_CODE = f"{re.escape(WRONG_PASSWORD)}|{re.escape(WRONG_CODE)}"

@@ -70,9 +70,9 @@ def test_login_is_limited_per_email_whatever_the_ip(make_app, register):
     app = make_app(TRUSTED_PROXIES="1")
     client = app.test_client()
     with app.app_context():
-        from webapp.services.users import UserService
+        from webapp.services.users.registration import RegistrationService
 
-        UserService().register(email="target@example.com", password=PASSWORD, name="T")
+        RegistrationService().register(email="target@example.com", password=PASSWORD, name="T")
     for n in range(10):
         client.post(
             LOGIN,
@@ -130,10 +130,10 @@ def test_the_api_default_limit_counts_per_user_not_per_ip(make_app):
     app = make_app(RATELIMIT_DEFAULT="3/minute")
     client = app.test_client()
     with app.app_context():
-        from webapp.services.users import UserService
+        from webapp.services.users.registration import RegistrationService
 
         for email in ("one@example.com", "two@example.com"):
-            UserService().register(email=email, password=PASSWORD, name="U")
+            RegistrationService().register(email=email, password=PASSWORD, name="U")
     one = client.post(LOGIN, json={"email": "one@example.com", "password": PASSWORD})
     two = client.post(LOGIN, json={"email": "two@example.com", "password": PASSWORD})
     one, two = one.get_json()["data"], two.get_json()["data"]

@@ -15,18 +15,18 @@ from webapp.infra.extensions import db
 from webapp.models import Account, IdempotencyKey, LedgerTransaction
 from webapp.services.auth import AuthService
 from webapp.services.idempotency import IdempotencyService
-from webapp.services.ledger import LedgerService
-from webapp.services.users import UserService
+from webapp.services.users.registration import RegistrationService
+from webapp.services.wallet.ledger import LedgerService
 
 
 def test_a_duplicate_during_the_first_never_applies_twice(app):
     with app.app_context():
         admin = (
-            UserService()
+            RegistrationService()
             .create_or_promote_admin(email="admin@example.com", password=PASSWORD, name="Admin")
             .user
         )
-        member = UserService().register(email="m@example.com", password=PASSWORD, name="M")
+        member = RegistrationService().register(email="m@example.com", password=PASSWORD, name="M")
         account_id = db.session.scalar(select(Account.id).where(Account.user_id == member.id))
         dialect = db.engine.dialect.name
         admin_id = admin.id

@@ -14,8 +14,8 @@ from datetime import timedelta
 import pytest
 from clients import PASSWORD, bearer
 from envelopes import assert_error, assert_success
+from mfa import events
 from pages import soup
-from second_factor import events
 from smtp_server import (  # noqa: F401  (the *_fixture are fixtures, registered by name)
     PUBLIC_URL,
     SmtpServer,

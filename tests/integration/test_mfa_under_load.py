@@ -10,13 +10,13 @@ import pytest
 from clients import PASSWORD, bearer
 from concurrency import run_in_threads
 from flask import Flask
-from second_factor import Clock, code, events, fixed_clock, turn_on_api, wrong_code
+from mfa import Clock, code, events, fixed_clock, turn_on_api, wrong_code
 
 from webapp.core.errors import AppError
 from webapp.services.auth import AuthService, ClientInfo
-from webapp.services.mfa import MfaService
+from webapp.services.mfa.service import MfaService
 from webapp.services.principal import Principal
-from webapp.services.users import UserService
+from webapp.services.users.registration import RegistrationService
 
 EMAIL = "member@example.com"
 CLIENT = ClientInfo(ip="127.0.0.1", user_agent="pytest")
@@ -58,7 +58,7 @@ def test_twenty_wrong_codes_at_once_on_two_workers_give_five_401_and_fifteen_429
 
 def turned_on(clock: Clock) -> tuple[Principal, str]:
     """A member with the factor on: (their principal, the secret)."""
-    user = UserService().register(email=EMAIL, password=PASSWORD, name="Member")
+    user = RegistrationService().register(email=EMAIL, password=PASSWORD, name="Member")
     member = AuthService().acting_as(user.id)
     secret = MfaService().start_enrollment(member).secret
     MfaService().confirm_enrollment(member, code(secret, clock))
@@ -128,7 +128,7 @@ def test_every_place_a_code_is_checked_evaluates_five_of_twenty_at_once(
 
 def test_confirming_evaluates_five_of_twenty_wrong_codes_at_once(app, clock):
     with app.app_context():
-        user = UserService().register(email=EMAIL, password=PASSWORD, name="Member")
+        user = RegistrationService().register(email=EMAIL, password=PASSWORD, name="Member")
         member = AuthService().acting_as(user.id)
         secret = MfaService().start_enrollment(member).secret
     wrong = wrong_code(secret, clock)

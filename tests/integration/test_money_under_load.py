@@ -15,14 +15,16 @@ from sqlalchemy import func, select
 from webapp.infra.extensions import db
 from webapp.models import Account, LedgerEntry
 from webapp.repositories.keyset import KeysetOrder
-from webapp.services.users import UserService
+from webapp.services.users.registration import RegistrationService
 
 
 def members_with_money(app, client, login, make_admin, count: int, each: int):
     """`count` members, each with a funded Main account: [(headers, account id)]."""
     with app.app_context():
         for n in range(count):
-            UserService().register(email=f"m{n}@example.com", password=PASSWORD, name=f"M{n}")
+            RegistrationService().register(
+                email=f"m{n}@example.com", password=PASSWORD, name=f"M{n}"
+            )
     make_admin("admin@example.com")
     admin = bearer(login("admin@example.com"))
     people = []

@@ -11,14 +11,16 @@ from sqlalchemy import func, select
 
 from webapp.infra.extensions import db
 from webapp.models import Account, Order, Product
-from webapp.services.users import UserService
+from webapp.services.users.registration import RegistrationService
 
 
 def buyers_with_money(app, client, login, admin, count: int, each: int):
     app.config["LOGIN_RATE_LIMIT"] = "1000/minute"  # every buyer logs in from this one client
     with app.app_context():
         for n in range(count):
-            UserService().register(email=f"b{n}@example.com", password=PASSWORD, name=f"B{n}")
+            RegistrationService().register(
+                email=f"b{n}@example.com", password=PASSWORD, name=f"B{n}"
+            )
     buyers = []
     for n in range(count):
         headers = bearer(login(f"b{n}@example.com"))

@@ -15,7 +15,7 @@ from webapp.core.errors import Conflict
 from webapp.infra.extensions import db
 from webapp.models import User, UserRole
 from webapp.models.user import ROLE_ADMIN, ROLE_USER
-from webapp.services.users import LAST_ADMIN, UserService
+from webapp.services.users.administration import LAST_ADMIN, UserAdminService
 
 ROUNDS = 10
 DEMOTE: dict[str, Any] = {"roles": [ROLE_USER]}
@@ -48,7 +48,7 @@ def removals_at_once(app: Flask, moves: list[Move]) -> tuple[list[int], list[Con
         actor, target, change = moves[index]
         with app.app_context():
             try:
-                UserService().update_by_admin(actor, target, **change)
+                UserAdminService().update_by_admin(actor, target, **change)
             except Conflict as error:
                 refused.append(error)
             else:
@@ -75,7 +75,7 @@ def test_two_admins_removing_each_other_at_once_leave_one_active_admin(
         assert survivors == {ann, bob} - set(done)
         assert refused[0].message == LAST_ADMIN
         with app.app_context():
-            UserService().update_by_admin(survivors.pop(), done[0], **RESTORE)
+            UserAdminService().update_by_admin(survivors.pop(), done[0], **RESTORE)
 
 
 def test_two_admins_demoting_each_other_through_the_api_leave_one_admin(

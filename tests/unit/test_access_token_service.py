@@ -9,7 +9,7 @@ import re
 
 import pytest
 from clients import PASSWORD
-from second_factor import events
+from mfa import events
 
 from webapp.core.errors import Forbidden, InsufficientScope, NotFound, ValidationError
 from webapp.core.tokens import hash_token
@@ -31,7 +31,8 @@ from webapp.services.access_tokens import (
 from webapp.services.auth import AuthService
 from webapp.services.principal import Principal
 from webapp.services.unit_of_work import transaction
-from webapp.services.users import UserService
+from webapp.services.users.administration import UserAdminService
+from webapp.services.users.registration import RegistrationService
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
@@ -40,13 +41,17 @@ service = AccessTokenService()
 
 @pytest.fixture
 def member() -> Principal:
-    user = UserService().register(email="member@example.com", password=PASSWORD, name="Member")
+    user = RegistrationService().register(
+        email="member@example.com", password=PASSWORD, name="Member"
+    )
     return AuthService().acting_as(user.id)
 
 
 @pytest.fixture
 def other() -> Principal:
-    user = UserService().register(email="other@example.com", password=PASSWORD, name="Other")
+    user = RegistrationService().register(
+        email="other@example.com", password=PASSWORD, name="Other"
+    )
     return AuthService().acting_as(user.id)
 
 
@@ -235,6 +240,6 @@ def test_an_admins_token_never_holds_the_admin_role(admin):
 def test_a_deactivated_members_token_stands_for_no_one(member, admin):
     made = service.create(member, "t", ["read"])
     assert principal_for_personal_token(made.token) is not None
-    UserService().update_by_admin(admin.user_id, member.user_id, is_active=False)
+    UserAdminService().update_by_admin(admin.user_id, member.user_id, is_active=False)
     assert principal_for_personal_token(made.token) is None
     assert db.session.get(PersonalAccessToken, made.id).revoked_at is not None

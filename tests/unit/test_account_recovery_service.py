@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from clients import PASSWORD
-from second_factor import events, sent_mails
+from mfa import events, sent_mails
 from sqlalchemy import select
 from werkzeug.routing import Map, Rule
 
@@ -27,7 +27,8 @@ from webapp.services.email_verification import EmailVerificationService, require
 from webapp.services.mailed_links import DEAD_LINK, DrawnToken, issue_link, link_works
 from webapp.services.password_reset import PasswordResetService
 from webapp.services.unit_of_work import transaction
-from webapp.services.users import UserService
+from webapp.services.users.passwords import PasswordService
+from webapp.services.users.registration import RegistrationService
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
@@ -37,7 +38,7 @@ NEW_PASSWORD = "a brand new passphrase"
 
 @pytest.fixture
 def user_id() -> int:
-    return UserService().register(email=EMAIL, password=PASSWORD, name="Member").id
+    return RegistrationService().register(email=EMAIL, password=PASSWORD, name="Member").id
 
 
 def issue(user_id: int, purpose: str = PURPOSE_RESET_PASSWORD, ttl: int = 60) -> str:
@@ -152,7 +153,7 @@ def test_a_reset_revokes_personal_tokens_and_every_session(app, user_id):
 
 def test_a_password_change_voids_reset_links_and_mails_the_member(app, user_id):
     token = issue(user_id)
-    UserService().change_password(
+    PasswordService().change_password(
         user_id, current_password=PASSWORD, new_password=NEW_PASSWORD, keep_session_id=0
     )
     assert not link_works(token, PURPOSE_RESET_PASSWORD)

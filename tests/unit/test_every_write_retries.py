@@ -35,14 +35,18 @@ from webapp.models import (
 )
 from webapp.models.base import utcnow
 from webapp.services import unit_of_work as uow_module
-from webapp.services.accounts import AccountService
 from webapp.services.auth import AuthService, ClientInfo
 from webapp.services.catalog import CatalogService
 from webapp.services.idempotency import IdempotencyService
-from webapp.services.ledger import LedgerService
 from webapp.services.orders import LineRequest, OrderService
 from webapp.services.principal import Principal
-from webapp.services.users import UserService
+from webapp.services.users.administration import UserAdminService
+from webapp.services.users.directory import UserDirectory
+from webapp.services.users.passwords import PasswordService
+from webapp.services.users.profile import ProfileService
+from webapp.services.users.registration import RegistrationService
+from webapp.services.wallet.accounts import AccountService
+from webapp.services.wallet.ledger import LedgerService
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
@@ -123,15 +127,14 @@ def events(event_type: str) -> int:
 class World:
     """Members, an admin, a product and money, made through the services (nothing injected)."""
 
-    users: UserService = field(default_factory=UserService)
     auth: AuthService = field(default_factory=AuthService)
 
     def member(self, email: str = "alice@example.com", name: str = "Alice") -> Principal:
-        user = self.users.register(email=email, password=PASSWORD, name=name)
+        user = RegistrationService().register(email=email, password=PASSWORD, name=name)
         return self.auth.acting_as(user.id)
 
     def admin(self) -> Principal:
-        outcome = self.users.create_or_promote_admin(
+        outcome = RegistrationService().create_or_promote_admin(
             email="admin@example.com", password=PASSWORD, name="Admin"
         )
         return self.auth.acting_as(outcome.user.id)
@@ -176,9 +179,9 @@ def test_register(world, failure):
 def test_rename(world, failure):
     alice = world.member()
     failure.arm()
-    assert world.users.rename(alice.user_id, "Alicia").name == "Alicia"
+    assert ProfileService().rename(alice.user_id, "Alicia").name == "Alicia"
     assert failure.fired == 1
-    assert world.users.get(alice.user_id).name == "Alicia"
+    assert UserDirectory().get(alice.user_id).name == "Alicia"
     assert events("user.updated") == 1
 
 
@@ -186,11 +189,11 @@ def test_change_password(world, failure):
     alice = world.member()
     world.auth.login_for_tokens("alice@example.com", PASSWORD, CLIENT)
     failure.arm()
-    world.users.change_password(
+    PasswordService().change_password(
         alice.user_id, current_password=PASSWORD, new_password=NEW_PASSWORD, keep_session_id=0
     )
     assert failure.fired == 1
-    assert passwords.verify(world.users.get(alice.user_id).password_hash, NEW_PASSWORD)
+    assert passwords.verify(UserDirectory().get(alice.user_id).password_hash, NEW_PASSWORD)
     assert events("user.password_changed") == 1
     assert count(AuthSession, AuthSession.revoked_at.is_(None)) == 0
 
@@ -198,45 +201,47 @@ def test_change_password(world, failure):
 def test_update_self(world, failure):
     alice = world.member()
     failure.arm()
-    user = world.users.update_self(
+    user = ProfileService().update_self(
         alice, name="Alicia", current_password=PASSWORD, new_password=NEW_PASSWORD
     )
     assert failure.fired == 1
     assert user.name == "Alicia"
-    assert passwords.verify(world.users.get(alice.user_id).password_hash, NEW_PASSWORD)
+    assert passwords.verify(UserDirectory().get(alice.user_id).password_hash, NEW_PASSWORD)
     assert (events("user.password_changed"), events("user.updated")) == (1, 1)
 
 
 def test_update_by_admin(world, failure):
     admin, alice = world.admin(), world.member()
     failure.arm()
-    world.users.update_by_admin(admin.user_id, alice.user_id, roles=["admin", "user"], name="Al")
+    UserAdminService().update_by_admin(
+        admin.user_id, alice.user_id, roles=["admin", "user"], name="Al"
+    )
     assert failure.fired == 1
-    assert world.users.get(alice.user_id).has_role("admin")
+    assert UserDirectory().get(alice.user_id).has_role("admin")
     assert events("user.updated") == 2  # the admin's promotion, then this change
 
 
 def test_create_or_promote_admin_creates(world, failure):
     failure.arm()
-    outcome = world.users.create_or_promote_admin(
+    outcome = RegistrationService().create_or_promote_admin(
         email="admin@example.com", password=PASSWORD, name="Admin"
     )
     assert failure.fired == 1
     assert (outcome.created, outcome.promoted) == (True, True)
     assert count(User) == 1
-    assert world.users.get(outcome.user.id).has_role("admin")
+    assert UserDirectory().get(outcome.user.id).has_role("admin")
     assert (events("user.created"), events("user.updated")) == (1, 1)
 
 
 def test_create_or_promote_admin_promotes(world, failure):
     alice = world.member()
     failure.arm()
-    outcome = world.users.create_or_promote_admin(
+    outcome = RegistrationService().create_or_promote_admin(
         email="alice@example.com", password=PASSWORD, name="Alice"
     )
     assert failure.fired == 1
     assert (outcome.created, outcome.promoted) == (False, True)
-    assert world.users.get(alice.user_id).has_role("admin")
+    assert UserDirectory().get(alice.user_id).has_role("admin")
     assert events("user.updated") == 1
 
 

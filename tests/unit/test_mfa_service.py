@@ -9,7 +9,7 @@ from datetime import timedelta
 import pyotp
 import pytest
 from clients import PASSWORD
-from second_factor import START, STEP, Clock, code, events, fixed_clock, sent_mails
+from mfa import START, STEP, Clock, code, events, fixed_clock, sent_mails
 from sqlalchemy import update
 
 from webapp.core.errors import (
@@ -26,19 +26,17 @@ from webapp.infra.extensions import db
 from webapp.models import Event, RecoveryCode, User
 from webapp.models.base import utcnow
 from webapp.services.auth import AuthService, ClientInfo
-from webapp.services.mfa import (
-    MFA_FAILED,
-    PURPOSE_LOGIN,
+from webapp.services.mfa.failure_lock import MFA_FAILED, PURPOSE_LOGIN, failures
+from webapp.services.mfa.service import MfaService
+from webapp.services.mfa.totp import (
     RECOVERY_CODE_ALPHABET,
-    MfaService,
-    failures,
     matching_step,
     new_recovery_code,
     normalize_code,
 )
 from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork, transaction
-from webapp.services.users import UserService
+from webapp.services.users.registration import RegistrationService
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
@@ -52,13 +50,15 @@ def clock(monkeypatch) -> Clock:
 
 @pytest.fixture
 def member() -> Principal:
-    user = UserService().register(email="member@example.com", password=PASSWORD, name="Member")
+    user = RegistrationService().register(
+        email="member@example.com", password=PASSWORD, name="Member"
+    )
     return AuthService().acting_as(user.id)
 
 
 @pytest.fixture
 def admin() -> Principal:
-    outcome = UserService().create_or_promote_admin(
+    outcome = RegistrationService().create_or_promote_admin(
         email="admin@example.com", password=PASSWORD, name="Admin"
     )
     return AuthService().acting_as(outcome.user.id)

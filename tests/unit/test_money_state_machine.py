@@ -51,13 +51,13 @@ from webapp.infra.extensions import cache, db
 from webapp.models import Account, LedgerEntry, LedgerTransaction, Order, Product
 from webapp.models.account import KIND_MEMBER
 from webapp.models.order import STATUS_CANCELLED, STATUS_PAID
-from webapp.services.accounts import AccountService
 from webapp.services.auth import AuthService
 from webapp.services.catalog import CatalogService
-from webapp.services.ledger import LedgerService
 from webapp.services.orders import LineRequest, OrderService
 from webapp.services.principal import Principal
-from webapp.services.users import UserService
+from webapp.services.users.registration import RegistrationService
+from webapp.services.wallet.accounts import AccountService
+from webapp.services.wallet.ledger import LedgerService
 
 MEMBERS = 3
 PRODUCTS = 3
@@ -99,12 +99,15 @@ class MoneyMachine(RuleBasedStateMachine):
         self.context.push()
         reset_database(app)
         cache.clear()  # ids are handed out again: no cached record may outlive its row
-        users = UserService()
-        admin_id = users.create_or_promote_admin(
-            email="admin@example.com", password=PASSWORD, name="Admin"
-        ).user.id
+        admin_id = (
+            RegistrationService()
+            .create_or_promote_admin(email="admin@example.com", password=PASSWORD, name="Admin")
+            .user.id
+        )
         member_ids = [
-            users.register(email=f"m{n}@example.com", password=PASSWORD, name=f"M{n}").id
+            RegistrationService()
+            .register(email=f"m{n}@example.com", password=PASSWORD, name=f"M{n}")
+            .id
             for n in range(MEMBERS)
         ]
         auth = AuthService()

@@ -10,32 +10,43 @@ import pydantic
 import pytest
 from pydantic.alias_generators import to_snake
 
-from webapp.api import schemas
 from webapp.api.operations import field_errors
+from webapp.api.schemas.auth import LoginRequest, RefreshRequest, UserCreate
+from webapp.api.schemas.bases import CursorQuery
+from webapp.api.schemas.shop import (
+    OrderCreate,
+    OrderLineCreate,
+    OrderListQuery,
+    ProductCreate,
+    ProductListQuery,
+    ProductUpdate,
+)
+from webapp.api.schemas.users import UserAdminUpdate, UserListQuery, UserSelfUpdate
+from webapp.api.schemas.wallet import AccountCreate, AccountListQuery, DepositCreate, TransferCreate
 from webapp.core.money import MAX_AMOUNT, SUPPORTED_CURRENCIES
 from webapp.models.order import MAX_ITEMS_PER_ORDER, MAX_QUANTITY, ORDER_STATUSES
 from webapp.models.user import ROLES
 from webapp.services.catalog import MAX_NAME_LENGTH, MAX_PAGE_SIZE, MAX_STOCK
 
 WIRE_NAMES = {
-    schemas.UserCreate: {"email", "password", "name"},
-    schemas.LoginRequest: {"email", "password", "otp"},
-    schemas.RefreshRequest: {"refreshToken"},
-    schemas.UserSelfUpdate: {"name", "currentPassword", "newPassword"},
-    schemas.UserAdminUpdate: {"roles", "isActive", "name"},
-    schemas.AccountCreate: {"name", "currency"},
-    schemas.DepositCreate: {"amount", "memo"},
-    schemas.TransferCreate: {"fromAccountId", "toAccountId", "amount", "memo"},
-    schemas.ProductCreate: {"sku", "name", "description", "price", "currency", "stock"},
-    schemas.ProductUpdate: {"sku", "name", "description", "price", "stock", "isActive"},
-    schemas.OrderCreate: {"accountId", "items"},
-    schemas.OrderLineCreate: {"productId", "quantity"},
-    schemas.UserListQuery: {"limit", "cursor", "q", "role", "include"},
-    schemas.AccountListQuery: {"limit", "cursor", "userId"},
-    schemas.ProductListQuery: {"limit", "cursor", "includeArchived"},
-    schemas.OrderListQuery: {"limit", "cursor", "userId", "status"},
+    UserCreate: {"email", "password", "name"},
+    LoginRequest: {"email", "password", "otp"},
+    RefreshRequest: {"refreshToken"},
+    UserSelfUpdate: {"name", "currentPassword", "newPassword"},
+    UserAdminUpdate: {"roles", "isActive", "name"},
+    AccountCreate: {"name", "currency"},
+    DepositCreate: {"amount", "memo"},
+    TransferCreate: {"fromAccountId", "toAccountId", "amount", "memo"},
+    ProductCreate: {"sku", "name", "description", "price", "currency", "stock"},
+    ProductUpdate: {"sku", "name", "description", "price", "stock", "isActive"},
+    OrderCreate: {"accountId", "items"},
+    OrderLineCreate: {"productId", "quantity"},
+    UserListQuery: {"limit", "cursor", "q", "role", "include"},
+    AccountListQuery: {"limit", "cursor", "userId"},
+    ProductListQuery: {"limit", "cursor", "includeArchived"},
+    OrderListQuery: {"limit", "cursor", "userId", "status"},
 }
-UPDATES = [schemas.ProductUpdate, schemas.UserSelfUpdate, schemas.UserAdminUpdate]
+UPDATES = [ProductUpdate, UserSelfUpdate, UserAdminUpdate]
 
 
 def errors(model: type[pydantic.BaseModel], body: dict[str, object]) -> dict[str, str]:
@@ -53,13 +64,13 @@ def test_wire_names_are_camel_case_and_unchanged(model):
 @pytest.mark.parametrize(
     ("model", "body", "field"),
     [
-        (schemas.DepositCreate, {}, "amount"),
-        (schemas.TransferCreate, {"fromAccountId": "1", "toAccountId": "2"}, "amount"),
-        (schemas.ProductCreate, {"sku": "S", "name": "N"}, "price"),
-        (schemas.ProductCreate, {"sku": "S", "name": "N", "price": 1}, "stock"),
-        (schemas.ProductUpdate, {}, "price"),
-        (schemas.ProductUpdate, {}, "stock"),
-        (schemas.OrderLineCreate, {"productId": "1"}, "quantity"),
+        (DepositCreate, {}, "amount"),
+        (TransferCreate, {"fromAccountId": "1", "toAccountId": "2"}, "amount"),
+        (ProductCreate, {"sku": "S", "name": "N"}, "price"),
+        (ProductCreate, {"sku": "S", "name": "N", "price": 1}, "stock"),
+        (ProductUpdate, {}, "price"),
+        (ProductUpdate, {}, "stock"),
+        (OrderLineCreate, {"productId": "1"}, "quantity"),
     ],
     ids=lambda v: v.__name__ if isinstance(v, type) else None,
 )
@@ -70,10 +81,10 @@ def test_an_integer_field_takes_a_json_integer_only(model, body, field, value):
 @pytest.mark.parametrize(
     ("model", "body", "field"),
     [
-        (schemas.DepositCreate, {}, "amount"),
-        (schemas.ProductCreate, {"sku": "S", "name": "N", "price": 1}, "stock"),
-        (schemas.ProductUpdate, {}, "price"),
-        (schemas.OrderLineCreate, {"productId": "1"}, "quantity"),
+        (DepositCreate, {}, "amount"),
+        (ProductCreate, {"sku": "S", "name": "N", "price": 1}, "stock"),
+        (ProductUpdate, {}, "price"),
+        (OrderLineCreate, {"productId": "1"}, "quantity"),
     ],
     ids=lambda v: v.__name__ if isinstance(v, type) else None,
 )
@@ -91,9 +102,9 @@ def test_a_whole_number_written_with_a_point_is_that_integer(model, body, field)
 @pytest.mark.parametrize(
     ("model", "body", "field"),
     [
-        (schemas.DepositCreate, {}, "amount"),
-        (schemas.ProductCreate, {"sku": "S", "name": "N", "price": 1}, "stock"),
-        (schemas.OrderLineCreate, {"productId": "1"}, "quantity"),
+        (DepositCreate, {}, "amount"),
+        (ProductCreate, {"sku": "S", "name": "N", "price": 1}, "stock"),
+        (OrderLineCreate, {"productId": "1"}, "quantity"),
     ],
     ids=lambda v: v.__name__ if isinstance(v, type) else None,
 )
@@ -108,16 +119,16 @@ def test_a_patch_that_sends_nothing_is_refused_and_documented_so(model):
 
 
 def test_an_empty_cursor_is_the_first_page():
-    assert schemas.CursorQuery.model_validate({"cursor": ""}).cursor is None
+    assert CursorQuery.model_validate({"cursor": ""}).cursor is None
 
 
 @pytest.mark.parametrize(
     ("model", "body", "field"),
     [
-        (schemas.ProductUpdate, {"is_active": False}, "is_active"),
-        (schemas.TransferCreate, {"from_account_id": "1"}, "from_account_id"),
-        (schemas.UserSelfUpdate, {"name": "N", "email": "x@example.com"}, "email"),
-        (schemas.UserCreate, {"roles": ["admin"]}, "roles"),
+        (ProductUpdate, {"is_active": False}, "is_active"),
+        (TransferCreate, {"from_account_id": "1"}, "from_account_id"),
+        (UserSelfUpdate, {"name": "N", "email": "x@example.com"}, "email"),
+        (UserCreate, {"roles": ["admin"]}, "roles"),
     ],
 )
 def test_unknown_and_snake_case_names_are_refused(model, body, field):
@@ -132,15 +143,15 @@ def test_patch_fields_are_documented_as_never_null(model):
 
 
 def test_bounds_and_choices_are_the_owners_constants():
-    product = schemas.ProductCreate.model_json_schema()["properties"]
+    product = ProductCreate.model_json_schema()["properties"]
     assert (product["price"]["maximum"], product["stock"]["maximum"]) == (MAX_AMOUNT, MAX_STOCK)
     assert product["name"]["maxLength"] == MAX_NAME_LENGTH
     assert tuple(product["currency"]["enum"]) == SUPPORTED_CURRENCIES
-    order = schemas.OrderCreate.model_json_schema()
+    order = OrderCreate.model_json_schema()
     assert order["properties"]["items"]["maxItems"] == MAX_ITEMS_PER_ORDER
     assert order["$defs"]["OrderLineCreate"]["properties"]["quantity"]["maximum"] == MAX_QUANTITY
-    orders = schemas.OrderListQuery.model_json_schema()["properties"]
+    orders = OrderListQuery.model_json_schema()["properties"]
     assert tuple(orders["status"]["anyOf"][0]["enum"]) == ORDER_STATUSES
     assert orders["limit"]["maximum"] == MAX_PAGE_SIZE
-    role = schemas.UserListQuery.model_json_schema()["properties"]["role"]
+    role = UserListQuery.model_json_schema()["properties"]["role"]
     assert tuple(role["anyOf"][0]["enum"]) == ROLES

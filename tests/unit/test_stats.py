@@ -13,20 +13,21 @@ from webapp.infra import metrics
 from webapp.infra.extensions import db
 from webapp.models import LedgerTransaction, Order
 from webapp.models.base import utcnow
-from webapp.services.accounts import AccountService
 from webapp.services.auth import AuthService
 from webapp.services.catalog import CatalogService
-from webapp.services.ledger import LedgerService
 from webapp.services.orders import LineRequest, OrderService
 from webapp.services.principal import Principal
 from webapp.services.stats import DayActivity, Stats, StatsService, midnight
-from webapp.services.users import UserService
+from webapp.services.users.administration import UserAdminService
+from webapp.services.users.registration import RegistrationService
+from webapp.services.wallet.accounts import AccountService
+from webapp.services.wallet.ledger import LedgerService
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
 
 def member(email: str) -> Principal:
-    user = UserService().register(email=email, password=PASSWORD, name=email.split("@")[0])
+    user = RegistrationService().register(email=email, password=PASSWORD, name=email.split("@")[0])
     return AuthService().acting_as(user.id)
 
 
@@ -51,7 +52,7 @@ def send(sender: Principal, recipient: Principal, amount: int) -> LedgerTransact
 
 @pytest.fixture
 def admin() -> Principal:
-    outcome = UserService().create_or_promote_admin(
+    outcome = RegistrationService().create_or_promote_admin(
         email="admin@example.com", password=PASSWORD, name="Admin"
     )
     return AuthService().acting_as(outcome.user.id)
@@ -75,7 +76,7 @@ def test_overview_matches_the_database_after_a_scripted_day(admin, mug):
     send(bob, carol, 5_00)
     old = send(alice, carol, 1_00)
     backdate(LedgerTransaction, old.id, utcnow() - timedelta(hours=24, minutes=1))
-    UserService().update_by_admin(admin.user_id, carol.user_id, is_active=False)
+    UserAdminService().update_by_admin(admin.user_id, carol.user_id, is_active=False)
 
     observed = metrics.observed_totals()
     stats = StatsService().overview(admin)

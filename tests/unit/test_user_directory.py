@@ -6,13 +6,14 @@ import pytest
 from clients import PASSWORD
 
 from webapp.core.errors import Forbidden, NotFound, ValidationError
-from webapp.services.accounts import AccountService
 from webapp.services.auth import AuthService, ClientInfo
 from webapp.services.catalog import CatalogService
-from webapp.services.ledger import LedgerService
 from webapp.services.orders import LineRequest, OrderService
 from webapp.services.principal import Principal
-from webapp.services.users import NumberedPage, UserService
+from webapp.services.users.directory import NumberedPage, UserDirectory
+from webapp.services.users.registration import RegistrationService
+from webapp.services.wallet.accounts import AccountService
+from webapp.services.wallet.ledger import LedgerService
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
@@ -21,7 +22,7 @@ CLIENT = ClientInfo(ip="127.0.0.1", user_agent="pytest")
 
 @pytest.fixture
 def admin() -> Principal:
-    outcome = UserService().create_or_promote_admin(
+    outcome = RegistrationService().create_or_promote_admin(
         email="admin@example.com", password=PASSWORD, name="Admin"
     )
     return AuthService().acting_as(outcome.user.id)
@@ -29,27 +30,29 @@ def admin() -> Principal:
 
 def members(count: int) -> list[int]:
     return [
-        UserService().register(email=f"m{n:02}@example.com", password=PASSWORD, name=f"M {n}").id
+        RegistrationService()
+        .register(email=f"m{n:02}@example.com", password=PASSWORD, name=f"M {n}")
+        .id
         for n in range(count)
     ]
 
 
 def member_page(admin: Principal, **kwargs: object) -> NumberedPage:
-    return UserService().numbered_page(admin, role="user", q="@example.com", **kwargs)  # type: ignore[arg-type]
+    return UserDirectory().numbered_page(admin, role="user", q="@example.com", **kwargs)  # type: ignore[arg-type]
 
 
 # --- numbered pages -----------------------------------------------------------------------
 
 
 def test_numbered_page_with_no_match_is_one_empty_page(admin):
-    page = UserService().numbered_page(admin, q="nobody")
+    page = UserDirectory().numbered_page(admin, q="nobody")
     assert (page.items, page.total, page.total_pages) == ([], 0, 1)
     assert (page.first_index, page.last_index) == (0, 0)
     assert not page.has_previous and not page.has_next
 
 
 def test_numbered_page_with_one_user(admin):
-    page = UserService().numbered_page(admin)  # the admin is the only user
+    page = UserDirectory().numbered_page(admin)  # the admin is the only user
     assert [u.id for u in page.items] == [admin.user_id]
     assert (page.total, page.total_pages, page.first_index, page.last_index) == (1, 1, 1, 1)
 
@@ -57,36 +60,36 @@ def test_numbered_page_with_one_user(admin):
 def test_numbered_pages_of_45_users_count_and_slice_in_id_order(admin):
     ids = members(44)  # with the admin, 45 users
     every_id = [admin.user_id, *ids]
-    pages = [UserService().numbered_page(admin, page=n, page_size=20) for n in (1, 2, 3)]
+    pages = [UserDirectory().numbered_page(admin, page=n, page_size=20) for n in (1, 2, 3)]
     assert [p.total for p in pages] == [45, 45, 45]
     assert [p.total_pages for p in pages] == [3, 3, 3]
     assert [(p.first_index, p.last_index) for p in pages] == [(1, 20), (21, 40), (41, 45)]
     assert [u.id for p in pages for u in p.items] == every_id
     assert pages[0].has_next and not pages[0].has_previous
     assert pages[2].has_previous and not pages[2].has_next
-    beyond = UserService().numbered_page(admin, page=4, page_size=20)
+    beyond = UserDirectory().numbered_page(admin, page=4, page_size=20)
     assert (beyond.items, beyond.total, beyond.first_index) == ([], 45, 0)
 
 
 def test_numbered_page_filters_by_text_and_role_and_totals_the_filtered_set(admin):
     members(3)
-    admins = UserService().numbered_page(admin, role="admin")
+    admins = UserDirectory().numbered_page(admin, role="admin")
     assert [u.email for u in admins.items] == ["admin@example.com"] and admins.total == 1
-    found = UserService().numbered_page(admin, q="M0", page_size=2)
+    found = UserDirectory().numbered_page(admin, q="M0", page_size=2)
     assert found.total == 3 and found.total_pages == 2
     assert [u.email for u in found.items] == ["m00@example.com", "m01@example.com"]
 
 
 def test_numbered_page_refuses_bad_paging_and_members(admin):
     with pytest.raises(ValidationError):
-        UserService().numbered_page(admin, page=0)
+        UserDirectory().numbered_page(admin, page=0)
     with pytest.raises(ValidationError):
-        UserService().numbered_page(admin, page_size=101)
+        UserDirectory().numbered_page(admin, page_size=101)
     with pytest.raises(ValidationError):
-        UserService().numbered_page(admin, role="root")
+        UserDirectory().numbered_page(admin, role="root")
     member = AuthService().acting_as(members(1)[0])
     with pytest.raises(Forbidden):
-        UserService().numbered_page(member)
+        UserDirectory().numbered_page(member)
 
 
 def test_numbered_page_runs_the_same_statements_whatever_the_page_size(admin, count_statements):
@@ -94,7 +97,7 @@ def test_numbered_page_runs_the_same_statements_whatever_the_page_size(admin, co
     counts = []
     for size in (1, 10, 31):
         with count_statements() as counter:
-            page = UserService().numbered_page(admin, page_size=size)
+            page = UserDirectory().numbered_page(admin, page_size=size)
             assert [u.roles for u in page.items]  # roles are loaded with the page
         counts.append(counter.count)
     # count, the page, its roles (and SQLite's BEGIN)
@@ -120,7 +123,7 @@ def test_dossier_holds_profile_accounts_orders_sessions_tokens_and_events(admin,
     AuthService().login_browser("m00@example.com", PASSWORD, CLIENT)
 
     with count_statements() as counter:
-        dossier = UserService().dossier(admin, alice_id)
+        dossier = UserDirectory().dossier(admin, alice_id)
         item_names = [item.name for order in dossier.orders for item in order.items]
     # user, roles, accounts, orders, items, sessions, events, tokens (and SQLite's BEGIN)
     assert counter.count <= 9
@@ -145,7 +148,7 @@ def test_dossier_holds_profile_accounts_orders_sessions_tokens_and_events(admin,
 
 def test_dossier_of_an_unknown_user_is_not_found_and_members_are_refused(admin):
     with pytest.raises(NotFound):
-        UserService().dossier(admin, 999_999)
+        UserDirectory().dossier(admin, 999_999)
     member = AuthService().acting_as(members(1)[0])
     with pytest.raises(Forbidden):
-        UserService().dossier(member, admin.user_id)
+        UserDirectory().dossier(member, admin.user_id)

@@ -7,12 +7,12 @@ import re
 
 import pytest
 from clients import PASSWORD
+from mfa import events
 from pages import browser, field_errors, flashes, soup, table_rows
 from personal_tokens import pat, token_rows
-from second_factor import events
 
 from webapp.services.access_tokens import NAME_RULE
-from webapp.services.users import UserService
+from webapp.services.users.registration import RegistrationService
 
 EMAIL = "member@example.com"
 PAGE = "/settings/tokens"
@@ -22,7 +22,7 @@ TOKEN = re.compile(r"tly_[A-Za-z0-9_-]{43}")
 @pytest.fixture
 def member(app) -> int:
     with app.app_context():
-        return UserService().register(email=EMAIL, password=PASSWORD, name="Member").id
+        return RegistrationService().register(email=EMAIL, password=PASSWORD, name="Member").id
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def test_revoking_from_the_list_kills_the_token(app, client, page):
 
 def test_another_members_token_cannot_be_revoked_from_the_page(app, client, page):
     with app.app_context():
-        UserService().register(email="other@example.com", password=PASSWORD, name="Other")
+        RegistrationService().register(email="other@example.com", password=PASSWORD, name="Other")
     other = browser(app, "other@example.com")
     value = shown_token(make(other))
     [row] = token_rows(app)

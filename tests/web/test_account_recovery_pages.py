@@ -7,8 +7,8 @@ import re
 
 import pytest
 from clients import PASSWORD
+from mfa import events, sent_mails
 from pages import browser, field_errors, flashes, form_errors, soup
-from second_factor import events, sent_mails
 
 from webapp.services.password_reset import RESET_REQUESTED
 from webapp.web.account_recovery import PASSWORD_RESET, VERIFIED

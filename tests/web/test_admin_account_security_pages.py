@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 from clients import PASSWORD, bearer
+from mfa import Clock, events, fixed_clock, sent_mails, turn_on_api
 from pages import browser, flashes, soup, table_rows
 from personal_tokens import make_token, pat
-from second_factor import Clock, events, fixed_clock, sent_mails, turn_on_api
 
-from webapp.services.users import UserService
+from webapp.services.users.registration import RegistrationService
 
 EMAIL = "member@example.com"
 ADMIN_EMAIL = "admin@example.com"
@@ -24,7 +24,7 @@ def clock(monkeypatch) -> Clock:
 @pytest.fixture
 def member(app) -> int:
     with app.app_context():
-        return UserService().register(email=EMAIL, password=PASSWORD, name="Member").id
+        return RegistrationService().register(email=EMAIL, password=PASSWORD, name="Member").id
 
 
 @pytest.fixture
@@ -154,7 +154,9 @@ def test_revoking_another_members_token_through_this_member_changes_nothing(
 ):
     client = app.test_client()
     with app.app_context():
-        other_id = UserService().register(email="o@example.com", password=PASSWORD, name="O").id
+        other_id = (
+            RegistrationService().register(email="o@example.com", password=PASSWORD, name="O").id
+        )
     theirs = make_token(client, bearer(login("o@example.com")))
     mine_url = member_page.member_url
     response = member_page.post(

@@ -21,7 +21,9 @@ from webapp.infra.extensions import db
 from webapp.infra.metrics import observed_totals
 from webapp.models import Event, LedgerTransaction, Order
 from webapp.models.user import ROLES
-from webapp.services.users import UserService
+from webapp.services.users.administration import UserAdminService
+from webapp.services.users.directory import UserDirectory
+from webapp.services.users.registration import RegistrationService
 
 EMAIL = "member@example.com"
 OTHER_EMAIL = "other@example.com"
@@ -113,7 +115,7 @@ def add_members(app: Flask, count: int, start: int = 0) -> None:
     """More members, straight through the service (no rate limit on registrations)."""
     with app.app_context():
         for n in range(start, start + count):
-            UserService().register(
+            RegistrationService().register(
                 email=f"user{n:03d}@example.com", password=PASSWORD, name=f"U{n}"
             )
 
@@ -234,9 +236,9 @@ def test_the_stat_cards_hold_the_systems_figures(app, admin_browser, client, peo
     cancelled = order(client, people, source, (mug, 1))
     client.post(f"/api/v1/orders/{cancelled}/cancel", headers=people["headers"]["member"])
     with app.app_context():
-        admin = UserService().find_by_email(ADMIN_EMAIL)
-        member = UserService().find_by_email(OTHER_EMAIL)
-        UserService().update_by_admin(admin.id, member.id, is_active=False)
+        admin = UserDirectory().find_by_email(ADMIN_EMAIL)
+        member = UserDirectory().find_by_email(OTHER_EMAIL)
+        UserAdminService().update_by_admin(admin.id, member.id, is_active=False)
     cards = stat_cards(admin_browser)
     hit_rate = cards.pop("Cache hit rate")
     assert cards == {

@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 
 from webapp.infra.extensions import db
 from webapp.models import Account, User
-from webapp.services.users import UserService
+from webapp.services.users.administration import UserAdminService
+from webapp.services.users.directory import UserDirectory
+from webapp.services.users.registration import RegistrationService
 
 EMAIL = "member@example.com"
 BAD_CREDENTIALS = "Invalid email or password."
@@ -44,11 +46,11 @@ def is_anonymous(client) -> bool:
 
 def deactivate(app, email: str) -> None:
     with app.app_context():
-        admin = UserService().create_or_promote_admin(
+        admin = RegistrationService().create_or_promote_admin(
             email="admin@example.com", password=PASSWORD, name="Admin"
         )
-        user = UserService().find_by_email(email)
-        UserService().update_by_admin(admin.user.id, user.id, is_active=False)
+        user = UserDirectory().find_by_email(email)
+        UserAdminService().update_by_admin(admin.user.id, user.id, is_active=False)
 
 
 @pytest.fixture

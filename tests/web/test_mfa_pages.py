@@ -7,12 +7,13 @@ import time
 
 import pytest
 from clients import PASSWORD
+from mfa import Clock, code, events, fixed_clock, sent_mails, wrong_code
 from pages import browser, field_errors, flashes, soup
-from second_factor import Clock, code, events, fixed_clock, sent_mails, wrong_code
 
 from webapp.services.auth import BAD_CREDENTIALS
-from webapp.services.mfa import WRONG_CODE, WRONG_PASSWORD
-from webapp.services.users import UserService
+from webapp.services.mfa.service import WRONG_CODE, WRONG_PASSWORD
+from webapp.services.users.administration import UserAdminService
+from webapp.services.users.registration import RegistrationService
 
 EMAIL = "member@example.com"
 SECURITY = "/settings/security"
@@ -26,7 +27,7 @@ def clock(monkeypatch) -> Clock:
 @pytest.fixture
 def member(app) -> int:
     with app.app_context():
-        return UserService().register(email=EMAIL, password=PASSWORD, name="Member").id
+        return RegistrationService().register(email=EMAIL, password=PASSWORD, name="Member").id
 
 
 @pytest.fixture
@@ -270,7 +271,7 @@ def test_a_member_deactivated_between_the_steps_is_not_logged_in(
     first_step(client)
     admin_id = make_admin()
     with app.app_context():
-        UserService().update_by_admin(admin_id, member, roles=None, is_active=False, name=None)
+        UserAdminService().update_by_admin(admin_id, member, roles=None, is_active=False, name=None)
     response = second_step(client, code(secret, clock))
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert is_anonymous(client)

@@ -11,7 +11,9 @@ from sqlalchemy import select
 
 from webapp.infra.extensions import db
 from webapp.models import User
-from webapp.services.users import UserService
+from webapp.services.users.administration import UserAdminService
+from webapp.services.users.directory import UserDirectory
+from webapp.services.users.registration import RegistrationService
 from webapp.web.session_auth import role_required
 
 NEW_PASSWORD = "staple-lantern-orbit"
@@ -455,7 +457,7 @@ def guarded_app(app):
 
 def make_admin(app, email: str = "admin@example.com") -> None:
     with app.app_context():
-        UserService().create_or_promote_admin(email=email, password=PASSWORD, name="Admin")
+        RegistrationService().create_or_promote_admin(email=email, password=PASSWORD, name="Admin")
 
 
 def test_an_admin_page_sends_an_anonymous_visitor_to_login(guarded_app):
@@ -506,8 +508,7 @@ def test_a_demotion_applies_to_the_next_request(guarded_app, register):
     client = browser(guarded_app)
     assert client.get("/_test/admin").status_code == 200
     with guarded_app.app_context():
-        service = UserService()
-        actor = service.find_by_email("admin@example.com")
-        member = service.find_by_email(EMAIL)
-        service.update_by_admin(actor.id, member.id, roles=["user"])
+        actor = UserDirectory().find_by_email("admin@example.com")
+        member = UserDirectory().find_by_email(EMAIL)
+        UserAdminService().update_by_admin(actor.id, member.id, roles=["user"])
     assert client.get("/_test/admin").status_code == 403

@@ -6,20 +6,19 @@ from __future__ import annotations
 from webapp.api import (
     access_tokens,
     account_recovery,
-    accounts,
     admin,
     auth,
     mfa,
     openapi,
     shop,
     users,
+    wallet,
 )
 from webapp.api.blueprint import bp
 
 __all__ = [
     "access_tokens",
     "account_recovery",
-    "accounts",
     "admin",
     "auth",
     "bp",
@@ -27,4 +26,5 @@ __all__ = [
     "openapi",
     "shop",
     "users",
+    "wallet",
 ]

@@ -5,7 +5,12 @@ from __future__ import annotations
 from webapp.api.auth_guard import principal
 from webapp.api.blueprint import bp
 from webapp.api.operations import operation
-from webapp.api.schemas import AccessTokenCreate, AccessTokenCreated, AccessTokenPublic, CursorQuery
+from webapp.api.schemas.access_tokens import (
+    AccessTokenCreate,
+    AccessTokenCreated,
+    AccessTokenPublic,
+)
+from webapp.api.schemas.bases import CursorQuery
 from webapp.repositories.keyset import Page
 from webapp.services.access_tokens import AccessTokenService, AccessTokenView, CreatedAccessToken
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from webapp.api.auth_guard import principal
 from webapp.api.blueprint import bp
 from webapp.api.operations import operation
-from webapp.api.schemas import (
+from webapp.api.schemas.account_recovery import (
     EmailVerification,
     MailQueuedPublic,
     PasswordResetConfirm,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from webapp.api.auth_guard import principal
 from webapp.api.blueprint import bp
 from webapp.api.operations import operation
-from webapp.api.schemas import EventListQuery, EventPublic, StatsPublic
+from webapp.api.schemas.admin import EventListQuery, EventPublic, StatsPublic
 from webapp.models import Event
 from webapp.models.user import ROLE_ADMIN
 from webapp.repositories.keyset import Page

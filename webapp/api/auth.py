@@ -7,13 +7,8 @@ from flask import request
 from webapp.api.auth_guard import principal
 from webapp.api.blueprint import bp
 from webapp.api.operations import Link, operation
-from webapp.api.schemas import (
-    LoginRequest,
-    RefreshRequest,
-    TokenPairPublic,
-    UserCreate,
-    UserPublic,
-)
+from webapp.api.schemas.auth import LoginRequest, RefreshRequest, TokenPairPublic, UserCreate
+from webapp.api.schemas.users import UserPublic
 from webapp.infra.ratelimits import (
     client_ip,
     login_per_email,
@@ -23,7 +18,7 @@ from webapp.infra.ratelimits import (
 )
 from webapp.models import User
 from webapp.services.auth import AuthService, ClientInfo, TokenPair
-from webapp.services.users import UserService
+from webapp.services.users.registration import RegistrationService
 
 # A token pair's refresh token feeds the next refresh, and its access token every call.
 WITH_THE_PAIR = {
@@ -49,7 +44,7 @@ def client_info() -> ClientInfo:
 @operation("auth", status=201, auth=False, body=UserCreate, response=UserPublic, refusals=(409,))
 def register(body: UserCreate) -> User:
     """Register a member, with their first account "Main" (409 when the email is taken)."""
-    return UserService().register(email=body.email, password=body.password, name=body.name)
+    return RegistrationService().register(email=body.email, password=body.password, name=body.name)
 
 
 @bp.post("/auth/login")

@@ -5,9 +5,14 @@ from __future__ import annotations
 from webapp.api.auth_guard import principal
 from webapp.api.blueprint import bp
 from webapp.api.operations import operation
-from webapp.api.schemas import RecoveryCodesPublic, TotpConfirm, TotpDisable, TotpEnrollmentPublic
+from webapp.api.schemas.mfa import (
+    RecoveryCodesPublic,
+    TotpConfirm,
+    TotpDisable,
+    TotpEnrollmentPublic,
+)
 from webapp.models.user import ROLE_ADMIN
-from webapp.services.mfa import MfaService, RecoveryCodes, TotpEnrollment
+from webapp.services.mfa.service import MfaService, RecoveryCodes, TotpEnrollment
 
 
 @bp.post("/users/me/mfa/totp")

@@ -26,7 +26,7 @@ from webapp.api import idempotency
 from webapp.api.auth_guard import SAFE_METHODS
 from webapp.api.blueprint import bp
 from webapp.api.operations import OPERATIONS, Operation, operation
-from webapp.api.schemas import never_null
+from webapp.api.schemas.fields import never_null
 from webapp.api.validation import BODY_METHODS
 from webapp.core.errors import AppError
 from webapp.core.ids import ID_PATTERN

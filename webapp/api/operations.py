@@ -22,7 +22,7 @@ from pydantic import TypeAdapter
 from webapp.api.auth_guard import authorize
 from webapp.api.envelope import cursor_pagination, no_content
 from webapp.api.idempotency import run_idempotently
-from webapp.api.schemas import CursorQuery, QuerySchema, RequestSchema
+from webapp.api.schemas.bases import CursorQuery, QuerySchema, RequestSchema
 from webapp.core.errors import ValidationError
 from webapp.edge.envelope import json_response, success_envelope_encoded
 from webapp.repositories.keyset import Page

@@ -5,7 +5,7 @@ from __future__ import annotations
 from webapp.api.auth_guard import current_principal, principal
 from webapp.api.blueprint import bp
 from webapp.api.operations import Link, operation
-from webapp.api.schemas import (
+from webapp.api.schemas.shop import (
     OrderCreate,
     OrderListQuery,
     OrderPublic,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from webapp.api.auth_guard import principal
 from webapp.api.blueprint import bp
 from webapp.api.operations import operation
-from webapp.api.schemas import (
-    OrderPublic,
+from webapp.api.schemas.shop import OrderPublic
+from webapp.api.schemas.users import (
     UserAdminUpdate,
     UserListQuery,
     UserPublic,
@@ -19,7 +19,9 @@ from webapp.models.user import ROLE_ADMIN
 from webapp.repositories.keyset import Page
 from webapp.services.orders import OrderService
 from webapp.services.user_records import UserRecord
-from webapp.services.users import UserService
+from webapp.services.users.administration import UserAdminService
+from webapp.services.users.directory import UserDirectory
+from webapp.services.users.profile import ProfileService
 
 
 @bp.get("/users/me")
@@ -34,7 +36,7 @@ def get_me() -> UserRecord:
 @operation("users", body=UserSelfUpdate, response=UserPublic)
 def update_me(body: UserSelfUpdate) -> User:
     """Change the caller's name, or password (which ends every other session)."""
-    return UserService().update_self(
+    return ProfileService().update_self(
         principal(),
         name=body.name,
         current_password=body.current_password,
@@ -52,7 +54,7 @@ def update_me(body: UserSelfUpdate) -> User:
 )
 def list_users(query: UserListQuery) -> Page[UserPublic]:
     """Every user, searchable by email or name, by role; with their orders on request."""
-    page = UserService().list_users(
+    page = UserDirectory().list_users(
         limit=query.limit, cursor=query.cursor, q=query.q, role=query.role
     )
     if query.include != "orders":
@@ -72,14 +74,14 @@ def list_users(query: UserListQuery) -> Page[UserPublic]:
 @operation("users", response=UserPublic)
 def get_user(user_id: int) -> User:
     """One user: the caller themselves, or anyone for an admin (404 otherwise)."""
-    return UserService().get_for(principal(), user_id)
+    return UserDirectory().get_for(principal(), user_id)
 
 
 @bp.patch("/users/<id:user_id>")
 @operation("users", roles=(ROLE_ADMIN,), body=UserAdminUpdate, response=UserPublic, refusals=(409,))
 def update_user(user_id: int, body: UserAdminUpdate) -> User:
     """Set roles, activity or name; deactivation ends the user's sessions at once."""
-    return UserService().update_by_admin(
+    return UserAdminService().update_by_admin(
         principal().user_id, user_id, roles=body.roles, is_active=body.is_active, name=body.name
     )
 
@@ -88,4 +90,4 @@ def update_user(user_id: int, body: UserAdminUpdate) -> User:
 @operation("users", roles=(ROLE_ADMIN,))
 def revoke_sessions(user_id: int) -> None:
     """End every session of the user."""
-    UserService().revoke_sessions(principal().user_id, user_id)
+    UserAdminService().revoke_sessions(principal().user_id, user_id)

@@ -13,9 +13,9 @@ from webapp.core.errors import AppError
 from webapp.services import mail
 from webapp.services.demo import DemoService
 from webapp.services.housekeeping import HousekeepingService
-from webapp.services.ledger import LedgerService
-from webapp.services.mfa import MfaService
-from webapp.services.users import UserService
+from webapp.services.mfa.service import MfaService
+from webapp.services.users.registration import RegistrationService
+from webapp.services.wallet.ledger import LedgerService
 
 # Demo data only; override with DEMO_PASSWORD. Never used outside seed-demo.
 DEFAULT_DEMO_PASSWORD = "tally-demo-password"
@@ -35,7 +35,9 @@ DEFAULT_DEMO_PASSWORD = "tally-demo-password"
 def create_admin(email: str, password: str, name: str) -> None:
     """Create an administrator, or promote an existing user. Safe to run again."""
     try:
-        outcome = UserService().create_or_promote_admin(email=email, password=password, name=name)
+        outcome = RegistrationService().create_or_promote_admin(
+            email=email, password=password, name=name
+        )
     except AppError as error:
         details = "; ".join(f"{k}: {v}" for k, v in (error.details or {}).items())
         raise click.ClickException(f"{error.message} {details}".strip()) from error

@@ -31,7 +31,7 @@ from webapp.models.event import SUBJECT_LENGTH
 from webapp.models.user import SESSION_API, SESSION_BROWSER
 from webapp.services.access_tokens import looks_like_personal_token, principal_for_personal_token
 from webapp.services.events import DomainEvent, subject
-from webapp.services.mfa import MfaService
+from webapp.services.mfa.service import MfaService
 from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork, transaction
 from webapp.services.user_records import user_records

@@ -17,11 +17,11 @@ from webapp.core.money import AMOUNT_OUT_OF_RANGE, is_amount_in_range
 from webapp.models import Product
 from webapp.repositories.keyset import Page
 from webapp.repositories.products import catalog_cursor
-from webapp.services.accounts import check_currency
 from webapp.services.cache import CacheAside
 from webapp.services.events import DomainEvent, subject
 from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork, transaction, unique_violation_as
+from webapp.services.wallet.accounts import check_currency
 
 MAX_PAGE_SIZE = 100
 SKU_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")

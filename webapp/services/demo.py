@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from webapp.models import User
 from webapp.models.account import MAIN_ACCOUNT_NAME
 from webapp.models.user import ROLE_ADMIN
-from webapp.services.accounts import AccountService
 from webapp.services.auth import AuthService
 from webapp.services.catalog import CatalogService
 from webapp.services.events import DomainEvent, subject
-from webapp.services.ledger import LedgerService
 from webapp.services.orders import LineRequest, OrderService
 from webapp.services.unit_of_work import UnitOfWork, transaction
-from webapp.services.users import UserService
+from webapp.services.users.directory import UserDirectory
+from webapp.services.users.registration import RegistrationService
+from webapp.services.wallet.accounts import AccountService
+from webapp.services.wallet.ledger import LedgerService
 
 DEMO_USER_SEEDED = "demo.user_seeded"
 DEMO_MEMBERS = (
@@ -130,7 +131,7 @@ class DemoService:
     def _ensure_user(
         self, email: str, name: str, password: str, *, admin: bool, ours: dict[str, User]
     ) -> str:
-        existing = UserService().find_by_email(email)
+        existing = UserDirectory().find_by_email(email)
         if existing is None:
             ours[email] = self._create_user(email, name, password, admin=admin)
             return "created"
@@ -144,7 +145,7 @@ class DemoService:
         """Register the user, their role and the demo's mark in one transaction."""
 
         def work(uow: UnitOfWork) -> User:
-            user = UserService().register(email=email, password=password, name=name)
+            user = RegistrationService().register(email=email, password=password, name=name)
             if admin:
                 user = uow.users.find_by_id(user.id) or user
                 uow.users.add_role(user, ROLE_ADMIN)

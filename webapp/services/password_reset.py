@@ -36,7 +36,8 @@ from webapp.services.mailed_links import (
     link_works,
 )
 from webapp.services.unit_of_work import UnitOfWork, transaction
-from webapp.services.users import normalize_email, password_problem, set_password
+from webapp.services.users.passwords import set_password
+from webapp.services.users.rules import normalize_email, password_problem
 
 RESET_REQUESTED = (
     "If an account uses that email address, we sent it a link to choose a new password. "

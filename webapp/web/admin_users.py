@@ -14,9 +14,10 @@ from webapp.core.money import format_money, to_minor_units
 from webapp.models import Account, User
 from webapp.models.user import ROLE_ADMIN
 from webapp.services.access_tokens import AccessTokenService
-from webapp.services.ledger import LedgerService
-from webapp.services.mfa import MfaService, admin_may_reset
-from webapp.services.users import UserDossier, UserService
+from webapp.services.mfa.service import MfaService, admin_may_reset
+from webapp.services.users.administration import UserAdminService
+from webapp.services.users.directory import UserDirectory, UserDossier
+from webapp.services.wallet.ledger import LedgerService
 from webapp.web.blueprint import bp
 from webapp.web.forms import ActionForm, DepositForm, UserFilterForm, UserRolesForm, show_error
 from webapp.web.navigation import safe_next
@@ -66,7 +67,7 @@ def admin_users() -> str:
     page = None
     if form.validate():
         try:
-            page = UserService().numbered_page(
+            page = UserDirectory().numbered_page(
                 current_user.principal,
                 q=form.q.data or None,
                 role=form.role.data or None,
@@ -109,13 +110,13 @@ def deposit_form(accounts: list[Account], **kwargs: object) -> DepositForm:
 @bp.get("/admin/users/<id:user_id>")
 @role_required(ROLE_ADMIN)
 def admin_user(user_id: int) -> str:
-    return render_user(UserService().dossier(current_user.principal, user_id))
+    return render_user(UserDirectory().dossier(current_user.principal, user_id))
 
 
 @bp.post("/admin/users/<id:user_id>/deposit")
 @role_required(ROLE_ADMIN)
 def admin_deposit(user_id: int) -> str | Response:
-    dossier = UserService().dossier(current_user.principal, user_id)
+    dossier = UserDirectory().dossier(current_user.principal, user_id)
     form = deposit_form(dossier.accounts)
     if form.validate_on_submit():
         account = next(a for a in dossier.accounts if a.id == form.account.data)
@@ -144,7 +145,7 @@ def update_user(user_id: int, done: str, **changes: object) -> Response:
     """Apply an admin's change and come back with `done` (formatted with the user) or why not."""
     if ActionForm().validate_on_submit():
         try:
-            user: User = UserService().update_by_admin(current_user.id, user_id, **changes)
+            user: User = UserAdminService().update_by_admin(current_user.id, user_id, **changes)
         except (ValidationError, Conflict) as error:
             flash(refusal(error), "error")
         else:
@@ -180,7 +181,7 @@ def admin_reactivate_user(user_id: int) -> Response:
 @role_required(ROLE_ADMIN)
 def admin_revoke_sessions(user_id: int) -> Response:
     if ActionForm().validate_on_submit():
-        UserService().revoke_sessions(current_user.id, user_id)
+        UserAdminService().revoke_sessions(current_user.id, user_id)
         flash(f"Every session of user {user_id} is ended.", "success")
     return redirect(back())
 

@@ -12,8 +12,8 @@ from webapp.core.errors import AccountDisabled, Conflict, MfaRequired, Unauthori
 from webapp.infra.ratelimits import client_ip, login_per_email, login_per_ip, register_per_ip
 from webapp.models import AuthSession
 from webapp.services.auth import AuthService, ClientInfo, SecondFactorNeeded
-from webapp.services.mfa import WRONG_CODE
-from webapp.services.users import UserService
+from webapp.services.mfa.service import WRONG_CODE
+from webapp.services.users.registration import RegistrationService
 from webapp.web.blueprint import bp
 from webapp.web.forms import ActionForm, CodeForm, LoginForm, RegisterForm, show_error
 from webapp.web.navigation import home_url, safe_next
@@ -34,7 +34,7 @@ def register() -> str | Response:
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            UserService().register(
+            RegistrationService().register(
                 email=form.email.data, password=form.password.data, name=form.name.data
             )
             auth_session = AuthService().login_browser(

@@ -9,7 +9,9 @@ from werkzeug.wrappers import Response
 from webapp.core.errors import ValidationError
 from webapp.infra.ratelimits import password_check_per_user
 from webapp.services.auth import AuthService
-from webapp.services.users import UserService
+from webapp.services.users.directory import UserDirectory
+from webapp.services.users.passwords import PasswordService
+from webapp.services.users.profile import ProfileService
 from webapp.web.blueprint import bp
 from webapp.web.forms import ActionForm, PasswordForm, ProfileForm, show_error
 
@@ -22,7 +24,7 @@ def render_settings(
         profile=profile or ProfileForm(name=current_user.name),
         password=password or PasswordForm(),
         action=ActionForm(),
-        sessions=UserService().sessions_of(current_user.id),
+        sessions=UserDirectory().sessions_of(current_user.id),
         current_session_id=current_user.session_id,
     )
 
@@ -39,7 +41,7 @@ def update_profile() -> str | Response:
     form = ProfileForm()
     if form.validate_on_submit():
         try:
-            UserService().rename(current_user.id, form.name.data)
+            ProfileService().rename(current_user.id, form.name.data)
         except ValidationError as error:
             show_error(form, error)
         else:
@@ -55,7 +57,7 @@ def change_password() -> str | Response:
     form = PasswordForm()
     if form.validate_on_submit():
         try:
-            UserService().change_password(
+            PasswordService().change_password(
                 current_user.id,
                 current_password=form.current_password.data,
                 new_password=form.new_password.data,

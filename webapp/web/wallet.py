@@ -16,8 +16,8 @@ from webapp.core.errors import (
 from webapp.core.ids import parse_public_id
 from webapp.core.money import amount_out_of_range, format_money, to_minor_units
 from webapp.models import Account
-from webapp.services.accounts import AccountService
-from webapp.services.ledger import LedgerService
+from webapp.services.wallet.accounts import AccountService
+from webapp.services.wallet.ledger import LedgerService
 from webapp.web.blueprint import bp
 from webapp.web.forms import TransferForm, show_error
 

@@ -1,33 +1,13 @@
-"""The second factor: TOTP (RFC 6238) with single-use recovery codes, and the lock after
-wrong codes.
-
-Turning it on is two steps: a new secret is stored (the factor stays off), then a current
-code confirms it and ten recovery codes are shown once (stored as SHA-256 digests only).
-A TOTP code is accepted once: its time step must be later than the last one accepted,
-which is kept on the user row and moved under a row lock in the transaction that accepts
-it. Wrong codes (at login, confirmation, turning off or new recovery codes, on the page or
-the API) are the user's `user.mfa_failed` events: past MFA_FAILURE_LIMIT within its window
-every try is refused with a 429, a right code too, until the window lets one through again.
-They are counted and recorded in the transaction that evaluates the code, under that
-user's row lock, so tries at once, on one worker or many, are evaluated one after another
-and never more than the limit. No code or secret ever goes into an event, a log line or
-an error.
-"""
+"""The second factor's use cases: turn it on and off, new recovery codes, an admin's or an
+operator's reset, and the code step of a login."""
 
 from __future__ import annotations
 
-import hmac
-import math
-import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TypeVar
 
 import pyotp
-from flask import current_app
-from limits import parse
 
 from webapp.core.email_address import email_key
 from webapp.core.errors import (
@@ -36,7 +16,6 @@ from webapp.core.errors import (
     Forbidden,
     MfaRequired,
     NotFound,
-    TooManyAttempts,
     ValidationError,
 )
 from webapp.core.passwords import passwords
@@ -46,6 +25,20 @@ from webapp.models.base import utcnow
 from webapp.models.user import ROLE_ADMIN
 from webapp.services.events import DomainEvent, subject
 from webapp.services.mail import public_link, queue_mail
+from webapp.services.mfa.failure_lock import (
+    PURPOSE_CONFIRM,
+    PURPOSE_DISABLE,
+    PURPOSE_LOGIN,
+    PURPOSE_RECOVERY_CODES,
+    failures,
+)
+from webapp.services.mfa.totp import (
+    RECOVERY_CODE_COUNT,
+    is_totp_code,
+    matching_step,
+    new_recovery_code,
+    normalize_code,
+)
 from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork, transaction
 from webapp.services.user_rows import load_user
@@ -53,25 +46,12 @@ from webapp.services.user_rows import load_user
 T = TypeVar("T")
 
 ISSUER = "Tally"
-TOTP_DIGITS = 6
-VALID_WINDOW = 1  # one step either side of now: clocks drift and people type slowly
-RECOVERY_CODE_COUNT = 10
-RECOVERY_CODE_LENGTH = 10
-RECOVERY_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to mix up
-MFA_FAILED = "user.mfa_failed"
-clock = time.time  # the time TOTP steps are read from (tests set it)
-
-PURPOSE_LOGIN = "login"
-PURPOSE_CONFIRM = "confirm"
-PURPOSE_DISABLE = "disable"
-PURPOSE_RECOVERY_CODES = "recovery_codes"
 
 WRONG_CODE = "The code is wrong, expired or already used."
 WRONG_PASSWORD = "The password is wrong."
 ALREADY_ON = "A second factor is already on."
 NOT_STARTED = "No second factor is waiting for confirmation: turn it on first."
 NOT_ON = "No second factor is on."
-LOCKED = "Too many wrong codes. Wait a few minutes and try again."
 ADMIN_FACTOR_NOT_RESET = (
     "An admin's second factor is not reset from the app: they turn it off themselves with "
     "their password and a code, or an operator runs flask reset-second-factor."
@@ -96,35 +76,6 @@ class MfaStatus:
     recovery_codes_left: int
 
 
-def normalize_code(code: str) -> str:
-    """A code as typed, compared: lowercase, without spaces or dashes."""
-    return "".join(code.split()).replace("-", "").lower()
-
-
-def is_totp_code(code: str) -> bool:
-    return len(code) == TOTP_DIGITS and code.isascii() and code.isdigit()
-
-
-def matching_step(
-    secret: str, code: str, *, after: int | None, at: float | None = None
-) -> int | None:
-    """The time step (now-1..now+1) whose code is `code`, if it is later than `after`."""
-    if not is_totp_code(code):
-        return None
-    totp = pyotp.TOTP(secret)
-    now = totp.timecode(clock() if at is None else at)
-    for step in range(now - VALID_WINDOW, now + VALID_WINDOW + 1):
-        if (after is None or step > after) and hmac.compare_digest(totp.generate_otp(step), code):
-            return step
-    return None
-
-
-def new_recovery_code() -> str:
-    raw = "".join(secrets.choice(RECOVERY_CODE_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
-    half = RECOVERY_CODE_LENGTH // 2
-    return f"{raw[:half]}-{raw[half:]}"
-
-
 def admin_may_reset(user: User) -> bool:
     """An admin resets a member's second factor, never an admin's: a stolen admin session
     must not strip a factor for good. Their own goes with their password and a code."""
@@ -135,43 +86,6 @@ def enrollment_of(user: User) -> TotpEnrollment:
     assert user.totp_secret is not None
     uri = pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
     return TotpEnrollment(secret=user.totp_secret, otpauth_uri=uri)
-
-
-class FailureLock:
-    """Wrong codes per user, as their `user.mfa_failed` events within MFA_FAILURE_LIMIT's
-    (moving) window. Both are called inside the transaction that evaluates a code, after
-    the user's row is locked: the database orders the tries, whichever worker runs them."""
-
-    def ensure_not_locked(self, uow: UnitOfWork, user_id: int) -> None:
-        """429 while the user's wrong codes within the window have reached the limit."""
-        limit = parse(current_app.config["MFA_FAILURE_LIMIT"])
-        window = timedelta(seconds=limit.get_expiry())
-        now = utcnow()
-        recent = uow.events.times_since(
-            MFA_FAILED, subject("user", user_id), since=now - window, limit=limit.amount
-        )
-        if len(recent) < limit.amount:
-            return
-        # The next try is let through once the oldest of these leaves the window.
-        retry_after = math.ceil((recent[-1] + window - now).total_seconds())
-        raise TooManyAttempts(LOCKED, retry_after=retry_after, limit=limit.amount)
-
-    def record(
-        self,
-        uow: UnitOfWork,
-        user_id: int,
-        purpose: str,
-        *,
-        actor_id: int | None = None,
-        kind: str | None = None,
-    ) -> None:
-        """One wrong code (or password, where one is asked with the code) toward the lock."""
-        data = {"purpose": purpose} | ({"kind": kind} if kind else {})
-        # At login there is no actor: whoever typed the code has not proved who they are.
-        uow.emit(DomainEvent(MFA_FAILED, subject("user", user_id), data, actor_id=actor_id))
-
-
-failures = FailureLock()
 
 
 class MfaService:

@@ -33,7 +33,7 @@ class Clock:
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     """The TOTP checks' clock, set to a fixed time for this test (a `clock` fixture)."""
     clock = Clock()
-    monkeypatch.setattr("webapp.services.mfa.clock", clock)
+    monkeypatch.setattr("webapp.services.mfa.totp.clock", clock)
     return clock
 
 

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from webapp.core.errors import Conflict, ValidationError
-from webapp.services.mfa import MfaService, RecoveryCodes
+from webapp.services.mfa.service import MfaService, RecoveryCodes
 from webapp.web.blueprint import bp
 from webapp.web.forms import ActionForm, CodeForm, TotpDisableForm, show_error
 

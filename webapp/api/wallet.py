@@ -5,11 +5,11 @@ from __future__ import annotations
 from webapp.api.auth_guard import principal
 from webapp.api.blueprint import bp
 from webapp.api.operations import Link, operation
-from webapp.api.schemas import (
+from webapp.api.schemas.bases import CursorQuery
+from webapp.api.schemas.wallet import (
     AccountCreate,
     AccountListQuery,
     AccountPublic,
-    CursorQuery,
     DepositCreate,
     HistoryLine,
     TransactionPublic,
@@ -19,8 +19,8 @@ from webapp.core.ids import id_from_wire
 from webapp.models import Account, LedgerTransaction
 from webapp.models.user import ROLE_ADMIN
 from webapp.repositories.keyset import Page
-from webapp.services.accounts import AccountService
-from webapp.services.ledger import LedgerService
+from webapp.services.wallet.accounts import AccountService
+from webapp.services.wallet.ledger import LedgerService
 
 THE_ACCOUNT = {"accountId": "$response.body#/data/id"}
 

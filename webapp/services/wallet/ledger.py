@@ -24,11 +24,11 @@ from webapp.models import Account, LedgerEntry, LedgerTransaction
 from webapp.models.account import KIND_MEMBER, MAIN_ACCOUNT_NAME
 from webapp.models.ledger import TX_DEPOSIT, TX_TRANSFER
 from webapp.repositories.keyset import Page
-from webapp.services.accounts import visible_to
 from webapp.services.email_verification import require_verified_email
 from webapp.services.events import DomainEvent, subject
 from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork, transaction
+from webapp.services.wallet.accounts import visible_to
 
 MAX_MEMO_LENGTH = 255
 DEPOSITS_ACCOUNT = "Deposits"  # the system account money enters Tally from

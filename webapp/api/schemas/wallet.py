@@ -1,0 +1,100 @@
+"""The wallet: accounts, deposits, transfers and an account's history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from webapp.api.schemas.bases import CursorQuery, PublicSchema, RequestSchema
+from webapp.api.schemas.fields import (
+    AccountName,
+    Amount,
+    Currency,
+    IdText,
+    Memo,
+    PublicId,
+    example,
+)
+from webapp.models.account import DEFAULT_CURRENCY
+
+
+class AccountCreate(RequestSchema):
+    model_config = example({"name": "Savings", "currency": "EUR"})
+
+    name: AccountName
+    currency: Currency = DEFAULT_CURRENCY
+
+
+class AccountPublic(PublicSchema):
+    id: PublicId
+    user_id: PublicId
+    name: str
+    currency: str
+    balance: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class AccountListQuery(CursorQuery):
+    user_id: IdText | None = None
+
+
+class DepositCreate(RequestSchema):
+    model_config = example({"amount": 5000, "memo": "Welcome credit"})
+
+    amount: Amount
+    memo: Memo | None = None
+
+
+class TransferCreate(RequestSchema):
+    model_config = example(
+        {"fromAccountId": "1", "toAccountId": "2", "amount": 1250, "memo": "Lunch"}
+    )
+
+    from_account_id: str
+    to_account_id: str
+    amount: Amount
+    memo: Memo | None = None
+
+
+class EntryLine(PublicSchema):
+    account_id: PublicId
+    amount: int
+    balance_after: int
+
+
+class TransactionPublic(PublicSchema):
+    id: PublicId
+    type: str
+    amount: int
+    currency: str
+    memo: str | None
+    created_at: datetime
+    entries: list[EntryLine]
+
+
+class HistoryLine(PublicSchema):
+    """One line of an account's history: the amount is signed for that account."""
+
+    id: PublicId
+    transaction_id: PublicId
+    type: str
+    amount: int
+    balance_after: int
+    currency: str
+    memo: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, entry: Any) -> HistoryLine:
+        transaction = entry.transaction
+        return cls(
+            id=entry.id,
+            transaction_id=entry.transaction_id,
+            type=transaction.type,
+            amount=entry.amount,
+            balance_after=entry.balance_after,
+            currency=transaction.currency,
+            memo=transaction.memo,
+            created_at=entry.created_at,
+        )
