@@ -4,6 +4,7 @@ and real answers that match it."""
 
 from __future__ import annotations
 
+import json
 import pkgutil
 from importlib import import_module
 from typing import Any
@@ -142,6 +143,13 @@ def test_every_operation_documents_its_errors_in_the_envelope_with_their_headers
             if status.startswith(("4", "5")):
                 schema = response["content"]["application/json"]["schema"]
                 assert schema["required"] == ["error", "meta"]
+
+
+def test_the_document_lists_the_domain_codes_but_not_the_pages_own(document):
+    """CART_CHANGED is a page's refusal (only the pages keep a cart): no operation answers it."""
+    codes = document["components"]["schemas"]["Error"]["properties"]["code"]["enum"]
+    assert {"CONFLICT", "IDEMPOTENCY_KEY_REUSED", "OUT_OF_STOCK"} <= set(codes)
+    assert "CART_CHANGED" not in json.dumps(document)
 
 
 def test_every_parameter_is_declared_with_its_schema(document):

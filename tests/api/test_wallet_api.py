@@ -399,6 +399,31 @@ def test_a_request_that_failed_is_not_stored(client, alice, bob, funded):
     assert "Idempotent-Replayed" not in fixed.headers
 
 
+def test_a_keyed_request_that_fails_validation_never_touches_the_key(
+    client, app, monkeypatch, alice, bob, funded
+):
+    from webapp.models import IdempotencyKey
+    from webapp.services.idempotency import IdempotencyService
+
+    calls: list[str] = []
+    run = IdempotencyService.run
+
+    def spied_run(self, user_id, key, fingerprint, produce):
+        calls.append(key)
+        return run(self, user_id, key, fingerprint, produce)
+
+    monkeypatch.setattr(IdempotencyService, "run", spied_run)
+    a, b = funded
+    key = {"Idempotency-Key": "checked-first"}
+    for body in ({"fromAccountId": a, "toAccountId": b, "amount": "5"}, {"amount": 5}):
+        refused = client.post("/api/v1/transfers", json=body, headers={**alice, **key})
+        assert_error(refused, 422, "VALIDATION_ERROR")
+    assert calls == []  # the key's lock was never taken
+    with app.app_context():
+        assert db.session.scalar(select(func.count(IdempotencyKey.id))) == 0
+    assert balance(client, alice, a) == 100_00
+
+
 @pytest.mark.parametrize("key", ["", "   ", "k" * 256, "tab\there", "ünïcode", "bell\x07"])
 def test_malformed_keys_are_400(client, alice, bob, funded, key):
     a, b = funded

@@ -1,20 +1,30 @@
-"""The `Idempotency-Key` header on POSTs that move money."""
+"""The `Idempotency-Key` header on POSTs that move money: the edge's half of it.
+
+The operation reads the key (its syntax first, a 400) and parses the request before the
+idempotency service takes the key's lock, so a request that fails validation never
+touches the key. The service stores the answer's wire data with the effect and hands it
+back, first time or replayed; the response is written from that one value.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
-from typing import Any
 
 from flask import Response, request
+from pydantic_core import to_json
 
-from webapp.api.auth_guard import principal
-from webapp.edge.envelope import success_envelope
-from webapp.services.idempotency import IdempotencyService
+from webapp.edge.envelope import success_envelope_encoded
+from webapp.services.idempotency import Outcome, check_key
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+def request_key() -> str | None:
+    """The request's Idempotency-Key, or None without one; a malformed key is a 400."""
+    key = request.headers.get(HEADER)
+    return None if key is None else check_key(key)
 
 
 def request_fingerprint() -> str:
@@ -26,23 +36,8 @@ def request_fingerprint() -> str:
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 
-def run_idempotently(produce_response: Callable[[], Response]) -> Response:
-    """Honour Idempotency-Key: apply once, replay the first answer to a repeat.
-
-    `produce_response` parses and validates the request too: a request that fails
-    validation releases its key, so it is never stored.
-    """
-    key = request.headers.get(HEADER)
-    if key is None:
-        return produce_response()
-    produced: list[Response] = []
-
-    def produce() -> tuple[int, Any]:
-        response = produce_response()
-        produced.append(response)
-        return response.status_code, response.get_json()["data"]
-
-    outcome = IdempotencyService().run(principal().user_id, key, request_fingerprint(), produce)
-    if outcome.replayed:
-        return success_envelope(outcome.data, outcome.status, headers={REPLAYED_HEADER: "true"})
-    return produced[-1]  # a retried transaction runs the view again: the last one committed
+def outcome_response(outcome: Outcome) -> Response:
+    """The stored answer in the envelope, marked when it is a replay."""
+    # pydantic's writer, as for every other answer: the first send and a replay are the same bytes.
+    headers = {REPLAYED_HEADER: "true"} if outcome.replayed else None
+    return success_envelope_encoded(to_json(outcome.data), outcome.status, headers=headers)

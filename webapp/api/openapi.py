@@ -28,7 +28,7 @@ from webapp.api.blueprint import bp
 from webapp.api.operations import OPERATIONS, Operation, operation
 from webapp.api.schemas.fields import never_null
 from webapp.api.validation import BODY_METHODS
-from webapp.core.errors import AppError
+from webapp.core.errors import AppError, CartChanged
 from webapp.core.ids import ID_PATTERN
 from webapp.edge.errors import HTTP_ERROR_CODES
 from webapp.infra.logging import REQUEST_ID_HEADER, REQUEST_ID_PATTERN
@@ -178,13 +178,18 @@ def statuses_of(op: Operation, rule: Rule, method: str) -> list[int]:
     return sorted(found)
 
 
+# Domain errors that only the pages meet: no operation can answer with them.
+PAGE_ONLY_ERRORS: frozenset[type[AppError]] = frozenset({CartChanged})
+
+
 def error_codes() -> dict[int, list[str]]:
     """Per status, every error code an answer may carry: the domain's and HTTP's own."""
     codes: dict[int, set[str]] = {status: {code} for status, (code, _) in HTTP_ERROR_CODES.items()}
     pending: list[type[AppError]] = [AppError]
     while pending:
         error = pending.pop()
-        codes.setdefault(error.status, set()).add(error.code)
+        if error not in PAGE_ONLY_ERRORS:
+            codes.setdefault(error.status, set()).add(error.code)
         pending.extend(error.__subclasses__())
     return {status: sorted(found) for status, found in codes.items()}
 

@@ -19,13 +19,14 @@ import pydantic
 from flask import Response, request
 from pydantic import TypeAdapter
 
-from webapp.api.auth_guard import authorize
+from webapp.api.auth_guard import authorize, principal
 from webapp.api.envelope import cursor_pagination, no_content
-from webapp.api.idempotency import run_idempotently
+from webapp.api.idempotency import outcome_response, request_fingerprint, request_key
 from webapp.api.schemas.bases import CursorQuery, QuerySchema, RequestSchema
 from webapp.core.errors import ValidationError
 from webapp.edge.envelope import json_response, success_envelope_encoded
 from webapp.repositories.keyset import Page
+from webapp.services.idempotency import IdempotencyService
 
 View = Callable[..., Any]
 
@@ -112,6 +113,14 @@ def serialize(op: Operation, result: Any, limit: int | None) -> Response:
     return success_envelope_encoded(op.adapter.dump_json(value, by_alias=True), op.status)
 
 
+def wire_data(op: Operation, result: Any) -> Any:
+    """The view's result through the response model as JSON-ready values: what an
+    Idempotency-Key stores and replays."""
+    assert op.adapter is not None and not op.paginated
+    value = op.adapter.validate_python(fields_of(result), from_attributes=True)
+    return op.adapter.dump_python(value, mode="json", by_alias=True)
+
+
 def operation(
     tag: str,
     *,
@@ -153,9 +162,12 @@ def operation(
             adapter=adapter,
         )
         assert op.name not in OPERATIONS, f"two operations named {op.name}"
+        # A keyed answer is stored per user, as one enveloped body.
+        assert not idempotent or (auth and adapter is not None and enveloped and not paginated)
         OPERATIONS[op.name] = op
 
-        def answer(path_args: dict[str, Any]) -> Response:
+        def parse_arguments(path_args: dict[str, Any]) -> tuple[dict[str, Any], int | None]:
+            """The view's arguments: the path's, and the query and body parsed (422)."""
             arguments = dict(path_args)
             limit = None
             if query is not None:
@@ -163,15 +175,23 @@ def operation(
                 limit = getattr(parsed, "limit", None)
             if body is not None:
                 arguments["body"] = parse(body, request.get_json(silent=True) or {})
-            return serialize(op, view(**arguments), limit)
+            return arguments, limit
 
         @wraps(view)
         def run(**path_args: Any) -> Response:
             if auth:
                 authorize(roles)
-            if idempotent:
-                return run_idempotently(lambda: answer(path_args))
-            return answer(path_args)
+            key = request_key() if idempotent else None
+            arguments, limit = parse_arguments(path_args)
+            if key is None:
+                return serialize(op, view(**arguments), limit)
+            outcome = IdempotencyService().run(
+                principal().user_id,
+                key,
+                request_fingerprint(),
+                lambda: (op.status, wire_data(op, view(**arguments))),
+            )
+            return outcome_response(outcome)
 
         run.operation = op  # type: ignore[attr-defined]
         return run

@@ -76,6 +76,15 @@ class Conflict(AppError):
     message = "The request conflicts with the current state."
 
 
+class CartChanged(Conflict):
+    """The cart a checkout page showed is no longer the cart (it changed in another tab).
+
+    Only the pages keep a cart, so the API never answers with this code."""
+
+    code = "CART_CHANGED"
+    message = "Your cart changed since this page was shown. Check it and place the order again."
+
+
 class ValidationError(AppError):
     code = "VALIDATION_ERROR"
     status = 422

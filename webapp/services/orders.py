@@ -9,11 +9,13 @@ the order row is locked first, so an order is refunded once however many cancels
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Protocol
 
 from webapp.core.errors import (
     AppError,
+    CartChanged,
     Conflict,
     CurrencyMismatch,
     InsufficientFunds,
@@ -37,6 +39,7 @@ from webapp.repositories.keyset import Page
 from webapp.services.catalog import CatalogService, ProductRecord
 from webapp.services.email_verification import require_verified_email
 from webapp.services.events import DomainEvent, subject
+from webapp.services.idempotency import IdempotencyService
 from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork, transaction
 
@@ -171,6 +174,20 @@ def check_lines(lines: list[LineRequest]) -> None:
         raise ValidationError(details=problems)
 
 
+@dataclass(frozen=True)
+class CheckedOut:
+    """A checkout's answer: the order, and whether an earlier send of the same form placed it."""
+
+    order: Order
+    replayed: bool
+
+
+def checkout_fingerprint(shown: list[LineRequest], account_id: int) -> str:
+    """What "the same checkout form" means: the cart as shown, paid from the same account."""
+    snapshot = ",".join(f"{line.product_id}:{line.quantity}" for line in shown)
+    return hashlib.sha256(f"checkout\n{snapshot}\n{account_id}".encode()).hexdigest()
+
+
 def visible_order(viewer: Principal, order: Order | None) -> Order:
     if order is None or not viewer.may_act_for(order.user_id):
         raise NotFound("No such order.")
@@ -250,6 +267,30 @@ class OrderService:
             return order
 
         return transaction(work)
+
+    def checkout(
+        self,
+        buyer: Principal,
+        *,
+        key: str,
+        account_id: int,
+        shown: list[LineRequest],
+        cart: list[LineRequest],
+    ) -> CheckedOut:
+        """Order the cart as a page showed it (`shown`, in product id order), once per form
+        `key`: refused with CartChanged when the buyer's `cart` is no longer what was shown.
+        A form sent again gets the order its first send placed, whatever the cart is now."""
+
+        def produce() -> tuple[int, dict[str, str]]:
+            if shown != sorted(cart, key=lambda line: line.product_id):
+                raise CartChanged()
+            order = self.place(buyer, account_id=account_id, lines=shown)
+            return 201, {"orderId": str(order.id)}
+
+        outcome = IdempotencyService().run(
+            buyer.user_id, key, checkout_fingerprint(shown, account_id), produce
+        )
+        return CheckedOut(self.get(buyer, int(outcome.data["orderId"])), outcome.replayed)
 
     def cancel(self, actor: Principal, order_id: int) -> Order:
         """Refund a paid order and put its stock back (its owner, or an admin)."""

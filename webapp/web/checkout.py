@@ -7,7 +7,6 @@ cart page next to what they are about.
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 from flask import flash, redirect, url_for
@@ -16,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from webapp.core.errors import (
     AppError,
+    CartChanged,
     Conflict,
     CurrencyMismatch,
     IdempotencyKeyReused,
@@ -25,27 +25,26 @@ from webapp.core.errors import (
     ValidationError,
 )
 from webapp.core.money import format_money
-from webapp.models import Order
-from webapp.services.idempotency import IdempotencyService
 from webapp.services.orders import LineRequest, OrderService
 from webapp.web.blueprint import bp
 from webapp.web.cart import cart_page, render_cart
 from webapp.web.forms import EMPTY_CART, CheckoutForm, show_error
 from webapp.web.session_auth import members_only
-from webapp.web.session_cart import cart_contents, cart_snapshot, parse_snapshot, save_cart
+from webapp.web.session_cart import (
+    cart_contents,
+    cart_snapshot,
+    line_requests,
+    parse_snapshot,
+    save_cart,
+)
 from webapp.web.wallet import account_choices, own_accounts
 
 IN_FLIGHT = "This order is still being placed. Look at your orders before you try again."
 LINE_DETAIL = re.compile(r"items\.(\d+)\.\w+")
-CART_CHANGED = "Your cart changed since this page was shown. Check it and place the order again."
 KEY_REUSED = (
     "This checkout form was already used for another order. Check your cart and "
     "place the order again."
 )
-
-
-def checkout_fingerprint(snapshot: str, account_id: int) -> str:
-    return hashlib.sha256(f"checkout\n{snapshot}\n{account_id}".encode()).hexdigest()
 
 
 def show_checkout_error(
@@ -63,7 +62,7 @@ def show_checkout_error(
         show_error(form, type(error)(error.message, details={"account": error.message}))
     elif isinstance(error, ValidationError) and per_line:
         form.form_errors.append("Some products in your cart cannot be ordered.")
-    elif isinstance(error, Conflict) and error.message != CART_CHANGED:
+    elif isinstance(error, Conflict) and not isinstance(error, CartChanged):
         form.form_errors.append(IN_FLIGHT)
     else:
         form.form_errors.append(error.message)
@@ -78,29 +77,20 @@ def checkout() -> str | Response:
     if not form.validate_on_submit():
         if form.cart.errors or form.key.errors:
             flash(
-                form.cart.errors[0] if form.cart.errors == [EMPTY_CART] else CART_CHANGED, "error"
+                form.cart.errors[0] if form.cart.errors == [EMPTY_CART] else CartChanged.message,
+                "error",
             )
             return redirect(url_for("web.cart"))
         return render_cart(form)
     snapshot = form.cart.data
     lines = parse_snapshot(snapshot)
-    placed: list[Order] = []
-
-    def produce() -> tuple[int, dict[str, str]]:
-        if cart_snapshot(cart_contents()) != snapshot:
-            raise Conflict(CART_CHANGED)
-        order = OrderService().place(
-            current_user.principal, account_id=form.account.data, lines=lines
-        )
-        placed.append(order)
-        return 201, {"orderId": str(order.id)}
-
     try:
-        outcome = IdempotencyService().run(
-            current_user.id,
-            form.key.data,
-            checkout_fingerprint(snapshot, form.account.data),
-            produce,
+        placed = OrderService().checkout(
+            current_user.principal,
+            key=form.key.data,
+            account_id=form.account.data,
+            shown=lines,
+            cart=line_requests(cart_contents()),
         )
     except IdempotencyKeyReused:
         form.form_errors.append(KEY_REUSED)
@@ -116,11 +106,10 @@ def checkout() -> str | Response:
         return render_cart(form, show_checkout_error(form, error, lines))
     if cart_snapshot(cart_contents()) == snapshot:
         save_cart({})
-    order_id = int(outcome.data["orderId"])
-    if outcome.replayed:
+    order = placed.order
+    if placed.replayed:
         flash("This order was already placed.", "info")
     else:
-        order = placed[-1]  # the attempt that committed, if the transaction was retried
         paid = format_money(order.total, order.currency)
         flash(f"Order {order.id} placed: {paid} paid.", "success")
-    return redirect(url_for("web.order", order_id=order_id))
+    return redirect(url_for("web.order", order_id=order.id))
