@@ -19,7 +19,6 @@ from typing import Any
 from flask import current_app
 
 from webapp.core.errors import ValidationError
-from webapp.models import User
 from webapp.models.base import utcnow
 from webapp.models.security import PURPOSE_RESET_PASSWORD
 from webapp.services.access_tokens import revoke_all_personal_tokens
@@ -36,6 +35,7 @@ from webapp.services.mailed_links import (
     link_works,
 )
 from webapp.services.unit_of_work import UnitOfWork, transaction
+from webapp.services.user_rows import load_user
 from webapp.services.users.passwords import set_password
 from webapp.services.users.rules import normalize_email, password_problem
 
@@ -95,8 +95,8 @@ class PasswordResetService:
 
         def work(uow: UnitOfWork) -> None:
             link = consume_link(uow, token, PURPOSE_RESET_PASSWORD)
-            user: User | None = uow.users.lock_for_update([link.user_id]).get(link.user_id)
-            if user is None or not user.is_active:
+            user = load_user(uow, link.user_id, lock=True, missing=dead_link())
+            if not user.is_active:
                 raise dead_link()
             revoked = revoke_all_personal_tokens(uow, user.id)
             set_password(uow, user, new_password, keep_session_id=None, tokens_revoked=revoked)

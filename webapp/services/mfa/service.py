@@ -227,7 +227,7 @@ class MfaService:
             found = uow.users.find_by_email(email_key(email))
             if found is None:
                 raise NotFound("No user has that email.")
-            user = uow.users.lock_for_update([found.id])[found.id]
+            user = load_user(uow, found.id, lock=True)
             if not user.mfa_enabled:
                 raise Conflict(NOT_ON)
             self._turn_off(uow, user, by_admin=True, actor_id=None)
