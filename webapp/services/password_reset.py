@@ -37,7 +37,7 @@ from webapp.services.mailed_links import (
 from webapp.services.unit_of_work import UnitOfWork, transaction
 from webapp.services.user_rows import load_user
 from webapp.services.users.passwords import set_password
-from webapp.services.users.rules import normalize_email, password_problem
+from webapp.services.users.rules import checked_email, password_problem
 
 RESET_REQUESTED = (
     "If an account uses that email address, we sent it a link to choose a new password. "
@@ -58,7 +58,7 @@ class PasswordResetService:
     def request_reset(self, email: str, *, ip: str | None = None) -> MailQueued:
         """Mail a reset link to the member with this email, if any (see the module)."""
         started = time.monotonic()
-        typed = normalize_email(email)  # a malformed address is a 422, whoever asks
+        typed = checked_email(email)  # a malformed address is a 422, whoever asks
         drawn = DrawnToken.draw()
         ttl = current_app.config["PASSWORD_RESET_TTL"]
         data = {"ip": ip} if ip else {}
