@@ -29,8 +29,8 @@ from ledger_data import build_history  # noqa: E402
 from sqlalchemy import event, select, text  # noqa: E402
 
 from webapp import create_app  # noqa: E402
-from webapp.infra.config import TestingConfig  # noqa: E402
 from webapp.infra.extensions import db  # noqa: E402
+from webapp.infra.settings import TestingConfig  # noqa: E402
 from webapp.models import Account, LedgerEntry  # noqa: E402
 from webapp.repositories.keyset import KeysetOrder  # noqa: E402
 from webapp.services.users.registration import RegistrationService  # noqa: E402

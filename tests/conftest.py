@@ -22,8 +22,8 @@ from flask_migrate import upgrade
 from sqlalchemy import event, inspect, text
 
 from webapp import create_app
-from webapp.infra.config import TestingConfig
 from webapp.infra.extensions import db
+from webapp.infra.settings import TestingConfig
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or None

@@ -23,9 +23,10 @@ from webapp.edge.static_versions import register_static_versions
 from webapp.edge.text_guard import refuse_unstorable_query_and_form
 from webapp.edge.url_converters import IdConverter
 from webapp.infra import sqlite as _sqlite  # noqa: F401  (registers SQLite connection settings)
-from webapp.infra.config import INSTANCE_DIR, Config, load_config, password_cost
+from webapp.infra.config import load_config, password_cost
 from webapp.infra.extensions import cache, csrf, db, limiter, login_manager, mail, migrate
 from webapp.infra.logging import configure_logging, learn_secret_paths, register_request_logging
+from webapp.infra.settings import INSTANCE_DIR, Config
 from webapp.ops.cli import register_commands as add_cli_commands
 from webapp.ops.metrics import register_request_metrics
 from webapp.services.subscriptions import subscribe_event_handlers

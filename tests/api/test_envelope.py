@@ -89,7 +89,7 @@ def test_production_adds_hsts(migrated_database):
     import secrets
 
     from webapp import create_app
-    from webapp.infra.config import ProductionConfig
+    from webapp.infra.settings import ProductionConfig
 
     app = create_app(
         ProductionConfig(

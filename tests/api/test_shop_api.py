@@ -8,8 +8,10 @@ from clients import bearer
 from envelopes import assert_error, assert_success
 from sqlalchemy import select
 
+from webapp.api.schemas.shop import ProductPublic
 from webapp.infra.extensions import cache, db
 from webapp.models import Event
+from webapp.services.catalog import PRODUCT_FIELDS
 
 
 @pytest.fixture
@@ -458,3 +460,8 @@ def test_users_with_their_orders_cost_the_same_for_1_or_50_users(
     assert len(by_email["buyer@example.com"]["orders"]) == 5
     assert by_email["u3@example.com"]["orders"] == []
     assert "orders" not in assert_success(client.get("/api/v1/users", headers=admin))[0]
+
+
+def test_a_product_on_the_wire_has_the_product_records_fields_in_their_order():
+    # ProductPublic validates from the record's field dict; a field added to one is added to both.
+    assert tuple(ProductPublic.model_fields) == PRODUCT_FIELDS

@@ -15,8 +15,8 @@ from envelopes import assert_error, assert_success
 from prometheus_client.parser import text_string_to_metric_families
 
 from webapp import create_app
-from webapp.infra.config import ProductionConfig
 from webapp.infra.metrics import UNMATCHED_ENDPOINT, observed_totals
+from webapp.infra.settings import ProductionConfig
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 

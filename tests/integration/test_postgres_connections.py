@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from webapp.infra.config import engine_options
+from webapp.infra.engine_options import engine_options
 from webapp.infra.extensions import db
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None

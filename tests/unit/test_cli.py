@@ -166,7 +166,7 @@ def test_seed_demo_refuses_to_run_where_demo_data_is_not_allowed(app, runner):
 
 
 def test_production_allows_no_demo_data():
-    from webapp.infra.config import Config, ProductionConfig, TestingConfig
+    from webapp.infra.settings import Config, ProductionConfig, TestingConfig
 
     assert Config({}).DEMO_DATA_ALLOWED is True
     assert TestingConfig({}).DEMO_DATA_ALLOWED is True

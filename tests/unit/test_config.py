@@ -10,18 +10,17 @@ from pathlib import Path
 import pytest
 
 from webapp import create_app
-from webapp.infra import config as config_module
-from webapp.infra.config import (
+from webapp.infra import secret_policy, settings
+from webapp.infra.config import load_config
+from webapp.infra.environment import ConfigError
+from webapp.infra.secret_policy import (
     DEFAULT_JWT_SECRET_KEY,
     DEFAULT_SECRET_KEY,
     PUBLISHED_PLACEHOLDERS,
-    Config,
-    ConfigError,
-    ProductionConfig,
-    load_config,
 )
+from webapp.infra.settings import Config, ProductionConfig
 
-TestingConfig = config_module.TestingConfig
+TestingConfig = settings.TestingConfig
 TestingConfig.__test__ = False  # a settings class, not a test class
 
 # Two values as `secrets.token_urlsafe(48)` makes them (fixed, so a failure reproduces).
@@ -118,13 +117,14 @@ SECRET_LITERALS = (
 
 
 def config_placeholders() -> set[str]:
-    """What the config module publishes: the values development runs with when nothing is
-    set, and every DEFAULT_* string it defines (a new default is collected here too)."""
+    """What the settings modules publish: the values development runs with when nothing is
+    set, and every DEFAULT_* string they define (a new default is collected here too)."""
     development = Config({})
     running = {getattr(development, name) for name in SECRET_SETTINGS}
     constants = {
         value
-        for name, value in vars(config_module).items()
+        for module in (settings, secret_policy)
+        for name, value in vars(module).items()
         if name.startswith("DEFAULT_") and isinstance(value, str)
     }
     return running | constants

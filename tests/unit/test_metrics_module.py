@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from prometheus_client import REGISTRY
 
-from webapp.infra.config import ConfigError, load_config
+from webapp.infra.config import load_config
+from webapp.infra.environment import ConfigError
 from webapp.infra.metrics import (
     COUNTED_EVENTS,
     OTHER_METHOD,

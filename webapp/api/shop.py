@@ -16,10 +16,10 @@ from webapp.api.schemas.shop import (
     ProductUpdate,
 )
 from webapp.core.ids import id_from_wire
-from webapp.models import Order, Product
+from webapp.models import Order
 from webapp.models.user import ROLE_ADMIN
 from webapp.repositories.keyset import Page
-from webapp.services.catalog import CatalogService
+from webapp.services.catalog import CatalogService, ProductRecord
 from webapp.services.orders import LineRequest, OrderService
 
 THE_PRODUCT = {"productId": "$response.body#/data/id"}
@@ -33,7 +33,7 @@ def caller_is_admin() -> bool:
 
 @bp.get("/products")
 @operation("shop", auth=False, query=ProductListQuery, response=ProductPublic, paginated=True)
-def list_products(query: ProductListQuery) -> Page[Product]:
+def list_products(query: ProductListQuery) -> Page[ProductRecord]:
     """The catalog: active products (an admin sees archived ones with includeArchived)."""
     catalog = CatalogService()
     if query.include_archived and caller_is_admin():
@@ -43,7 +43,7 @@ def list_products(query: ProductListQuery) -> Page[Product]:
 
 @bp.get("/products/<id:product_id>")
 @operation("shop", auth=False, query=ProductQuery, response=ProductPublic)
-def get_product(product_id: int, query: ProductQuery) -> Product:
+def get_product(product_id: int, query: ProductQuery) -> ProductRecord:
     """One active product (an admin sees an archived one with includeArchived)."""
     archived = query.include_archived and caller_is_admin()
     return CatalogService().get(product_id, include_archived=archived)
@@ -59,14 +59,14 @@ def get_product(product_id: int, query: ProductQuery) -> Product:
     refusals=(409,),
     links={"GetProduct": Link("get_product", THE_PRODUCT)},
 )
-def create_product(body: ProductCreate) -> Product:
+def create_product(body: ProductCreate) -> ProductRecord:
     """Add a product to the catalog (409 when the SKU is taken)."""
     return CatalogService().create(principal(), **body.model_dump())
 
 
 @bp.patch("/products/<id:product_id>")
 @operation("shop", roles=(ROLE_ADMIN,), body=ProductUpdate, response=ProductPublic, refusals=(409,))
-def update_product(product_id: int, body: ProductUpdate) -> Product:
+def update_product(product_id: int, body: ProductUpdate) -> ProductRecord:
     """Change a product: only the fields sent; the cache forgets it before the answer."""
     return CatalogService().update(principal(), product_id, **body.changes())
 

@@ -1,7 +1,8 @@
-"""Configuration read from the environment: which settings class TALLY_ENV names.
+"""Which settings class TALLY_ENV names, built from the environment; and the password
+cost the settings name.
 
 The classes live in infra/settings.py, production's rules in infra/secret_policy.py and the
-engine options in infra/engine_options.py; this module picks one and is what callers import.
+engine options in infra/engine_options.py: import each name from the module that owns it.
 """
 
 from __future__ import annotations
@@ -11,33 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from webapp.core.passwords import PasswordCost
-from webapp.infra.engine_options import engine_options
 from webapp.infra.environment import ConfigError
-from webapp.infra.secret_policy import (
-    DEFAULT_JWT_SECRET_KEY,
-    DEFAULT_SECRET_KEY,
-    MAKE_A_SECRET,
-    PUBLISHED_PLACEHOLDERS,
-    secret_problem,
-)
-from webapp.infra.settings import INSTANCE_DIR, Config, ProductionConfig, TestingConfig
-
-__all__ = [
-    "CONFIGS",
-    "DEFAULT_JWT_SECRET_KEY",
-    "DEFAULT_SECRET_KEY",
-    "INSTANCE_DIR",
-    "MAKE_A_SECRET",
-    "PUBLISHED_PLACEHOLDERS",
-    "Config",
-    "ConfigError",
-    "ProductionConfig",
-    "TestingConfig",
-    "engine_options",
-    "load_config",
-    "password_cost",
-    "secret_problem",
-]
+from webapp.infra.settings import Config, ProductionConfig, TestingConfig
 
 CONFIGS: dict[str, type[Config]] = {
     "development": Config,

@@ -15,7 +15,9 @@ from collections.abc import Mapping
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from webapp.infra.config import Config, ConfigError, load_config
+from webapp.infra.config import load_config
+from webapp.infra.environment import ConfigError
+from webapp.infra.settings import Config
 
 
 def refusal(workers: int, environ: Mapping[str, str] | None = None) -> str | None:

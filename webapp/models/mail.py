@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from webapp.core.email_address import MAX_EMAIL_LENGTH
 from webapp.models.base import Base, CreatedAtMixin
 
 MAX_MAIL_ATTEMPTS = 8
@@ -25,7 +26,7 @@ class OutboxMail(CreatedAtMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None]  # whom it is about, for the audit trail (no foreign key: kept)
     kind: Mapped[str] = mapped_column(String(48))  # the template, e.g. "password_reset"
-    recipient: Mapped[str] = mapped_column(String(254))
+    recipient: Mapped[str] = mapped_column(String(MAX_EMAIL_LENGTH))
     subject: Mapped[str] = mapped_column(String(200))
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str | None] = mapped_column(Text)

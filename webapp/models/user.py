@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from webapp.core.email_address import skeleton
+from webapp.core.email_address import MAX_EMAIL_LENGTH, skeleton
 from webapp.models.base import Base, CreatedAtMixin, TimestampMixin
 
 ROLE_USER = "user"
@@ -29,7 +29,7 @@ class User(TimestampMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    email: Mapped[str] = mapped_column(String(MAX_EMAIL_LENGTH), unique=True)
     # The email's Unicode TR39 skeleton, to find an existing address a new one looks like.
     email_skeleton: Mapped[str] = mapped_column(String(SKELETON_LENGTH), index=True)
     name: Mapped[str] = mapped_column(String(100))

@@ -35,6 +35,7 @@ from webapp.services.mfa.service import MfaService
 from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork, transaction
 from webapp.services.user_records import user_records
+from webapp.services.user_rows import load_user
 
 BAD_CREDENTIALS = "Invalid email or password."
 BAD_TOKEN = "The token is invalid, expired or revoked."
@@ -158,9 +159,7 @@ class AuthService:
         (401 MFA_REQUIRED when wrong, 429 after too many wrong ones)."""
 
         def open_session(uow: UnitOfWork) -> AuthSession:
-            user = uow.users.find_by_id(user_id)
-            if user is None:
-                raise Unauthorized(BAD_CREDENTIALS)
+            user = load_user(uow, user_id, missing=Unauthorized(BAD_CREDENTIALS))
             if not user.is_active:
                 raise AccountDisabled()
             return self._open_session(uow, user, None, SESSION_BROWSER, client)

@@ -9,7 +9,7 @@ stock, invalidates what it changed after it commits and before it returns.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from webapp.core.errors import Conflict, NotFound, ValidationError
@@ -50,18 +50,12 @@ class ProductRecord:
 
     @classmethod
     def of(cls, product: Product) -> ProductRecord:
-        return cls(
-            id=product.id,
-            sku=product.sku,
-            name=product.name,
-            description=product.description,
-            price=product.price,
-            currency=product.currency,
-            stock=product.stock,
-            is_active=product.is_active,
-            created_at=product.created_at,
-            updated_at=product.updated_at,
-        )
+        """The product's columns of these names: the one place a product's fields are copied
+        (the API's ProductPublic validates from the record's field dict, `fields_of`)."""
+        return cls(**{name: getattr(product, name) for name in PRODUCT_FIELDS})
+
+
+PRODUCT_FIELDS = tuple(field.name for field in fields(ProductRecord))
 
 
 def load_product(product_id: int) -> ProductRecord | None:

@@ -70,8 +70,7 @@ class EmailVerificationService:
 
         def work(uow: UnitOfWork) -> None:
             link = consume_link(uow, token, PURPOSE_VERIFY_EMAIL)
-            user = uow.users.lock_for_update([link.user_id]).get(link.user_id)
-            assert user is not None  # the foreign key cascades
+            user = load_user(uow, link.user_id, lock=True)
             if user.email_verified_at is None:
                 user.email_verified_at = utcnow()
                 uow.emit(

@@ -19,7 +19,6 @@ from typing import Any
 from flask import current_app
 
 from webapp.core.errors import ValidationError
-from webapp.models import User
 from webapp.models.base import utcnow
 from webapp.models.security import PURPOSE_RESET_PASSWORD
 from webapp.services.access_tokens import revoke_all_personal_tokens
@@ -36,8 +35,9 @@ from webapp.services.mailed_links import (
     link_works,
 )
 from webapp.services.unit_of_work import UnitOfWork, transaction
+from webapp.services.user_rows import load_user
 from webapp.services.users.passwords import set_password
-from webapp.services.users.rules import normalize_email, password_problem
+from webapp.services.users.rules import checked_email, password_problem
 
 RESET_REQUESTED = (
     "If an account uses that email address, we sent it a link to choose a new password. "
@@ -58,7 +58,7 @@ class PasswordResetService:
     def request_reset(self, email: str, *, ip: str | None = None) -> MailQueued:
         """Mail a reset link to the member with this email, if any (see the module)."""
         started = time.monotonic()
-        typed = normalize_email(email)  # a malformed address is a 422, whoever asks
+        typed = checked_email(email)  # a malformed address is a 422, whoever asks
         drawn = DrawnToken.draw()
         ttl = current_app.config["PASSWORD_RESET_TTL"]
         data = {"ip": ip} if ip else {}
@@ -95,8 +95,8 @@ class PasswordResetService:
 
         def work(uow: UnitOfWork) -> None:
             link = consume_link(uow, token, PURPOSE_RESET_PASSWORD)
-            user: User | None = uow.users.lock_for_update([link.user_id]).get(link.user_id)
-            if user is None or not user.is_active:
+            user = load_user(uow, link.user_id, lock=True, missing=dead_link())
+            if not user.is_active:
                 raise dead_link()
             revoked = revoke_all_personal_tokens(uow, user.id)
             set_password(uow, user, new_password, keep_session_id=None, tokens_revoked=revoked)

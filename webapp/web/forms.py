@@ -30,6 +30,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from webapp.core.email_address import MAX_EMAIL_LENGTH
 from webapp.core.errors import AppError
 from webapp.core.ids import ID_PATTERN, MAX_NUMBER
 from webapp.core.money import SUPPORTED_CURRENCIES
@@ -84,7 +85,7 @@ class ActionForm(FlaskForm):
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField("Email", validators=[InputRequired(), Length(max=254)])
+    email = EmailField("Email", validators=[InputRequired(), Length(max=MAX_EMAIL_LENGTH)])
 
 
 class ResetPasswordForm(FlaskForm):
@@ -249,7 +250,7 @@ class UserFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField("Email or name", validators=[Optional(), Length(max=254)])
+    q = StringField("Email or name", validators=[Optional(), Length(max=MAX_EMAIL_LENGTH)])
     role = SelectField(
         "Role",
         choices=[ANY, *(SelectChoice(role, role.capitalize()) for role in ROLES)],

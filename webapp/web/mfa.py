@@ -5,6 +5,9 @@ The second step of a login (/login/verify) lives with the login page, in `webapp
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Literal
+
 import segno
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
@@ -65,58 +68,65 @@ def settings_security_start() -> Response:
     return redirect(url_for("web.settings_security"))
 
 
-@bp.post("/settings/security/totp/confirm")
-@login_required
-def settings_security_confirm() -> str | Response:
-    form = CodeForm()
+def answer_security_form(
+    form: CodeForm,
+    shown_as: Literal["confirm", "disable", "regenerate"],
+    call: Callable[[], RecoveryCodes | None],
+    done: str,
+) -> str | Response:
+    """One /settings/security form: `call` the service once the form is valid. Its refusal
+    of a field (a wrong code or password) goes on the form, shown again as `shown_as`; a
+    refusal of the state (already on, not on) is flashed. New recovery codes are shown in
+    this answer only: they are stored as digests."""
     if form.validate_on_submit():
         try:
-            codes = MfaService().confirm_enrollment(current_user.principal, form.code.data)
+            codes = call()
         except ValidationError as error:
             show_error(form, error)
         except Conflict as error:
             flash(error.message, "error")
             return redirect(url_for("web.settings_security"))
         else:
-            flash("The second factor is on: logging in now asks for a code.", "success")
-            # Shown in this answer only: the codes are stored as digests.
+            flash(done, "success")
+            if codes is None:
+                return redirect(url_for("web.settings_security"))
             return render_security(codes=codes)
-    return render_security(confirm=form)
+    return render_security(**{shown_as: form})
+
+
+@bp.post("/settings/security/totp/confirm")
+@login_required
+def settings_security_confirm() -> str | Response:
+    form = CodeForm()
+    return answer_security_form(
+        form,
+        "confirm",
+        lambda: MfaService().confirm_enrollment(current_user.principal, form.code.data),
+        "The second factor is on: logging in now asks for a code.",
+    )
 
 
 @bp.post("/settings/security/totp/disable")
 @login_required
 def settings_security_disable() -> str | Response:
     form = TotpDisableForm()
-    if form.validate_on_submit():
-        try:
-            MfaService().disable(
-                current_user.principal, password=form.password.data, code=form.code.data
-            )
-        except ValidationError as error:
-            show_error(form, error)
-        except Conflict as error:
-            flash(error.message, "error")
-            return redirect(url_for("web.settings_security"))
-        else:
-            flash("The second factor is off. We sent you a mail about it.", "success")
-            return redirect(url_for("web.settings_security"))
-    return render_security(disable=form)
+    return answer_security_form(
+        form,
+        "disable",
+        lambda: MfaService().disable(
+            current_user.principal, password=form.password.data, code=form.code.data
+        ),
+        "The second factor is off. We sent you a mail about it.",
+    )
 
 
 @bp.post("/settings/security/recovery-codes")
 @login_required
 def settings_security_recovery_codes() -> str | Response:
     form = CodeForm(prefix="regenerate")
-    if form.validate_on_submit():
-        try:
-            codes = MfaService().regenerate_recovery_codes(current_user.principal, form.code.data)
-        except ValidationError as error:
-            show_error(form, error)
-        except Conflict as error:
-            flash(error.message, "error")
-            return redirect(url_for("web.settings_security"))
-        else:
-            flash("New recovery codes: the old ones no longer work.", "success")
-            return render_security(codes=codes)
-    return render_security(regenerate=form)
+    return answer_security_form(
+        form,
+        "regenerate",
+        lambda: MfaService().regenerate_recovery_codes(current_user.principal, form.code.data),
+        "New recovery codes: the old ones no longer work.",
+    )

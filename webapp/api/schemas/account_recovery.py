@@ -6,12 +6,13 @@ from pydantic import Field
 
 from webapp.api.schemas.bases import PublicSchema, RequestSchema
 from webapp.api.schemas.fields import EmailAddress, LinkTokenText, NewPassword, example
+from webapp.core.email_address import MAX_EMAIL_LENGTH
 
 
 class PasswordResetRequest(RequestSchema):
     model_config = example({"email": "ada@example.com"})
 
-    email: EmailAddress = Field(max_length=254)
+    email: EmailAddress = Field(max_length=MAX_EMAIL_LENGTH)
 
 
 class PasswordResetConfirm(RequestSchema):

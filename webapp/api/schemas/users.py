@@ -11,6 +11,7 @@ from pydantic_core import PydanticCustomError
 from webapp.api.schemas.bases import CursorQuery, PublicSchema, UpdateSchema
 from webapp.api.schemas.fields import NewPassword, PublicId, Role, UserName, example
 from webapp.api.schemas.shop import OrderPublic
+from webapp.core.email_address import MAX_EMAIL_LENGTH
 from webapp.models.user import ROLE_USER
 
 
@@ -65,7 +66,7 @@ class UserAdminUpdate(UpdateSchema):
 
 
 class UserListQuery(CursorQuery):
-    q: str | None = Field(None, max_length=254)
+    q: str | None = Field(None, max_length=MAX_EMAIL_LENGTH)
     role: Role | None = None
     include: Literal["orders"] | None = None
 

@@ -4,15 +4,20 @@ window, counted and recorded under their row lock in the transaction that checks
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from flask import current_app
 from limits import parse
 
-from webapp.core.errors import TooManyAttempts
+from webapp.core.errors import AppError, TooManyAttempts
 from webapp.models.base import utcnow
 from webapp.services.events import DomainEvent, subject
-from webapp.services.unit_of_work import UnitOfWork
+from webapp.services.unit_of_work import UnitOfWork, transaction
+
+T = TypeVar("T")
 
 MFA_FAILED = "user.mfa_failed"
 PURPOSE_LOGIN = "login"
@@ -20,6 +25,14 @@ PURPOSE_CONFIRM = "confirm"
 PURPOSE_DISABLE = "disable"
 PURPOSE_RECOVERY_CODES = "recovery_codes"
 LOCKED = "Too many wrong codes. Wait a few minutes and try again."
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A wrong code, counted: returned by the work (not raised) so that the transaction
+    commits the count, then raised by `counting_transaction`."""
+
+    error: AppError
 
 
 class FailureLock:
@@ -55,5 +68,29 @@ class FailureLock:
         # At login there is no actor: whoever typed the code has not proved who they are.
         uow.emit(DomainEvent(MFA_FAILED, subject("user", user_id), data, actor_id=actor_id))
 
+    def refuse(
+        self,
+        uow: UnitOfWork,
+        user_id: int,
+        purpose: str,
+        error: AppError,
+        *,
+        actor_id: int | None = None,
+        kind: str | None = None,
+    ) -> Refused:
+        """Count a wrong code and answer `error` once the count is committed: the work
+        returns this, and `counting_transaction` raises it."""
+        self.record(uow, user_id, purpose, actor_id=actor_id, kind=kind)
+        return Refused(error)
+
 
 failures = FailureLock()
+
+
+def counting_transaction(work: Callable[[UnitOfWork], T | Refused]) -> T:
+    """`work` in one transaction that commits either way; a `Refused` it returns (its wrong
+    code counted) is raised after the commit."""
+    result = transaction(work)
+    if isinstance(result, Refused):
+        raise result.error
+    return result

@@ -30,6 +30,8 @@ from webapp.services.mfa.failure_lock import (
     PURPOSE_DISABLE,
     PURPOSE_LOGIN,
     PURPOSE_RECOVERY_CODES,
+    Refused,
+    counting_transaction,
     failures,
 )
 from webapp.services.mfa.totp import (
@@ -74,6 +76,11 @@ class MfaStatus:
     enabled: bool
     enrollment: TotpEnrollment | None  # set while a new secret waits for its first code
     recovery_codes_left: int
+
+
+def wrong(field: str) -> ValidationError:
+    """The answer to a wrong code or password, on its field."""
+    return ValidationError(details={field: WRONG_PASSWORD if field == "password" else WRONG_CODE})
 
 
 def admin_may_reset(user: User) -> bool:
@@ -121,24 +128,22 @@ class MfaService:
         user_id = principal.user_id
         typed = normalize_code(code)
 
-        def work(uow: UnitOfWork) -> RecoveryCodes | None:
+        def work(uow: UnitOfWork) -> RecoveryCodes | Refused:
             user = self._user_to_check(uow, user_id)
             if user.mfa_enabled or user.totp_secret is None:
                 raise Conflict(ALREADY_ON if user.mfa_enabled else NOT_STARTED)
             step = matching_step(user.totp_secret, typed, after=user.totp_last_step)
             if step is None:
-                failures.record(uow, user_id, PURPOSE_CONFIRM, actor_id=user_id)
-                return None
+                return failures.refuse(
+                    uow, user_id, PURPOSE_CONFIRM, wrong("code"), actor_id=user_id
+                )
             user.totp_enabled_at = utcnow()
             user.totp_last_step = step
             codes = self._replace_recovery_codes(uow, user_id)
             uow.emit(DomainEvent("user.mfa_enabled", subject("user", user_id), actor_id=user_id))
             return codes
 
-        codes = transaction(work)
-        if codes is None:
-            raise ValidationError(details={"code": WRONG_CODE})
-        return codes
+        return counting_transaction(work)
 
     def disable(self, principal: Principal, *, password: str, code: str) -> None:
         """Turn the caller's factor off: their password and a current or recovery code.
@@ -159,23 +164,19 @@ class MfaService:
         # Checked before the write lock is taken: a password hash costs time on purpose.
         password_ok = passwords.verify(password_hash, password)
 
-        def work(uow: UnitOfWork) -> str | None:
+        def work(uow: UnitOfWork) -> Refused | None:
             user = self._user_to_check(uow, user_id)
             if not user.mfa_enabled:
                 raise Conflict(NOT_ON)
-            if not password_ok:
-                failures.record(uow, user_id, PURPOSE_DISABLE, actor_id=user_id)
-                return "password"
-            if not self._consume(uow, user, typed):
-                failures.record(uow, user_id, PURPOSE_DISABLE, actor_id=user_id)
-                return "code"
+            if not password_ok or not self._consume(uow, user, typed):
+                field = "code" if password_ok else "password"
+                return failures.refuse(
+                    uow, user_id, PURPOSE_DISABLE, wrong(field), actor_id=user_id
+                )
             self._turn_off(uow, user, by_admin=False, actor_id=user_id)
             return None
 
-        wrong = transaction(work)
-        if wrong is not None:
-            message = WRONG_PASSWORD if wrong == "password" else WRONG_CODE
-            raise ValidationError(details={wrong: message})
+        counting_transaction(work)
 
     def regenerate_recovery_codes(self, principal: Principal, code: str) -> RecoveryCodes:
         """Ten new recovery codes for a current code; the old ones stop working."""
@@ -183,14 +184,15 @@ class MfaService:
         user_id = principal.user_id
         typed = normalize_code(code)
 
-        def work(uow: UnitOfWork) -> RecoveryCodes | None:
+        def work(uow: UnitOfWork) -> RecoveryCodes | Refused:
             user = self._user_to_check(uow, user_id)
             if not user.mfa_enabled or user.totp_secret is None:
                 raise Conflict(NOT_ON)
             step = matching_step(user.totp_secret, typed, after=user.totp_last_step)
             if step is None:
-                failures.record(uow, user_id, PURPOSE_RECOVERY_CODES, actor_id=user_id)
-                return None
+                return failures.refuse(
+                    uow, user_id, PURPOSE_RECOVERY_CODES, wrong("code"), actor_id=user_id
+                )
             user.totp_last_step = step
             codes = self._replace_recovery_codes(uow, user_id)
             uow.emit(
@@ -200,10 +202,7 @@ class MfaService:
             )
             return codes
 
-        codes = transaction(work)
-        if codes is None:
-            raise ValidationError(details={"code": WRONG_CODE})
-        return codes
+        return counting_transaction(work)
 
     def reset_by_admin(self, actor: Principal, user_id: int) -> None:
         """An admin turns a member's factor off (they lost their device and their codes);
@@ -228,7 +227,7 @@ class MfaService:
             found = uow.users.find_by_email(email_key(email))
             if found is None:
                 raise NotFound("No user has that email.")
-            user = uow.users.lock_for_update([found.id])[found.id]
+            user = load_user(uow, found.id, lock=True)
             if not user.mfa_enabled:
                 raise Conflict(NOT_ON)
             self._turn_off(uow, user, by_admin=True, actor_id=None)
@@ -248,18 +247,14 @@ class MfaService:
         if not typed:
             raise MfaRequired()
 
-        def work(uow: UnitOfWork) -> tuple[bool, T | None]:
+        def work(uow: UnitOfWork) -> T | Refused:
             user = self._user_to_check(uow, user_id, missing=MfaRequired())
             # Turned off since the password was checked: there is nothing left to check.
             if user.mfa_enabled and not self._consume(uow, user, typed):
-                failures.record(uow, user_id, PURPOSE_LOGIN, kind=kind)
-                return False, None
-            return True, open_session(uow)
+                return failures.refuse(uow, user_id, PURPOSE_LOGIN, MfaRequired(), kind=kind)
+            return open_session(uow)
 
-        accepted, session = transaction(work)
-        if not accepted:
-            raise MfaRequired()
-        return session  # type: ignore[return-value]
+        return counting_transaction(work)
 
     # --- inside a unit of work --------------------------------------------------------------
 

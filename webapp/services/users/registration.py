@@ -18,7 +18,7 @@ from webapp.services.users.rules import (
     check_name,
     check_not_look_alike,
     check_password_rules,
-    normalize_email,
+    checked_email,
 )
 
 EMAIL_TAKEN = "is already registered"
@@ -34,7 +34,7 @@ class AdminOutcome:
 class RegistrationService:
     def register(self, *, email: str, password: str, name: str) -> User:
         """Create a member (and, through `user.created`, their "Main" account)."""
-        email = normalize_email(email)
+        email = checked_email(email)
         name = check_name(name)
         check_password_rules(password)
         password_hash = passwords.hash(password)

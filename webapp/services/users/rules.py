@@ -23,8 +23,9 @@ def common_passwords() -> frozenset[str]:
     return load_common_passwords()
 
 
-def normalize_email(email: str) -> str:
-    """The stored form of an email (webapp.core.email_address); ValidationError when it is none."""
+def checked_email(email: str) -> str:
+    """The stored form of an email (`email_address.normalize_email`, the one normalization);
+    a 422 on `email` when it is none."""
     try:
         return email_address.normalize_email(email)
     except email_address.InvalidEmail as exc:
