@@ -7,7 +7,7 @@ import pytest
 from envelopes import assert_error, assert_success
 
 from webapp.repositories.keyset import MAX_CURSOR_LENGTH
-from webapp.services.catalog import MAX_PAGE_SIZE
+from webapp.services.shop.catalog import MAX_PAGE_SIZE
 
 
 def test_the_largest_page_is_served_and_one_more_is_refused(client):

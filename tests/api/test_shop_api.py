@@ -11,7 +11,7 @@ from sqlalchemy import select
 from webapp.api.schemas.shop import ProductPublic
 from webapp.infra.extensions import cache, db
 from webapp.models import Event
-from webapp.services.catalog import PRODUCT_FIELDS
+from webapp.services.shop.catalog import PRODUCT_FIELDS
 
 
 @pytest.fixture

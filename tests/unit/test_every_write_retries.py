@@ -36,10 +36,10 @@ from webapp.models import (
 from webapp.models.base import utcnow
 from webapp.services import unit_of_work as uow_module
 from webapp.services.auth import AuthService, ClientInfo
-from webapp.services.catalog import CatalogService
 from webapp.services.idempotency import IdempotencyService
-from webapp.services.orders import LineRequest, OrderService
 from webapp.services.principal import Principal
+from webapp.services.shop.catalog import CatalogService
+from webapp.services.shop.orders import LineRequest, OrderService
 from webapp.services.users.administration import UserAdminService
 from webapp.services.users.directory import UserDirectory
 from webapp.services.users.passwords import PasswordService

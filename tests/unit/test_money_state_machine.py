@@ -52,9 +52,9 @@ from webapp.models import Account, LedgerEntry, LedgerTransaction, Order, Produc
 from webapp.models.account import KIND_MEMBER
 from webapp.models.order import STATUS_CANCELLED, STATUS_PAID
 from webapp.services.auth import AuthService
-from webapp.services.catalog import CatalogService
-from webapp.services.orders import LineRequest, OrderService
 from webapp.services.principal import Principal
+from webapp.services.shop.catalog import CatalogService
+from webapp.services.shop.orders import LineRequest, OrderService
 from webapp.services.users.registration import RegistrationService
 from webapp.services.wallet.accounts import AccountService
 from webapp.services.wallet.ledger import LedgerService

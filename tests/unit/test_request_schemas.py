@@ -26,7 +26,7 @@ from webapp.api.schemas.wallet import AccountCreate, AccountListQuery, DepositCr
 from webapp.core.money import MAX_AMOUNT, SUPPORTED_CURRENCIES
 from webapp.models.order import MAX_ITEMS_PER_ORDER, MAX_QUANTITY, ORDER_STATUSES
 from webapp.models.user import ROLES
-from webapp.services.catalog import MAX_NAME_LENGTH, MAX_PAGE_SIZE, MAX_STOCK
+from webapp.services.shop.catalog import MAX_NAME_LENGTH, MAX_PAGE_SIZE, MAX_STOCK
 
 WIRE_NAMES = {
     UserCreate: {"email", "password", "name"},

@@ -14,9 +14,9 @@ from webapp.infra.extensions import db
 from webapp.models import LedgerTransaction, Order
 from webapp.models.base import utcnow
 from webapp.services.auth import AuthService
-from webapp.services.catalog import CatalogService
-from webapp.services.orders import LineRequest, OrderService
 from webapp.services.principal import Principal
+from webapp.services.shop.catalog import CatalogService
+from webapp.services.shop.orders import LineRequest, OrderService
 from webapp.services.stats import DayActivity, Stats, StatsService, midnight
 from webapp.services.users.administration import UserAdminService
 from webapp.services.users.registration import RegistrationService

@@ -7,9 +7,9 @@ from clients import PASSWORD
 
 from webapp.core.errors import Forbidden, NotFound, ValidationError
 from webapp.services.auth import AuthService, ClientInfo
-from webapp.services.catalog import CatalogService
-from webapp.services.orders import LineRequest, OrderService
 from webapp.services.principal import Principal
+from webapp.services.shop.catalog import CatalogService
+from webapp.services.shop.orders import LineRequest, OrderService
 from webapp.services.users.directory import NumberedPage, UserDirectory
 from webapp.services.users.registration import RegistrationService
 from webapp.services.wallet.accounts import AccountService

@@ -19,8 +19,8 @@ from webapp.core.ids import id_from_wire
 from webapp.models import Order
 from webapp.models.user import ROLE_ADMIN
 from webapp.repositories.keyset import Page
-from webapp.services.catalog import CatalogService, ProductRecord
-from webapp.services.orders import LineRequest, OrderService
+from webapp.services.shop.catalog import CatalogService, ProductRecord
+from webapp.services.shop.orders import LineRequest, OrderService
 
 THE_PRODUCT = {"productId": "$response.body#/data/id"}
 THE_ORDER = {"orderId": "$response.body#/data/id"}

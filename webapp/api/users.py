@@ -17,7 +17,7 @@ from webapp.infra.ratelimits import password_check_per_user
 from webapp.models import User
 from webapp.models.user import ROLE_ADMIN
 from webapp.repositories.keyset import Page
-from webapp.services.orders import OrderService
+from webapp.services.shop.orders import OrderService
 from webapp.services.user_records import UserRecord
 from webapp.services.users.administration import UserAdminService
 from webapp.services.users.directory import UserDirectory

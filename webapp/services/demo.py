@@ -16,9 +16,9 @@ from webapp.models import User
 from webapp.models.account import MAIN_ACCOUNT_NAME
 from webapp.models.user import ROLE_ADMIN
 from webapp.services.auth import AuthService
-from webapp.services.catalog import CatalogService
 from webapp.services.events import DomainEvent, subject
-from webapp.services.orders import LineRequest, OrderService
+from webapp.services.shop.catalog import CatalogService
+from webapp.services.shop.orders import LineRequest, OrderService
 from webapp.services.unit_of_work import UnitOfWork, transaction
 from webapp.services.users.directory import UserDirectory
 from webapp.services.users.registration import RegistrationService

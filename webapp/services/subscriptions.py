@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from webapp.infra import metrics
-from webapp.services import catalog, user_records
+from webapp.services import user_records
 from webapp.services.events import after_commit, in_transaction
+from webapp.services.shop import catalog
 from webapp.services.wallet import accounts
 
 

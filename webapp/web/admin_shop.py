@@ -9,8 +9,8 @@ from werkzeug.wrappers import Response
 from webapp.core.errors import AppError, Conflict, ValidationError
 from webapp.core.money import amount_out_of_range, format_minor_units, to_minor_units
 from webapp.models.user import ROLE_ADMIN
-from webapp.services.catalog import CatalogService, ProductRecord
-from webapp.services.orders import OrderService
+from webapp.services.shop.catalog import CatalogService, ProductRecord
+from webapp.services.shop.orders import OrderService
 from webapp.web.blueprint import bp
 from webapp.web.forms import (
     ActionForm,

@@ -46,7 +46,7 @@ from webapp.models.security import (
     TOKEN_SCOPES,
 )
 from webapp.models.user import ROLES
-from webapp.services.orders import QUANTITY_OUT_OF_RANGE
+from webapp.services.shop.orders import QUANTITY_OUT_OF_RANGE
 
 
 class RegisterForm(FlaskForm):

@@ -18,7 +18,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
 from webapp.api.schemas.fields import never_null
-from webapp.services import catalog
+from webapp.services.shop import catalog
 
 
 class WireSchema(BaseModel):

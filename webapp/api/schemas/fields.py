@@ -18,7 +18,7 @@ from webapp.models.security import (
     TOKEN_SCOPES,
 )
 from webapp.models.user import ROLES
-from webapp.services import catalog
+from webapp.services.shop import catalog
 from webapp.services.users import rules as user_rules
 from webapp.services.wallet.accounts import MAX_ACCOUNT_NAME_LENGTH
 from webapp.services.wallet.ledger import MAX_MEMO_LENGTH

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import render_template, request
 
 from webapp.models.order import MAX_QUANTITY
-from webapp.services.catalog import CatalogService, ProductRecord
+from webapp.services.shop.catalog import CatalogService, ProductRecord
 from webapp.web.blueprint import bp
 from webapp.web.forms import CartLineForm
 

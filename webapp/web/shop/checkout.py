@@ -25,12 +25,12 @@ from webapp.core.errors import (
     ValidationError,
 )
 from webapp.core.money import format_money
-from webapp.services.orders import LineRequest, OrderService
+from webapp.services.shop.orders import LineRequest, OrderService
 from webapp.web.blueprint import bp
-from webapp.web.cart import cart_page, render_cart
 from webapp.web.forms import EMPTY_CART, CheckoutForm, show_error
 from webapp.web.session_auth import members_only
-from webapp.web.session_cart import (
+from webapp.web.shop.cart import cart_page, render_cart
+from webapp.web.shop.session_cart import (
     cart_contents,
     cart_snapshot,
     line_requests,

@@ -36,11 +36,11 @@ from webapp.models.order import (
     STATUS_PAID,
 )
 from webapp.repositories.keyset import Page
-from webapp.services.catalog import CatalogService, ProductRecord
 from webapp.services.email_verification import require_verified_email
 from webapp.services.events import DomainEvent, subject
 from webapp.services.idempotency import IdempotencyService
 from webapp.services.principal import Principal
+from webapp.services.shop.catalog import CatalogService, ProductRecord
 from webapp.services.unit_of_work import UnitOfWork, transaction
 
 SALES_ACCOUNT = "Shop sales"  # the system account that order payments go to

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from webapp.core.errors import Conflict
 from webapp.core.money import format_money
-from webapp.services.orders import OrderService
+from webapp.services.shop.orders import OrderService
 from webapp.web.blueprint import bp
 from webapp.web.forms import ActionForm
 from webapp.web.session_auth import members_only

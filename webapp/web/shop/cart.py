@@ -18,13 +18,13 @@ from webapp.core.errors import NotFound, OutOfStock
 from webapp.core.ids import ID_PATTERN
 from webapp.models import Account
 from webapp.models.order import MAX_QUANTITY
-from webapp.services.catalog import CatalogService
-from webapp.services.orders import CartCheck, OrderService
+from webapp.services.shop.catalog import CatalogService
+from webapp.services.shop.orders import CartCheck, OrderService
 from webapp.web.blueprint import bp
-from webapp.web.catalog import render_product
 from webapp.web.forms import ActionForm, CartLineForm, CartRemoveForm, CheckoutForm
 from webapp.web.session_auth import members_only
-from webapp.web.session_cart import cart_contents, cart_snapshot, line_requests, save_cart
+from webapp.web.shop.catalog import render_product
+from webapp.web.shop.session_cart import cart_contents, cart_snapshot, line_requests, save_cart
 from webapp.web.wallet import account_choices, own_accounts
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import session
 
-from webapp.services.orders import LineRequest
+from webapp.services.shop.orders import LineRequest
 
 CART = "cart"
 

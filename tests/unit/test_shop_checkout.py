@@ -12,9 +12,9 @@ from webapp.core.errors import CartChanged
 from webapp.infra.extensions import db
 from webapp.models import Account, IdempotencyKey, Order, Product
 from webapp.services.auth import AuthService
-from webapp.services.catalog import CatalogService
-from webapp.services.orders import LineRequest, OrderService
 from webapp.services.principal import Principal
+from webapp.services.shop.catalog import CatalogService
+from webapp.services.shop.orders import LineRequest, OrderService
 from webapp.services.users.registration import RegistrationService
 from webapp.services.wallet.accounts import AccountService
 from webapp.services.wallet.ledger import LedgerService
