@@ -28,7 +28,7 @@ USERS_PAGE_SIZE = 20
 # Around the current page, this many page links each side; the first and last always show.
 PAGE_LINKS_AROUND = 2
 # The service's wire names of what an admin changes, as the flash message words them.
-CHANGED_FIELD_LABELS = {"roles": "Roles", "isActive": "Active"}
+CHANGED_FIELD_LABELS = {"roles": "Roles", "is_active": "Active"}
 
 
 def page_numbers(current: int, last: int) -> list[int | None]:

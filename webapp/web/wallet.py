@@ -25,7 +25,7 @@ HISTORY_PAGE_SIZE = 20
 RECENT_ACTIVITY = 10
 
 # The service names fields as the API does; on the form they are these.
-FORM_FIELD_OF_DETAIL = {"fromAccountId": "fromAccount", "toAccountId": "to"}
+FORM_FIELD_OF_DETAIL = {"from_account_id": "from_account", "to_account_id": "to"}
 
 
 def own_accounts() -> list[Account]:
