@@ -112,13 +112,13 @@ def test_days_from_1_to_365_are_taken(days):
 def test_other_days_are_refused(days):
     with pytest.raises(ValidationError) as raised:
         check_days(days)
-    assert set(raised.value.details) == {"expiresInDays"}
+    assert set(raised.value.details) == {"expires_in_days"}
 
 
 def test_every_bad_field_is_reported_at_once_and_nothing_is_made(member):
     with pytest.raises(ValidationError) as raised:
         service.create(member, "", ["root"], 0)
-    assert set(raised.value.details) == {"name", "scopes", "expiresInDays"}
+    assert set(raised.value.details) == {"name", "scopes", "expires_in_days"}
     assert db.session.query(PersonalAccessToken).count() == 0
 
 

@@ -94,10 +94,10 @@ def archive_product(product_id: int) -> None:
 def place_order(body: OrderCreate) -> Order:
     """Buy: debit the account, take the stock and write the ledger, in one transaction."""
     lines = [
-        LineRequest(id_from_wire(line.product_id, f"items.{n}.productId"), line.quantity)
+        LineRequest(id_from_wire(line.product_id, f"items.{n}.product_id"), line.quantity)
         for n, line in enumerate(body.items)
     ]
-    account_id = id_from_wire(body.account_id, "accountId")
+    account_id = id_from_wire(body.account_id, "account_id")
     return OrderService().place(principal(), account_id=account_id, lines=lines)
 
 

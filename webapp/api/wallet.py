@@ -104,8 +104,8 @@ def create_transfer(body: TransferCreate) -> LedgerTransaction:
     """Move money between two accounts atomically, from one of the caller's."""
     return LedgerService().transfer(
         principal(),
-        from_account_id=id_from_wire(body.from_account_id, "fromAccountId"),
-        to_account_id=id_from_wire(body.to_account_id, "toAccountId"),
+        from_account_id=id_from_wire(body.from_account_id, "from_account_id"),
+        to_account_id=id_from_wire(body.to_account_id, "to_account_id"),
         amount=body.amount,
         memo=body.memo,
     )

@@ -7,12 +7,15 @@ at the app level and the surface is chosen by path.
 from __future__ import annotations
 
 import logging
+import re
 import time
+from collections.abc import Mapping
 
 from flask import Flask, Response, render_template, request
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
+from pydantic.alias_generators import to_camel
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -62,10 +65,24 @@ def is_json_surface() -> bool:
     return path == "/api" or path.startswith("/api/") or path in JSON_PATHS
 
 
+# A snake_case segment of a detail name; any other (camelCase from a schema's alias, an
+# index, a pydantic location such as "function-after[…]") is on the wire as it is.
+SNAKE_SEGMENT = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+
+
+def wire_name(name: str) -> str:
+    """A detail's name as the API spells it: "items.0.product_id" → "items.0.productId"."""
+    return ".".join(
+        to_camel(part) if SNAKE_SEGMENT.fullmatch(part) else part for part in name.split(".")
+    )
+
+
 def render_api_error(
-    status: int, code: str, message: str, details: dict[str, str] | None = None
+    status: int, code: str, message: str, details: Mapping[str, str] | None = None
 ) -> Response:
-    return error_envelope(code, message, status, details=details)
+    """The envelope of an error; services name details in Python, the wire in camelCase."""
+    wire_details = {wire_name(name): text for name, text in (details or {}).items()}
+    return error_envelope(code, message, status, details=wire_details)
 
 
 def render_error_page(status: int, message: str | None = None) -> Response:

@@ -135,7 +135,7 @@ def check_scopes(scopes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
 
 def check_days(days: int) -> int:
     if type(days) is not int or not TOKEN_MIN_DAYS <= days <= TOKEN_MAX_DAYS:
-        raise ValidationError(details={"expiresInDays": DAYS_RULE})
+        raise ValidationError(details={"expires_in_days": DAYS_RULE})
     return days
 
 

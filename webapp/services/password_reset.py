@@ -91,7 +91,7 @@ class PasswordResetService:
         that breaks the rule is a 422 (`details.newPassword`) and leaves the link usable.
         """
         if (problem := password_problem(new_password)) is not None:
-            raise ValidationError(details={"newPassword": problem})
+            raise ValidationError(details={"new_password": problem})
 
         def work(uow: UnitOfWork) -> None:
             link = consume_link(uow, token, PURPOSE_RESET_PASSWORD)

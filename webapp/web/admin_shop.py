@@ -6,8 +6,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from webapp.core.errors import AppError, Conflict, ValidationError
-from webapp.core.money import amount_out_of_range, format_minor_units, to_minor_units
+from webapp.core.errors import Conflict, ValidationError
+from webapp.core.money import format_minor_units
 from webapp.models.user import ROLE_ADMIN
 from webapp.services.shop.catalog import CatalogService, ProductRecord
 from webapp.services.shop.orders import OrderService
@@ -17,30 +17,12 @@ from webapp.web.forms import (
     OrderFilterForm,
     ProductCreateForm,
     ProductEditForm,
-    ProductForm,
     show_error,
 )
 from webapp.web.session_auth import role_required
 
 PRODUCTS_PAGE_SIZE = 50
 ORDERS_PAGE_SIZE = 20
-
-
-def price_in_minor_units(form: ProductForm, currency: str) -> int | None:
-    """The typed price ("12.50") in minor units, or None with the reason on the field."""
-    try:
-        return to_minor_units(form.price.data, currency)
-    except ValueError as error:
-        form.price.errors = [*form.price.errors, str(error)]
-        return None
-
-
-def as_shown_on_form(error: AppError, currency: str) -> AppError:
-    """The service's error worded for the page: a price range as decimals, not minor units."""
-    details = dict(error.details or {})
-    if isinstance(error, ValidationError) and "price" in details:
-        details["price"] = amount_out_of_range(currency)
-    return type(error)(error.message, details=details)
 
 
 def render_products(form: ProductCreateForm | None = None) -> str:
@@ -66,7 +48,7 @@ def admin_products() -> str:
 def admin_create_product() -> str | Response:
     form = ProductCreateForm()
     if form.validate_on_submit():
-        price = price_in_minor_units(form, form.currency.data)
+        price = form.price.minor_units(form.currency.data)
         if price is not None:
             try:
                 product = CatalogService().create(
@@ -79,7 +61,7 @@ def admin_create_product() -> str | Response:
                     stock=form.stock.data,
                 )
             except (ValidationError, Conflict) as error:
-                show_error(form, as_shown_on_form(error, form.currency.data))
+                show_error(form, error)
             else:
                 flash(f"Product {product.sku} is created.", "success")
                 return redirect(url_for("web.admin_products"))
@@ -104,7 +86,7 @@ def admin_edit_product(product_id: int) -> str | Response:
     product = CatalogService().get(product_id, include_archived=True)
     form = ProductEditForm() if request.method == "POST" else edit_form_of(product)
     if form.validate_on_submit():
-        price = price_in_minor_units(form, product.currency)
+        price = form.price.minor_units(product.currency)
         if price is not None:
             try:
                 updated = CatalogService().update(
@@ -118,7 +100,7 @@ def admin_edit_product(product_id: int) -> str | Response:
                     is_active=form.is_active.data,
                 )
             except (ValidationError, Conflict) as error:
-                show_error(form, as_shown_on_form(error, product.currency))
+                show_error(form, error)
             else:
                 flash(f"Product {updated.sku} is saved.", "success")
                 return redirect(url_for("web.admin_edit_product", product_id=product.id))

@@ -10,7 +10,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from webapp.core.errors import Conflict, Forbidden, NotFound, ValidationError
-from webapp.core.money import format_money, to_minor_units
+from webapp.core.money import format_money
 from webapp.models import Account, User
 from webapp.models.user import ROLE_ADMIN
 from webapp.services.access_tokens import AccessTokenService
@@ -22,13 +22,13 @@ from webapp.web.blueprint import bp
 from webapp.web.forms import ActionForm, DepositForm, UserFilterForm, UserRolesForm, show_error
 from webapp.web.navigation import safe_next
 from webapp.web.session_auth import role_required
-from webapp.web.wallet import account_choices, as_shown_on_form
+from webapp.web.wallet import account_choices
 
 USERS_PAGE_SIZE = 20
 # Around the current page, this many page links each side; the first and last always show.
 PAGE_LINKS_AROUND = 2
 # The service's wire names of what an admin changes, as the flash message words them.
-CHANGED_FIELD_LABELS = {"roles": "Roles", "isActive": "Active"}
+CHANGED_FIELD_LABELS = {"roles": "Roles", "is_active": "Active"}
 
 
 def page_numbers(current: int, last: int) -> list[int | None]:
@@ -120,17 +120,14 @@ def admin_deposit(user_id: int) -> str | Response:
     form = deposit_form(dossier.accounts)
     if form.validate_on_submit():
         account = next(a for a in dossier.accounts if a.id == form.account.data)
-        try:
-            amount = to_minor_units(form.amount.data, account.currency)
-        except ValueError as error:
-            form.amount.errors = [*form.amount.errors, str(error)]
-        else:
+        amount = form.amount.minor_units(account.currency)
+        if amount is not None:
             try:
                 LedgerService().deposit(
                     current_user.principal, account.id, amount=amount, memo=form.memo.data
                 )
             except (ValidationError, NotFound) as error:
-                show_error(form, as_shown_on_form(error, account.currency))
+                show_error(form, error)
             else:
                 flash(
                     f"Deposited {format_money(amount, account.currency)} to {account.name}"

@@ -3,7 +3,8 @@ are the services'; their ValidationError details are shown on the matching field
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
+from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -33,7 +34,12 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from webapp.core.email_address import MAX_EMAIL_LENGTH
 from webapp.core.errors import AppError
 from webapp.core.ids import ID_PATTERN, MAX_NUMBER
-from webapp.core.money import SUPPORTED_CURRENCIES
+from webapp.core.money import (
+    AMOUNT_OUT_OF_RANGE,
+    SUPPORTED_CURRENCIES,
+    amount_out_of_range,
+    to_minor_units,
+)
 from webapp.models.account import DEFAULT_CURRENCY
 from webapp.models.order import MAX_ITEMS_PER_ORDER, MAX_QUANTITY, ORDER_STATUSES
 from webapp.models.security import (
@@ -126,20 +132,48 @@ class AccessTokenForm(FlaskForm):
     )
 
 
-def _field_name(wire_name: str) -> str:
-    return re.sub(r"(?<!^)([A-Z])", r"_\1", wire_name).lower()
+def add_error(field: Field, message: str) -> None:
+    field.errors = [*field.errors, message]
 
 
-def show_error(form: FlaskForm, error: AppError) -> None:
-    """Put a service error on the form: each detail on its field, the rest on the form."""
+def show_error(form: FlaskForm, error: AppError, fields: Mapping[str, str] | None = None) -> None:
+    """Put a service error on the form: each detail on the field of its name (or of the name
+    `fields` maps it to, where the form calls it otherwise), the rest on the form."""
     placed = False
-    for wire_name, message in (error.details or {}).items():
-        field = getattr(form, _field_name(wire_name), None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*field.errors, message]
+    for name, message in (error.details or {}).items():
+        field_name = (fields or {}).get(name, name)
+        if field_name in form:
+            field = form[field_name]
+            add_error(field, field.shown(message) if isinstance(field, AmountField) else message)
             placed = True
     if not placed:
         form.form_errors.append(error.message)
+
+
+class AmountField(StringField):
+    """A decimal amount as a person types it ("12.50"), read exactly into a currency's minor
+    units. A service states an amount's range in minor units (the API's unit); this field
+    shows it in the currency's units instead."""
+
+    def __init__(self, label: str = "Amount", **kwargs: Any) -> None:
+        kwargs.setdefault("validators", [InputRequired(), Length(max=32)])
+        kwargs.setdefault("render_kw", {"inputmode": "decimal"})
+        super().__init__(label, **kwargs)
+        self.currency: str | None = None
+
+    def minor_units(self, currency: str) -> int | None:
+        """The typed amount in minor units of `currency`, or None with the reason on the field."""
+        self.currency = currency
+        try:
+            return to_minor_units(self.data, currency)
+        except ValueError as error:
+            add_error(self, str(error))
+            return None
+
+    def shown(self, message: str) -> str:
+        if message == AMOUNT_OUT_OF_RANGE and self.currency is not None:
+            return amount_out_of_range(self.currency)
+        return message
 
 
 class TransferForm(FlaskForm):
@@ -148,11 +182,7 @@ class TransferForm(FlaskForm):
 
     from_account = SelectField("From", coerce=int, validators=[InputRequired()])
     to = StringField("To", validators=[InputRequired(), Length(max=255)])
-    amount = StringField(
-        "Amount",
-        validators=[InputRequired(), Length(max=32)],
-        render_kw={"inputmode": "decimal"},
-    )
+    amount = AmountField()
     memo = StringField("Memo (optional)", validators=[Optional(), Length(max=255)])
 
 
@@ -207,11 +237,7 @@ class ProductForm(FlaskForm):
     sku = StringField("SKU", validators=[InputRequired()])
     name = StringField("Name", validators=[InputRequired()])
     description = TextAreaField("Description (optional)", validators=[Optional()])
-    price = StringField(
-        "Price",
-        validators=[InputRequired(), Length(max=32)],
-        render_kw={"inputmode": "decimal"},
-    )
+    price = AmountField("Price")
     stock = IntegerField("Stock", default=0, validators=[InputRequired(), readable])
 
 
@@ -280,11 +306,7 @@ class DepositForm(FlaskForm):
     route); `amount` is a decimal like "12.50" in that account's currency."""
 
     account = SelectField("Account", coerce=int, validators=[InputRequired()])
-    amount = StringField(
-        "Amount",
-        validators=[InputRequired(), Length(max=32)],
-        render_kw={"inputmode": "decimal"},
-    )
+    amount = AmountField()
     memo = StringField("Memo (optional)", validators=[Optional(), Length(max=255)])
 
 

@@ -14,18 +14,20 @@ from webapp.core.errors import (
     ValidationError,
 )
 from webapp.core.ids import parse_public_id
-from webapp.core.money import amount_out_of_range, format_money, to_minor_units
+from webapp.core.money import format_money
 from webapp.models import Account
 from webapp.services.wallet.accounts import AccountService
 from webapp.services.wallet.ledger import LedgerService
 from webapp.web.blueprint import bp
-from webapp.web.forms import TransferForm, show_error
+from webapp.web.forms import TransferForm, add_error, show_error
 
 HISTORY_PAGE_SIZE = 20
 RECENT_ACTIVITY = 10
 
-# The service names fields as the API does; on the form they are these.
-FORM_FIELD_OF_DETAIL = {"fromAccountId": "fromAccount", "toAccountId": "to"}
+# The accounts of LedgerService.transfer() as the transfer form names its fields.
+TRANSFER_FIELDS = {"from_account_id": "from_account", "to_account_id": "to"}
+# The service words the same-account rule by the API's fields; the page by what was chosen.
+SAME_ACCOUNT = "must be another account than the one you send from"
 
 
 def own_accounts() -> list[Account]:
@@ -67,19 +69,17 @@ def account_choices(accounts: list[Account]) -> list[tuple[int, str]]:
     return [(a.id, f"{a.name} — {format_money(a.balance, a.currency)}") for a in accounts]
 
 
-def as_shown_on_form(error: AppError, currency: str) -> AppError:
-    """The service's error worded for the page: details on the form's fields, amounts as
-    decimals rather than minor units."""
-    details = {FORM_FIELD_OF_DETAIL.get(k, k): v for k, v in (error.details or {}).items()}
-    if isinstance(error, ValidationError) and "amount" in details:
-        details["amount"] = amount_out_of_range(currency)
-    if isinstance(error, ValidationError) and "to" in details:
-        details["to"] = "must be another account than the one you send from"
+def show_transfer_error(form: TransferForm, error: AppError) -> None:
+    """LedgerService.transfer()'s refusal on the form, in the member's words: the balance it
+    counts in minor units is left out, and a currency or the same account is about `to`."""
     if isinstance(error, InsufficientFunds):
-        details = {"amount": error.message}
-    if isinstance(error, CurrencyMismatch):
-        details = {"to": error.message}
-    return type(error)(error.message, details=details)
+        add_error(form.amount, error.message)
+    elif isinstance(error, CurrencyMismatch):
+        add_error(form.to, error.message)
+    elif isinstance(error, ValidationError) and "to_account_id" in (error.details or {}):
+        add_error(form.to, SAME_ACCOUNT)
+    else:
+        show_error(form, error, TRANSFER_FIELDS)
 
 
 @bp.route("/transfer", methods=["GET", "POST"])
@@ -89,11 +89,8 @@ def transfer() -> str | Response:
     form = transfer_form(accounts)
     if form.validate_on_submit():
         source = next(a for a in accounts if a.id == form.from_account.data)
-        try:
-            amount = to_minor_units(form.amount.data, source.currency)
-        except ValueError as error:
-            form.amount.errors = [*form.amount.errors, str(error)]
-        else:
+        amount = form.amount.minor_units(source.currency)
+        if amount is not None:
             try:
                 LedgerService().transfer(
                     current_user.principal,
@@ -103,7 +100,7 @@ def transfer() -> str | Response:
                     memo=form.memo.data,
                 )
             except (ValidationError, NotFound, InsufficientFunds, CurrencyMismatch) as error:
-                show_error(form, as_shown_on_form(error, source.currency))
+                show_transfer_error(form, error)
             else:
                 flash(f"Sent {format_money(amount, source.currency)}.", "success")
                 return redirect(url_for("web.account", account_id=source.id))

@@ -87,7 +87,7 @@ def line_refusal(
     """What place() raises for line `index` of an order (`quantity` of `product`, paid from
     an account in `currency`), or None when the line may be ordered. Without a currency (no
     account chosen yet) the currency is not checked."""
-    field = f"items.{index}.productId"
+    field = f"items.{index}.product_id"
     if product is None:
         return NotFound("No such product.", details={field: "not found"})
     if not product.is_active:
@@ -168,7 +168,7 @@ def check_lines(lines: list[LineRequest]) -> None:
         if problem := quantity_problem(line.quantity):
             problems[f"items.{index}.quantity"] = problem
         if line.product_id in seen:
-            problems[f"items.{index}.productId"] = "appears twice; order it once with its total"
+            problems[f"items.{index}.product_id"] = "appears twice; order it once with its total"
         seen.add(line.product_id)
     if problems:
         raise ValidationError(details=problems)
@@ -202,7 +202,7 @@ class OrderService:
         def work(uow: UnitOfWork) -> Order:
             account = uow.accounts.find_by_id(account_id)
             if account is None or account.kind != KIND_MEMBER or account.user_id != buyer.user_id:
-                raise NotFound("No such account.", details={"accountId": "not found"})
+                raise NotFound("No such account.", details={"account_id": "not found"})
             sales = uow.accounts.system_account(SALES_ACCOUNT, account.currency)
             locked = uow.accounts.lock_for_update([account.id, sales.id])
             account, sales = locked[account.id], locked[sales.id]
@@ -229,7 +229,7 @@ class OrderService:
                 raise ValidationError(details={"items": f"the total exceeds {MAX_AMOUNT}"})
             if account.balance < total:
                 raise InsufficientFunds(
-                    details={"accountId": f"holds {account.balance}, needs {total}"}
+                    details={"account_id": f"holds {account.balance}, needs {total}"}
                 )
 
             for item in items:

@@ -37,9 +37,9 @@ class UserAdminService:
             name = check_name(name)
         if actor_id == user_id and (is_active is False or (roles and ROLE_ADMIN not in roles)):
             raise ValidationError(
-                details={"roles" if roles else "isActive": "you cannot lock yourself out"}
+                details={"roles" if roles else "is_active": "you cannot lock yourself out"}
             )
-        removal = "isActive" if is_active is False else "roles"
+        removal = "is_active" if is_active is False else "roles"
         may_remove_an_admin = is_active is False or (roles is not None and ROLE_ADMIN not in roles)
         # Two admins granting the same role at once: the second insert hits the primary key.
         raced = Conflict("This user was changed at the same moment; try again.")

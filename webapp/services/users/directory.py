@@ -123,7 +123,7 @@ class UserDirectory:
         if page < 1:
             raise ValidationError(details={"page": "must be 1 or more"})
         if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ValidationError(details={"pageSize": f"must be 1 to {MAX_PAGE_SIZE}"})
+            raise ValidationError(details={"page_size": f"must be 1 to {MAX_PAGE_SIZE}"})
         if role is not None and role not in ROLES:
             raise ValidationError(details={"role": f"must be one of {', '.join(ROLES)}"})
         q = search_term(q)

@@ -61,7 +61,7 @@ def set_password(
 def check_current_password(user: User, current_password: str) -> None:
     """422 on currentPassword unless it is the user's password."""
     if not passwords.verify(user.password_hash, current_password):
-        raise ValidationError(details={"currentPassword": "is incorrect"})
+        raise ValidationError(details={"current_password": "is incorrect"})
 
 
 class PasswordService:
@@ -69,7 +69,7 @@ class PasswordService:
         self, user_id: int, *, current_password: str, new_password: str, keep_session_id: int
     ) -> None:
         """Set a new password; every other session of the user ends, the caller's stays."""
-        check_password_rules(new_password, field="newPassword")
+        check_password_rules(new_password, field="new_password")
 
         def work(uow: UnitOfWork) -> None:
             user = load_user(uow, user_id)

@@ -33,7 +33,7 @@ class ProfileService:
         if name is not None and (problem := name_problem(name)) is not None:
             problems["name"] = problem
         if new_password is not None and (problem := password_problem(new_password)) is not None:
-            problems["newPassword"] = problem
+            problems["new_password"] = problem
         if problems:
             raise ValidationError(details=problems)
         if name is None and new_password is None:

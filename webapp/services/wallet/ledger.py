@@ -123,15 +123,15 @@ class LedgerService:
         check_amount(amount)
         memo = check_memo(memo)
         if from_account_id == to_account_id:
-            raise ValidationError(details={"toAccountId": "must differ from fromAccountId"})
+            raise ValidationError(details={"to_account_id": "must differ from fromAccountId"})
 
         def work(uow: UnitOfWork) -> LedgerTransaction:
             locked = uow.accounts.lock_for_update([from_account_id, to_account_id])
             source, target = locked.get(from_account_id), locked.get(to_account_id)
             if source is None or source.kind != KIND_MEMBER or source.user_id != sender.user_id:
-                raise NotFound("No such account.", details={"fromAccountId": "not found"})
+                raise NotFound("No such account.", details={"from_account_id": "not found"})
             if target is None or target.kind != KIND_MEMBER:
-                raise NotFound("No such account.", details={"toAccountId": "not found"})
+                raise NotFound("No such account.", details={"to_account_id": "not found"})
             if source.currency != target.currency:
                 raise CurrencyMismatch(
                     f"Cannot send {source.currency} to an account in {target.currency}."

@@ -58,7 +58,7 @@ def show_checkout_error(
         match = LINE_DETAIL.fullmatch(key)
         if match and int(match[1]) < len(lines):
             per_line.setdefault(lines[int(match[1])].product_id, []).append(message)
-    if isinstance(error, InsufficientFunds | CurrencyMismatch) or "accountId" in details:
+    if isinstance(error, InsufficientFunds | CurrencyMismatch) or "account_id" in details:
         show_error(form, type(error)(error.message, details={"account": error.message}))
     elif isinstance(error, ValidationError) and per_line:
         form.form_errors.append("Some products in your cart cannot be ordered.")
