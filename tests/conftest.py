@@ -11,16 +11,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import answered_statuses  # noqa: F401  (records each API answer's status for the last test)
-import hypothesis_profile  # noqa: F401  (loads the suite's hypothesis settings)
 import pytest
 import redis
-from clients import PASSWORD
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
 from sqlalchemy import event, inspect, text
 
+import tests.support.answered_statuses
+import tests.support.hypothesis_profile  # noqa: F401  (loads the suite's hypothesis settings)
+from tests.support.clients import PASSWORD
 from webapp import create_app
 from webapp.infra.config import TestingConfig
 from webapp.infra.extensions import db
@@ -179,7 +179,7 @@ def make_admin(app: Flask) -> Callable[..., int]:
 @pytest.fixture
 def admin(make_admin: Callable[..., int], login: Callable[..., dict[str, Any]]) -> dict[str, str]:
     """Bearer headers of a logged-in administrator (admin@example.com)."""
-    from clients import bearer
+    from tests.support.clients import bearer
 
     make_admin("admin@example.com")
     return bearer(login("admin@example.com"))

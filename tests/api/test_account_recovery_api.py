@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from clients import PASSWORD, bearer
-from envelopes import assert_error, assert_success
-from mfa import events, sent_mails
 from sqlalchemy import func, select
 
+from tests.support.clients import PASSWORD, bearer
+from tests.support.envelopes import assert_error, assert_success
+from tests.support.mfa import events, sent_mails
 from webapp.infra.extensions import db
 from webapp.models import LinkToken, OutboxMail
 from webapp.services.mailed_links import DEAD_LINK

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from clients import PASSWORD, bearer
-from envelopes import assert_error, assert_success
 from sqlalchemy import func, select, update
 
+from tests.support.clients import PASSWORD, bearer
+from tests.support.envelopes import assert_error, assert_success
 from webapp.infra.extensions import db
 from webapp.infra.metrics import observed_totals
 from webapp.models import Account, Event, LedgerTransaction, Order, User

@@ -7,10 +7,11 @@ import logging
 import re
 
 import pytest
-from clients import PASSWORD, bearer
-from concurrency import run_in_threads
-from envelopes import assert_error, assert_success
-from mfa import (
+
+from tests.support.clients import PASSWORD, bearer
+from tests.support.concurrency import run_in_threads
+from tests.support.envelopes import assert_error, assert_success
+from tests.support.mfa import (
     Clock,
     code,
     events,
@@ -19,7 +20,6 @@ from mfa import (
     turn_on_api,
     wrong_code,
 )
-
 from webapp.core.errors import MfaRequired
 from webapp.services.auth import BAD_CREDENTIALS
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from clients import PASSWORD, bearer
-from envelopes import assert_error, assert_success
 from sqlalchemy import select
 
+from tests.support.clients import PASSWORD, bearer
+from tests.support.envelopes import assert_error, assert_success
 from webapp.infra.extensions import db
 from webapp.models import Event
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from clients import bearer
-from envelopes import assert_error
-from personal_tokens import make_token, pat
 
+from tests.support.access_tokens import make_token, pat
+from tests.support.clients import bearer
+from tests.support.envelopes import assert_error
 from webapp.api.operations import OPERATIONS
 from webapp.models.user import ROLE_ADMIN
 

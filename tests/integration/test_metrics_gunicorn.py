@@ -21,9 +21,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from gunicorn_server import BIN, PROJECT_ROOT, clean_environment, free_port, gunicorn_process
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
+
+from tests.support.gunicorn_server import (
+    BIN,
+    PROJECT_ROOT,
+    clean_environment,
+    free_port,
+    gunicorn_process,
+)
 
 REQUESTS = 60
 CLIENTS = 4  # concurrent connections, more than the workers: both must take some

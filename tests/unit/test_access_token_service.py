@@ -8,9 +8,9 @@ import dataclasses
 import re
 
 import pytest
-from clients import PASSWORD
-from mfa import events
 
+from tests.support.clients import PASSWORD
+from tests.support.mfa import events
 from webapp.core.errors import Forbidden, InsufficientScope, NotFound, ValidationError
 from webapp.core.tokens import hash_token
 from webapp.infra.extensions import db

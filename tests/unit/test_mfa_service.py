@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pyotp
 import pytest
-from clients import PASSWORD
-from mfa import START, STEP, Clock, code, events, fixed_clock, sent_mails
 from sqlalchemy import update
 
+from tests.support.clients import PASSWORD
+from tests.support.mfa import START, STEP, Clock, code, events, fixed_clock, sent_mails
 from webapp.core.errors import (
     Conflict,
     Forbidden,

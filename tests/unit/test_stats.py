@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from clients import PASSWORD
 from sqlalchemy import update
 
+from tests.support.clients import PASSWORD
 from webapp.core.errors import Forbidden, ValidationError
 from webapp.infra import metrics
 from webapp.infra.extensions import db

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from clients import PASSWORD
 
+from tests.support.clients import PASSWORD
 from webapp.core.errors import Forbidden, NotFound, ValidationError
 from webapp.services.auth import AuthService, ClientInfo
 from webapp.services.catalog import CatalogService

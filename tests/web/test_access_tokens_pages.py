@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from clients import PASSWORD
-from mfa import events
-from pages import browser, field_errors, flashes, soup, table_rows
-from personal_tokens import pat, token_rows
 
+from tests.support.access_tokens import pat, token_rows
+from tests.support.clients import PASSWORD
+from tests.support.mfa import events
+from tests.support.pages import browser, field_errors, flashes, soup, table_rows
 from webapp.services.access_tokens import NAME_RULE
 from webapp.services.users.registration import RegistrationService
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from clients import PASSWORD
-from mfa import events, sent_mails
-from pages import browser, field_errors, flashes, form_errors, soup
 
+from tests.support.clients import PASSWORD
+from tests.support.mfa import events, sent_mails
+from tests.support.pages import browser, field_errors, flashes, form_errors, soup
 from webapp.services.password_reset import RESET_REQUESTED
 from webapp.web.account_recovery import PASSWORD_RESET, VERIFIED
 

@@ -5,11 +5,11 @@ tokens by name (never their value) and revoking one."""
 from __future__ import annotations
 
 import pytest
-from clients import PASSWORD, bearer
-from mfa import Clock, events, fixed_clock, sent_mails, turn_on_api
-from pages import browser, flashes, soup, table_rows
-from personal_tokens import make_token, pat
 
+from tests.support.access_tokens import make_token, pat
+from tests.support.clients import PASSWORD, bearer
+from tests.support.mfa import Clock, events, fixed_clock, sent_mails, turn_on_api
+from tests.support.pages import browser, flashes, soup, table_rows
 from webapp.services.users.registration import RegistrationService
 
 EMAIL = "member@example.com"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from clients import PASSWORD
-from pages import field_errors, form_errors, soup
 from sqlalchemy import func, select
 
+from tests.support.clients import PASSWORD
+from tests.support.pages import field_errors, form_errors, soup
 from webapp.infra.extensions import db
 from webapp.models import Account, User
 from webapp.services.users.administration import UserAdminService

@@ -6,10 +6,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from clients import PASSWORD
-from mfa import Clock, code, events, fixed_clock, sent_mails, wrong_code
-from pages import browser, field_errors, flashes, soup
 
+from tests.support.clients import PASSWORD
+from tests.support.mfa import Clock, code, events, fixed_clock, sent_mails, wrong_code
+from tests.support.pages import browser, field_errors, flashes, soup
 from webapp.services.auth import BAD_CREDENTIALS
 from webapp.services.mfa.service import WRONG_CODE, WRONG_PASSWORD
 from webapp.services.users.administration import UserAdminService

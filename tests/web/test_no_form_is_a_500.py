@@ -7,10 +7,10 @@ import io
 import random
 
 import pytest
-from clients import PASSWORD, bearer
-from pages import browser, soup
 from sqlalchemy import select
 
+from tests.support.clients import PASSWORD, bearer
+from tests.support.pages import browser, soup
 from webapp.infra.extensions import db
 from webapp.models import Account, Order, Product, User
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from clients import PASSWORD
-from pages import browser, field_errors, flashes, soup
 from sqlalchemy import select
 
+from tests.support.clients import PASSWORD
+from tests.support.pages import browser, field_errors, flashes, soup
 from webapp.infra.extensions import db
 from webapp.models import User
 from webapp.services.users.administration import UserAdminService
