@@ -18,9 +18,11 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
 from sqlalchemy import event, inspect, text
 
-import tests.support.answered_statuses
-import tests.support.hypothesis_profile  # noqa: F401  (loads the suite's hypothesis settings)
-from tests.support.clients import PASSWORD
+from tests.support import (  # noqa: F401  (imported for what importing them does)
+    answered_statuses,  # records each API answer's status for the last test
+    hypothesis_profile,  # loads the suite's hypothesis settings
+)
+from tests.support.clients import PASSWORD, bearer
 from webapp import create_app
 from webapp.infra.config import TestingConfig
 from webapp.infra.extensions import db
@@ -179,10 +181,19 @@ def make_admin(app: Flask) -> Callable[..., int]:
 @pytest.fixture
 def admin(make_admin: Callable[..., int], login: Callable[..., dict[str, Any]]) -> dict[str, str]:
     """Bearer headers of a logged-in administrator (admin@example.com)."""
-    from tests.support.clients import bearer
-
     make_admin("admin@example.com")
     return bearer(login("admin@example.com"))
+
+
+@pytest.fixture
+def member(
+    register: Callable[..., dict[str, Any]], login: Callable[..., dict[str, Any]]
+) -> dict[str, str]:
+    """Bearer headers of a logged-in member (member@example.com, no second factor): what
+    `member` means in every test module (`registered_member` is the registration's data,
+    `member_id` the user id, `member_principal` who acts in a service test)."""
+    register("member@example.com")
+    return bearer(login("member@example.com"))
 
 
 class StatementCounter:

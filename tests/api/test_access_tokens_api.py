@@ -29,13 +29,6 @@ EMAIL = "member@example.com"
 
 
 @pytest.fixture
-def member(register, login) -> dict[str, str]:
-    """Bearer headers of a logged-in member (a login session, not a token)."""
-    register(EMAIL)
-    return bearer(login(EMAIL))
-
-
-@pytest.fixture
 def clock(monkeypatch):
     return token_clock(monkeypatch)
 

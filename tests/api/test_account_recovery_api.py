@@ -41,12 +41,6 @@ def row_counts(app) -> tuple[int, int]:
     return links, mails
 
 
-@pytest.fixture
-def member(register, login) -> dict[str, str]:
-    register(EMAIL)
-    return bearer(login(EMAIL))
-
-
 # --- verification -----------------------------------------------------------------------------
 
 

@@ -36,13 +36,6 @@ def clock(monkeypatch) -> Clock:
 
 
 @pytest.fixture
-def member(register, login) -> dict[str, str]:
-    """Bearer headers of a logged-in member without a second factor."""
-    register(EMAIL)
-    return bearer(login(EMAIL))
-
-
-@pytest.fixture
 def factor(client, member, clock) -> dict:
     """The member's factor, on: {"secret", "recoveryCodes"}."""
     return turn_on_api(client, member, clock)

@@ -14,7 +14,6 @@ import re
 import pytest
 
 from tests.support.access_tokens import make_token, pat
-from tests.support.clients import bearer
 from tests.support.envelopes import assert_error
 from webapp.api.operations import OPERATIONS
 from webapp.models.user import ROLE_ADMIN
@@ -46,12 +45,6 @@ def admin_only_rules(app) -> list:
         if op is not None and op.roles and all(role == ROLE_ADMIN for role in op.roles):
             rules.append(rule)
     return rules
-
-
-@pytest.fixture
-def member(register, login) -> dict[str, str]:
-    register("member@example.com")
-    return bearer(login("member@example.com"))
 
 
 @pytest.fixture

@@ -20,13 +20,13 @@ TOKEN = re.compile(r"tly_[A-Za-z0-9_-]{43}")
 
 
 @pytest.fixture
-def member(app) -> int:
+def member_id(app) -> int:
     with app.app_context():
         return RegistrationService().register(email=EMAIL, password=PASSWORD, name="Member").id
 
 
 @pytest.fixture
-def page(app, member):
+def page(app, member_id):
     return browser(app)
 
 
