@@ -4,7 +4,7 @@ A fresh database (a SQLite file in a temporary folder, or a new PostgreSQL datab
 BENCH_DATABASE_URL's server), migrated with `flask db upgrade`; an admin from
 `flask create-admin`; members, accounts, money, products and orders made through the
 API of a running Tally (the contract, not the internals); a 100,000-entry history
-bulk-inserted in-process by tests/ledger_data.py; and, in-process with Flask's test
+bulk-inserted in-process by tests/support/ledger_data.py; and, in-process with Flask's test
 client, the SQL statements one warm request of each endpoint sends.
 """
 
@@ -25,9 +25,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 ROOT = Path(__file__).resolve().parent.parent
-for _path in (ROOT / "tests", ROOT):  # ledger_data lives with the tests; webapp at the root
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
+if str(ROOT) not in sys.path:  # webapp, and tests.support's ledger_data
+    sys.path.insert(0, str(ROOT))
 
 BIN = Path(sys.executable).parent
 PRODUCTS = 30
@@ -310,8 +309,8 @@ def build_world_history(app: Any, world: World, entries: int) -> None:
     """`entries` deposits into the historian's Main account (bulk, committed), and the
     cursor of the page 100,000 entries deep."""
     from history_pages import PAGE_SIZE, deep_page_cursor
-    from ledger_data import build_history
 
+    from tests.support.ledger_data import build_history
     from webapp.core.ids import parse_public_id
 
     account_id = parse_public_id(world.historian.accounts[0])

@@ -7,7 +7,7 @@ that may be emptied).
 
     .venv/bin/python bench/history_pages.py        (make bench-history)
 
-bench/http_bench.py (make bench) uses `deep_page_cursor` (and tests/ledger_data.py's
+bench/http_bench.py (make bench) uses `deep_page_cursor` (and tests/support/ledger_data.py's
 `build_history`) to serve the same two pages over HTTP, under gunicorn.
 """
 
@@ -22,12 +22,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT)]
 
 from flask_migrate import downgrade, upgrade  # noqa: E402
-from ledger_data import build_history  # noqa: E402
 from sqlalchemy import event, select, text  # noqa: E402
 
+from tests.support.ledger_data import build_history  # noqa: E402
 from webapp import create_app  # noqa: E402
 from webapp.infra.extensions import db  # noqa: E402
 from webapp.infra.settings import TestingConfig  # noqa: E402

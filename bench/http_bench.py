@@ -65,11 +65,10 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
-sys.path[:0] = [str(BENCH_DIR)]
+sys.path[:0] = [str(BENCH_DIR), str(ROOT)]  # its siblings; webapp and tests.support
 os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)  # the in-process app keeps its metrics here
 
 import layer_profile  # noqa: E402
-from bench_servers import Server, ServerFailed, stop_servers_on_exit  # noqa: E402
 from bench_world import (  # noqa: E402
     Api,
     Database,
@@ -97,6 +96,13 @@ from wrk_run import (  # noqa: E402
     ensure_wrk,
     run_wrk,
     wrk_version,
+)
+
+from tests.support.gunicorn_server import (  # noqa: E402
+    GunicornServer,
+    ServerFailed,
+    clean_environment,
+    stop_servers_on_exit,
 )
 
 RESULTS_FILE = BENCH_DIR / "RESULTS.md"
@@ -325,33 +331,6 @@ class BackendRun:
 # --- Tally's environment -----------------------------------------------------------------
 
 
-STRIPPED_VARIABLES = {
-    "DATABASE_URL",
-    "REDIS_URL",
-    "SECRET_KEY",
-    "JWT_SECRET_KEY",
-    "METRICS_TOKEN",
-    "TALLY_ENV",
-    "PROMETHEUS_MULTIPROC_DIR",
-    "WEB_CONCURRENCY",
-    "GUNICORN_THREADS",
-    "BIND",
-    "FLASK_DEBUG",
-    "LOG_LEVEL",
-    "ACCESS_TOKEN_TTL",
-}
-
-
-def clean_environment() -> dict[str, str]:
-    """This process's environment without anything that would configure Tally."""
-    return {
-        key: value
-        for key, value in os.environ.items()
-        if key not in STRIPPED_VARIABLES
-        and not key.startswith(("RATELIMIT_", "TEST_", "BENCH_", "MAIL_"))
-    }
-
-
 @dataclass(frozen=True)
 class Secrets:
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(48))
@@ -452,7 +431,7 @@ def request_for(endpoint: Endpoint, world: World, token: str | None) -> RequestS
     return RequestSpec(endpoint.method, endpoint.path(world), headers, body)
 
 
-def smoke(server: Server, endpoint: Endpoint, spec: RequestSpec, *, tally: bool) -> None:
+def smoke(server: GunicornServer, endpoint: Endpoint, spec: RequestSpec, *, tally: bool) -> None:
     """One request before the measurement: it must answer 2xx (and on Tally, hold the
     items the world was seeded with, with rate limits on or off as asked), or nothing is
     measured."""
@@ -477,7 +456,7 @@ def smoke(server: Server, endpoint: Endpoint, spec: RequestSpec, *, tally: bool)
 
 def hit(
     wrk: str,
-    server: Server,
+    server: GunicornServer,
     endpoint: Endpoint,
     world: World,
     token: str | None,
@@ -517,8 +496,8 @@ def measure(
     endpoint: Endpoint,
     world: World,
     tokens: dict[str, str],
-    floor: Server,
-    tally: Server,
+    floor: GunicornServer,
+    tally: GunicornServer,
     settings: Settings,
     metrics_token: str,
 ) -> EndpointResult:
@@ -662,12 +641,8 @@ def run_backend(
             raise
         mode, run.mode_note = "development", refusal_line(str(exc))
         flask_cli(env(mode, rate_limited=False, name="cli"), ["db", "upgrade"], setup_log)
-    seed_server = Server(
-        "tally (seeding)",
-        "wsgi:app",
-        env(mode, rate_limited=False, name="seed"),
-        logs / "tally-seed.log",
-        "/healthz",
+    seed_server = GunicornServer(
+        env(mode, rate_limited=False, name="seed"), logs / "tally-seed.log", name="tally (seeding)"
     )
     try:
         seed_server.start()
@@ -729,24 +704,21 @@ def run_backend(
     if redis_url:
         flush_redis(redis_url)  # the measured servers start from a cold cache, like a deploy
 
-    floor = Server(
-        "floor",
-        "bench.floor_app:app",
+    floor = GunicornServer(
         gunicorn_environment(settings, workdir / "metrics-floor"),
         logs / "floor.log",
-        "/healthz",
+        app="bench.floor_app:app",
+        name="floor",
     )
     floor.start()
     try:
         for phase, endpoints in (("off", plain), ("on", limited)):
             if not endpoints:
                 continue
-            tally = Server(
-                f"tally (rate limits {phase})",
-                "wsgi:app",
+            tally = GunicornServer(
                 env(mode, rate_limited=phase == "on", name=f"tally-{phase}"),
                 logs / f"tally-ratelimits-{phase}.log",
-                "/healthz",
+                name=f"tally (rate limits {phase})",
             )
             tally.start()
             try:

@@ -11,16 +11,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import answered_statuses  # noqa: F401  (records each API answer's status for the last test)
-import hypothesis_profile  # noqa: F401  (loads the suite's hypothesis settings)
 import pytest
 import redis
-from clients import PASSWORD
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
 from sqlalchemy import event, inspect, text
 
+from tests.support import (  # noqa: F401  (imported for what importing them does)
+    answered_statuses,  # records each API answer's status for the last test
+    hypothesis_profile,  # loads the suite's hypothesis settings
+)
+from tests.support.clients import PASSWORD, bearer
 from webapp import create_app
 from webapp.infra.extensions import db
 from webapp.infra.settings import TestingConfig
@@ -179,10 +181,19 @@ def make_admin(app: Flask) -> Callable[..., int]:
 @pytest.fixture
 def admin(make_admin: Callable[..., int], login: Callable[..., dict[str, Any]]) -> dict[str, str]:
     """Bearer headers of a logged-in administrator (admin@example.com)."""
-    from clients import bearer
-
     make_admin("admin@example.com")
     return bearer(login("admin@example.com"))
+
+
+@pytest.fixture
+def member(
+    register: Callable[..., dict[str, Any]], login: Callable[..., dict[str, Any]]
+) -> dict[str, str]:
+    """Bearer headers of a logged-in member (member@example.com, no second factor): what
+    `member` means in every test module (`registered_member` is the registration's data,
+    `member_id` the user id, `member_principal` who acts in a service test)."""
+    register("member@example.com")
+    return bearer(login("member@example.com"))
 
 
 class StatementCounter:

@@ -11,12 +11,12 @@ import re
 import secrets
 
 import pytest
-from clients import PASSWORD, bearer
-from envelopes import assert_error, assert_success
-from mfa import events
-from personal_tokens import TOKENS, make_token, pat, token_clock, token_rows
 from sqlalchemy import update
 
+from tests.support.access_tokens import TOKENS, make_token, pat, token_clock, token_rows
+from tests.support.clients import PASSWORD, bearer
+from tests.support.envelopes import assert_error, assert_success
+from tests.support.mfa import events
 from webapp.infra.extensions import db
 from webapp.models import PersonalAccessToken
 from webapp.models.base import utcnow
@@ -26,13 +26,6 @@ from webapp.services.unit_of_work import transaction
 ME = "/api/v1/users/me"
 TOKEN_SHAPE = re.compile(r"tly_[A-Za-z0-9_-]{43}")
 EMAIL = "member@example.com"
-
-
-@pytest.fixture
-def member(register, login) -> dict[str, str]:
-    """Bearer headers of a logged-in member (a login session, not a token)."""
-    register(EMAIL)
-    return bearer(login(EMAIL))
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from clients import PASSWORD, bearer
-from envelopes import assert_error, assert_success
-from mfa import events, sent_mails
 from sqlalchemy import func, select
 
+from tests.support.clients import PASSWORD, bearer
+from tests.support.envelopes import assert_error, assert_success
+from tests.support.mfa import events, sent_mails
 from webapp.infra.extensions import db
 from webapp.models import LinkToken, OutboxMail
 from webapp.services.mailed_links import DEAD_LINK
@@ -39,12 +39,6 @@ def row_counts(app) -> tuple[int, int]:
         links = db.session.scalar(select(func.count()).select_from(LinkToken))
         mails = db.session.scalar(select(func.count()).select_from(OutboxMail))
     return links, mails
-
-
-@pytest.fixture
-def member(register, login) -> dict[str, str]:
-    register(EMAIL)
-    return bearer(login(EMAIL))
 
 
 # --- verification -----------------------------------------------------------------------------
@@ -258,7 +252,7 @@ def test_a_reset_link_of_a_member_disabled_since_is_dead(app, client, member, ad
 
 
 @pytest.fixture
-def funded(client, admin, register, login):
+def funded_member(client, admin, register, login):
     """An unverified member with 100.00 in Main, a second member, and a product on sale."""
     register(EMAIL)
     register("payee@example.com", "Payee")
@@ -273,39 +267,47 @@ def funded(client, admin, register, login):
     return {"headers": headers, "mine": mine, "theirs": theirs, "product": product["id"]}
 
 
-def move_money(client, funded):
-    transfer = {"fromAccountId": funded["mine"], "toAccountId": funded["theirs"], "amount": 10_00}
+def move_money(client, funded_member):
+    transfer = {
+        "fromAccountId": funded_member["mine"],
+        "toAccountId": funded_member["theirs"],
+        "amount": 10_00,
+    }
     order = {
-        "accountId": funded["mine"],
-        "items": [{"productId": funded["product"], "quantity": 1}],
+        "accountId": funded_member["mine"],
+        "items": [{"productId": funded_member["product"], "quantity": 1}],
     }
     return (
-        client.post("/api/v1/transfers", json=transfer, headers=funded["headers"]),
-        client.post("/api/v1/orders", json=order, headers=funded["headers"]),
+        client.post("/api/v1/transfers", json=transfer, headers=funded_member["headers"]),
+        client.post("/api/v1/orders", json=order, headers=funded_member["headers"]),
     )
 
 
-def state(client, funded) -> tuple[int, int]:
-    account = client.get(f"/api/v1/accounts/{funded['mine']}", headers=funded["headers"])
-    product = client.get(f"/api/v1/products/{funded['product']}")
+def state(client, funded_member) -> tuple[int, int]:
+    account = client.get(
+        f"/api/v1/accounts/{funded_member['mine']}", headers=funded_member["headers"]
+    )
+    product = client.get(f"/api/v1/products/{funded_member['product']}")
     return account.get_json()["data"]["balance"], product.get_json()["data"]["stock"]
 
 
-def test_required_verification_refuses_transfers_and_orders_until_verified(app, client, funded):
+def test_required_verification_refuses_transfers_and_orders_until_verified(
+    app, client, funded_member
+):
     app.config["REQUIRE_VERIFIED_EMAIL"] = True
-    transfer, order = move_money(client, funded)
+    transfer, order = move_money(client, funded_member)
     for response in (transfer, order):
         error = assert_error(response, 403, "EMAIL_NOT_VERIFIED")
         assert "Verify your email" in error["message"]
-    assert state(client, funded) == (100_00, 5)
+    assert state(client, funded_member) == (100_00, 5)
     assert events(app, "transfer.completed") == [] and events(app, "order.placed") == []
 
     client.post(VERIFY, json={"token": mailed_token(app, "verify")})
-    transfer, order = move_money(client, funded)
+    transfer, order = move_money(client, funded_member)
     assert transfer.status_code == 201 and order.status_code == 201
-    assert state(client, funded) == (100_00 - 10_00 - 12_50, 4)
+    assert state(client, funded_member) == (100_00 - 10_00 - 12_50, 4)
 
 
-def test_by_default_an_unverified_member_moves_money(client, funded):
-    transfer, order = move_money(client, funded)
+def test_by_default_an_unverified_member_moves_money(client, funded_member):
+    transfer, order = move_money(client, funded_member)
     assert transfer.status_code == 201 and order.status_code == 201

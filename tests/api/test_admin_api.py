@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from clients import PASSWORD, bearer
-from envelopes import assert_error, assert_success
 from sqlalchemy import func, select, update
 
+from tests.support.clients import PASSWORD, bearer
+from tests.support.envelopes import assert_error, assert_success
 from webapp.infra.extensions import db
 from webapp.infra.metrics import observed_totals
 from webapp.models import Account, Event, LedgerTransaction, Order, User
@@ -34,13 +34,15 @@ EVENT_FIELDS = {"id", "type", "actorId", "subject", "data", "requestId", "create
 
 
 @pytest.fixture
-def alice(register, login):
+def alice_login(register, login):
+    """Alice registered and logged in: (her user id, her bearer headers)."""
     user = register("alice@example.com", "Alice")
     return user["id"], bearer(login("alice@example.com"))
 
 
 @pytest.fixture
-def bob(register, login):
+def bob_login(register, login):
+    """Bob registered and logged in: (his user id, his bearer headers)."""
     user = register("bob@example.com", "Bob")
     return user["id"], bearer(login("bob@example.com"))
 
@@ -80,22 +82,26 @@ def walk(client, admin, query: str = "", limit: int = 3) -> list[dict]:
 
 
 @pytest.mark.parametrize("path", [STATS, EVENTS])
-def test_admin_lists_need_a_token_and_the_admin_role(client, alice, path):
+def test_admin_lists_need_a_token_and_the_admin_role(client, alice_login, path):
     response = client.get(path)
     assert_error(response, 401, "UNAUTHORIZED")
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
-    assert_error(client.get(path, headers=alice[1]), 403, "FORBIDDEN")
+    assert_error(client.get(path, headers=alice_login[1]), 403, "FORBIDDEN")
 
 
 # --- stats --------------------------------------------------------------------------------
 
 
-def test_stats_are_exactly_the_contracts_integers(client, admin, alice, bob):
-    account = main_account(client, alice[1])
+def test_stats_are_exactly_the_contracts_integers(client, admin, alice_login, bob_login):
+    account = main_account(client, alice_login[1])
     deposit(client, admin, account, 40_00)
-    transfer = {"fromAccountId": account, "toAccountId": main_account(client, bob[1]), "amount": 5}
-    assert_success(client.post("/api/v1/transfers", json=transfer, headers=alice[1]), 201)
-    patch = client.patch(f"/api/v1/users/{bob[0]}", json={"isActive": False}, headers=admin)
+    transfer = {
+        "fromAccountId": account,
+        "toAccountId": main_account(client, bob_login[1]),
+        "amount": 5,
+    }
+    assert_success(client.post("/api/v1/transfers", json=transfer, headers=alice_login[1]), 201)
+    patch = client.patch(f"/api/v1/users/{bob_login[0]}", json={"isActive": False}, headers=admin)
     assert_success(patch)
 
     stats = assert_success(client.get(STATS, headers=admin))
@@ -136,12 +142,12 @@ def figures_from_the_tables(app) -> dict[str, int]:
 
 
 def test_stats_match_the_database_after_a_scripted_set_of_actions(
-    client, app, admin, alice, bob, login
+    client, app, admin, alice_login, bob_login, login
 ):
-    alice_main, bob_main = main_account(client, alice[1]), main_account(client, bob[1])
+    alice_main, bob_main = main_account(client, alice_login[1]), main_account(client, bob_login[1])
     deposit(client, admin, alice_main, 120_00)
     deposit(client, admin, bob_main, 30_00)
-    savings = client.post("/api/v1/accounts", json={"name": "Savings"}, headers=bob[1])
+    savings = client.post("/api/v1/accounts", json={"name": "Savings"}, headers=bob_login[1])
     assert_success(savings, 201)
     mug = assert_success(
         client.post(
@@ -153,20 +159,22 @@ def test_stats_match_the_database_after_a_scripted_set_of_actions(
     )
     orders = []
     for who, account, quantity in (
-        (alice, alice_main, 2),
-        (bob, bob_main, 1),
-        (alice, alice_main, 1),
+        (alice_login, alice_main, 2),
+        (bob_login, bob_main, 1),
+        (alice_login, alice_main, 1),
     ):
         body = {"accountId": account, "items": [{"productId": mug["id"], "quantity": quantity}]}
         orders.append(assert_success(client.post("/api/v1/orders", json=body, headers=who[1]), 201))
-    cancel = client.post(f"/api/v1/orders/{orders[1]['id']}/cancel", headers=bob[1])
+    cancel = client.post(f"/api/v1/orders/{orders[1]['id']}/cancel", headers=bob_login[1])
     assert_success(cancel)
     for amount in (5_00, 7_25):
         move = {"fromAccountId": alice_main, "toAccountId": bob_main, "amount": amount}
-        assert_success(client.post("/api/v1/transfers", json=move, headers=alice[1]), 201)
+        assert_success(client.post("/api/v1/transfers", json=move, headers=alice_login[1]), 201)
     # One transfer made two days ago is money held but not a transfer of the last 24 h.
     old = {"fromAccountId": bob_main, "toAccountId": alice_main, "amount": 1_00}
-    old_id = assert_success(client.post("/api/v1/transfers", json=old, headers=bob[1]), 201)["id"]
+    old_id = assert_success(client.post("/api/v1/transfers", json=old, headers=bob_login[1]), 201)[
+        "id"
+    ]
     with app.app_context():
         db.session.execute(
             update(LedgerTransaction)
@@ -174,7 +182,9 @@ def test_stats_match_the_database_after_a_scripted_set_of_actions(
             .values(created_at=datetime.now(UTC) - timedelta(days=2))
         )
         db.session.commit()
-    assert_success(client.patch(f"/api/v1/users/{bob[0]}", json={"isActive": False}, headers=admin))
+    assert_success(
+        client.patch(f"/api/v1/users/{bob_login[0]}", json={"isActive": False}, headers=admin)
+    )
     refused = client.post(
         "/api/v1/auth/login", json={"email": "bob@example.com", "password": PASSWORD}
     )
@@ -202,7 +212,7 @@ def test_stats_match_the_database_after_a_scripted_set_of_actions(
     )
 
 
-def test_stats_run_a_fixed_number_of_statements(client, admin, alice, count_statements):
+def test_stats_run_a_fixed_number_of_statements(client, admin, alice_login, count_statements):
     assert_success(client.get(STATS, headers=admin))  # the admin's record is now cached
     with count_statements() as counter:
         assert_success(client.get(STATS, headers=admin))
@@ -212,8 +222,8 @@ def test_stats_run_a_fixed_number_of_statements(client, admin, alice, count_stat
 # --- events -------------------------------------------------------------------------------
 
 
-def test_events_are_newest_first_with_the_contracts_fields(client, app, admin, alice):
-    account = main_account(client, alice[1])
+def test_events_are_newest_first_with_the_contracts_fields(client, app, admin, alice_login):
+    account = main_account(client, alice_login[1])
     response = client.post(
         f"/api/v1/accounts/{account}/deposits",
         json={"amount": 7_00},
@@ -234,18 +244,22 @@ def test_events_are_newest_first_with_the_contracts_fields(client, app, admin, a
     assert newest["createdAt"].endswith("Z")
 
 
-def test_events_filter_by_type(client, admin, alice, bob, login):
+def test_events_filter_by_type(client, admin, alice_login, bob_login, login):
     login("bob@example.com")
     logins = assert_success(client.get(f"{EVENTS}?type=user.login", headers=admin))
     assert [e["type"] for e in logins] == ["user.login"] * 4  # admin, alice, bob twice
     assert assert_success(client.get(f"{EVENTS}?type=no.such", headers=admin)) == []
 
 
-def test_events_filter_by_user_about_them_or_by_them(client, admin, alice, bob):
-    alice_id, alice_headers = alice
+def test_events_filter_by_user_about_them_or_by_them(client, admin, alice_login, bob_login):
+    alice_id, alice_headers = alice_login
     account = main_account(client, alice_headers)
     deposit(client, admin, account, 10_00)  # by the admin, about a transaction: not Alice's
-    to_bob = {"fromAccountId": account, "toAccountId": main_account(client, bob[1]), "amount": 1}
+    to_bob = {
+        "fromAccountId": account,
+        "toAccountId": main_account(client, bob_login[1]),
+        "amount": 1,
+    }
     assert_success(client.post("/api/v1/transfers", json=to_bob, headers=alice_headers), 201)
     client.post(f"/api/v1/users/{alice_id}/revoke-sessions", headers=admin)
 
@@ -265,14 +279,16 @@ def test_events_filter_by_user_about_them_or_by_them(client, admin, alice, bob):
 
 
 @pytest.mark.parametrize("limit", [1, 2, 5, 100])
-def test_a_cursor_walk_visits_every_event_once(client, app, admin, alice, bob, login, limit):
+def test_a_cursor_walk_visits_every_event_once(
+    client, app, admin, alice_login, bob_login, login, limit
+):
     for _ in range(4):
         login("alice@example.com")
     served = walk(client, admin, limit=limit)
     assert [e["id"] for e in served] == all_event_ids(app)
 
 
-def test_a_cursor_walk_keeps_its_filter(client, admin, alice, bob, login):
+def test_a_cursor_walk_keeps_its_filter(client, admin, alice_login, bob_login, login):
     for _ in range(5):
         login("bob@example.com")
     served = walk(client, admin, query="&type=user.login", limit=2)
@@ -294,9 +310,9 @@ def test_a_malformed_query_is_a_validation_error(client, admin, query):
 
 
 def test_the_events_list_runs_a_fixed_number_of_statements(
-    client, app, admin, alice, count_statements
+    client, app, admin, alice_login, count_statements
 ):
-    account = main_account(client, alice[1])
+    account = main_account(client, alice_login[1])
     for _ in range(30):
         deposit(client, admin, account, 1)
     with app.app_context():
@@ -310,10 +326,10 @@ def test_the_events_list_runs_a_fixed_number_of_statements(
     assert counts[0] == counts[1] == counts[2] <= 2  # the page (and SQLite's BEGIN)
 
 
-def test_a_refused_login_is_in_the_log_without_a_token_or_password(client, admin, alice):
+def test_a_refused_login_is_in_the_log_without_a_token_or_password(client, admin, alice_login):
     client.post("/api/v1/auth/login", json={"email": "alice@example.com", "password": "nope-nope"})
     refused = assert_success(client.get(f"{EVENTS}?type=user.login_failed", headers=admin))
     assert [(e["subject"], e["actorId"], e["data"]["reason"]) for e in refused] == [
-        (f"user:{alice[0]}", None, "bad_password")
+        (f"user:{alice_login[0]}", None, "bad_password")
     ]
     assert "nope-nope" not in str(refused) and PASSWORD not in str(refused)

@@ -6,8 +6,9 @@ import re
 from importlib.metadata import version
 
 import pytest
-from envelopes import assert_error
-from pages import browser, soup
+
+from tests.support.envelopes import assert_error
+from tests.support.pages import browser, soup
 
 DOCS = "/api/docs"
 OPENAPI_URL = "/api/v1/openapi.json"

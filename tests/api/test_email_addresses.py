@@ -8,11 +8,11 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from clients import PASSWORD, bearer
-from envelopes import assert_error, assert_success
-from mfa import sent_mails
 from sqlalchemy import func, select
 
+from tests.support.clients import PASSWORD, bearer
+from tests.support.envelopes import assert_error, assert_success
+from tests.support.mfa import sent_mails
 from webapp.infra.extensions import db
 from webapp.models import User
 

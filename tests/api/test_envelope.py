@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from envelopes import assert_error, assert_success
+
+from tests.support.envelopes import assert_error, assert_success
 
 
 def test_success_envelope_has_data_and_meta(client):

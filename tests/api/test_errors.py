@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from clients import chunked
-from envelopes import assert_error
 from sqlalchemy import func, select
 
+from tests.support.clients import chunked
+from tests.support.envelopes import assert_error
 from webapp.core.errors import Forbidden
 from webapp.infra.extensions import db
 from webapp.models import User

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from clients import bearer
-from envelopes import assert_success
 from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from tests.support.clients import bearer
+from tests.support.envelopes import assert_success
 from webapp.infra.extensions import db
 from webapp.models import LedgerTransaction
 from webapp.services import unit_of_work as uow_module

@@ -6,8 +6,9 @@ from __future__ import annotations
 from io import BytesIO
 
 import pytest
-from clients import bearer
-from envelopes import assert_error, assert_success
+
+from tests.support.clients import bearer
+from tests.support.envelopes import assert_error, assert_success
 
 
 @pytest.fixture

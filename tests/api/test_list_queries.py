@@ -4,8 +4,8 @@ and a cursor too long to be one of ours is a malformed cursor (400), like any ot
 from __future__ import annotations
 
 import pytest
-from envelopes import assert_error, assert_success
 
+from tests.support.envelopes import assert_error, assert_success
 from webapp.repositories.keyset import MAX_CURSOR_LENGTH
 from webapp.services.shop.catalog import MAX_PAGE_SIZE
 

@@ -7,10 +7,11 @@ import logging
 import re
 
 import pytest
-from clients import PASSWORD, bearer
-from concurrency import run_in_threads
-from envelopes import assert_error, assert_success
-from mfa import (
+
+from tests.support.clients import PASSWORD, bearer
+from tests.support.concurrency import run_in_threads
+from tests.support.envelopes import assert_error, assert_success
+from tests.support.mfa import (
     Clock,
     code,
     events,
@@ -19,7 +20,6 @@ from mfa import (
     turn_on_api,
     wrong_code,
 )
-
 from webapp.core.errors import MfaRequired
 from webapp.services.auth import BAD_CREDENTIALS
 
@@ -33,13 +33,6 @@ RECOVERY_CODE = re.compile(r"[a-z2-9]{5}-[a-z2-9]{5}")
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
     return fixed_clock(monkeypatch)
-
-
-@pytest.fixture
-def member(register, login) -> dict[str, str]:
-    """Bearer headers of a logged-in member without a second factor."""
-    register(EMAIL)
-    return bearer(login(EMAIL))
 
 
 @pytest.fixture

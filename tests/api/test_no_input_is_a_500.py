@@ -7,7 +7,8 @@ from __future__ import annotations
 import random
 
 import pytest
-from clients import bearer
+
+from tests.support.clients import bearer
 
 NASTY = [
     None,

@@ -4,7 +4,7 @@ status the OpenAPI document lists for that operation: never a 5xx, on SQLite and
 PostgreSQL, as an admin and as a member.
 
 The routes, parameters and fields come from the app's URL map and its OpenAPI document,
-so an operation added later is walked too (tests/number_walk.py)."""
+so an operation added later is walked too (tests/support/number_walk.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ import copy
 from typing import Any
 
 import pytest
-from answered_statuses import documented_statuses
-from envelopes import assert_error
-from number_walk import (
+
+from tests.support.answered_statuses import documented_statuses
+from tests.support.envelopes import assert_error
+from tests.support.number_walk import (
     BEYOND_BIGINT,
     LARGEST_SENDABLE,
     NUMBERS,
@@ -26,7 +27,6 @@ from number_walk import (
     real_path,
     rules_with_ids,
 )
-
 from webapp.core.ids import BIGINT_MAX, BIGINT_MIN, ID_PATTERN
 
 

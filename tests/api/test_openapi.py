@@ -10,12 +10,12 @@ from importlib import import_module
 from typing import Any
 
 import pytest
-from clients import bearer
-from envelopes import assert_success
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 from pydantic import ValidationError
 
+from tests.support.clients import bearer
+from tests.support.envelopes import assert_success
 from webapp.api import schemas
 from webapp.api.openapi import IMPLICIT_METHODS, openapi_path
 from webapp.api.operations import OPERATIONS

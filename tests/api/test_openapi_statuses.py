@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from answered_statuses import ANSWERED, documented_statuses, operations
+
+from tests.support.answered_statuses import ANSWERED, documented_statuses, operations
 
 # A request each app-wide hook refuses, whatever the operation: the text guard's NUL in a
 # query string and in a form (webapp/edge/text_guard.py).

@@ -5,8 +5,9 @@ Nothing of the request is applied, not even its valid parts."""
 from __future__ import annotations
 
 import pytest
-from clients import PASSWORD, bearer
-from envelopes import assert_error, assert_success
+
+from tests.support.clients import PASSWORD, bearer
+from tests.support.envelopes import assert_error, assert_success
 
 NEW_PASSWORD = "a-brand-new-passphrase"
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from envelopes import assert_error, assert_success
 from sqlalchemy import select
 
+from tests.support.envelopes import assert_error, assert_success
 from webapp.infra.extensions import db
 from webapp.models import Account, Event, User
 

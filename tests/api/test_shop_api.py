@@ -4,10 +4,10 @@ they should, refunds, and lists whose statement count does not grow with their s
 from __future__ import annotations
 
 import pytest
-from clients import bearer
-from envelopes import assert_error, assert_success
 from sqlalchemy import select
 
+from tests.support.clients import bearer
+from tests.support.envelopes import assert_error, assert_success
 from webapp.api.schemas.shop import ProductPublic
 from webapp.infra.extensions import cache, db
 from webapp.models import Event
@@ -436,8 +436,7 @@ def test_order_list_statements_do_not_grow_with_page_size(
 def test_users_with_their_orders_cost_the_same_for_1_or_50_users(
     client, app, admin, wallet, buyer, count_statements
 ):
-    from clients import PASSWORD
-
+    from tests.support.clients import PASSWORD
     from webapp.services.users.registration import RegistrationService
 
     place_many(client, admin, buyer, wallet, 5)

@@ -12,10 +12,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from clients import bearer
-from envelopes import assert_error
-from personal_tokens import make_token, pat
 
+from tests.support.access_tokens import make_token, pat
+from tests.support.envelopes import assert_error
 from webapp.api.operations import OPERATIONS
 from webapp.models.user import ROLE_ADMIN
 
@@ -46,12 +45,6 @@ def admin_only_rules(app) -> list:
         if op is not None and op.roles and all(role == ROLE_ADMIN for role in op.roles):
             rules.append(rule)
     return rules
-
-
-@pytest.fixture
-def member(register, login) -> dict[str, str]:
-    register("member@example.com")
-    return bearer(login("member@example.com"))
 
 
 @pytest.fixture

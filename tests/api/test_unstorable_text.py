@@ -4,10 +4,10 @@ edge (400), never sent to the database (a 500)."""
 from __future__ import annotations
 
 import pytest
-from clients import PASSWORD
-from envelopes import assert_error
 from sqlalchemy import func, select
 
+from tests.support.clients import PASSWORD
+from tests.support.envelopes import assert_error
 from webapp.infra.extensions import db
 from webapp.models import User
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from clients import PASSWORD, bearer
-from envelopes import assert_error, assert_success
 from sqlalchemy import select
 
+from tests.support.clients import PASSWORD, bearer
+from tests.support.envelopes import assert_error, assert_success
 from webapp.infra.extensions import db
 from webapp.models import AuthSession, Event, User
 from webapp.services.users.registration import RegistrationService
@@ -16,7 +16,7 @@ NEW_PASSWORD = "a-brand-new-passphrase"
 
 
 @pytest.fixture
-def member(register):
+def registered_member(register):
     return register("member@example.com", "Member")
 
 
@@ -33,12 +33,12 @@ def status(client, path, tokens, method="get", **kwargs) -> int:
 # --- users/me ----------------------------------------------------------------------------
 
 
-def test_me_is_the_callers_profile(client, member, login):
+def test_me_is_the_callers_profile(client, registered_member, login):
     data = assert_success(client.get(ME, headers=bearer(login())))
-    assert data == member
+    assert data == registered_member
 
 
-def test_rename_through_me_is_visible_on_the_next_get(client, app, member, login):
+def test_rename_through_me_is_visible_on_the_next_get(client, app, registered_member, login):
     tokens = login()
     data = assert_success(client.patch(ME, json={"name": "Renamed"}, headers=bearer(tokens)))
     assert data["name"] == "Renamed"
@@ -63,13 +63,15 @@ def test_rename_through_me_is_visible_on_the_next_get(client, app, member, login
         {"roles": ["admin"]},
     ],
 )
-def test_me_refuses_bad_updates_and_changes_nothing(client, member, login, body):
+def test_me_refuses_bad_updates_and_changes_nothing(client, registered_member, login, body):
     tokens = login()
     assert_error(client.patch(ME, json=body, headers=bearer(tokens)), 422, "VALIDATION_ERROR")
-    assert assert_success(client.get(ME, headers=bearer(tokens))) == member
+    assert assert_success(client.get(ME, headers=bearer(tokens))) == registered_member
 
 
-def test_password_change_ends_every_other_session_and_keeps_the_callers(client, member, login):
+def test_password_change_ends_every_other_session_and_keeps_the_callers(
+    client, registered_member, login
+):
     caller, other = login(), login()
     body = {"currentPassword": PASSWORD, "newPassword": NEW_PASSWORD}
     assert_success(client.patch(ME, json=body, headers=bearer(caller)))
@@ -79,14 +81,14 @@ def test_password_change_ends_every_other_session_and_keeps_the_callers(client, 
     assert refreshed.status_code == 401
     assert (
         client.post(
-            "/api/v1/auth/login", json={"email": member["email"], "password": PASSWORD}
+            "/api/v1/auth/login", json={"email": registered_member["email"], "password": PASSWORD}
         ).status_code
         == 401
     )
-    assert login(member["email"], NEW_PASSWORD)["accessToken"]
+    assert login(registered_member["email"], NEW_PASSWORD)["accessToken"]
 
 
-def test_password_change_needs_the_current_password(client, member, login):
+def test_password_change_needs_the_current_password(client, registered_member, login):
     tokens = login()
     body = {"currentPassword": "not-the-password", "newPassword": NEW_PASSWORD}
     error = assert_error(
@@ -96,7 +98,7 @@ def test_password_change_needs_the_current_password(client, member, login):
     assert login()["accessToken"]  # the old password still works
 
 
-def test_a_common_new_password_is_refused(client, member, login):
+def test_a_common_new_password_is_refused(client, registered_member, login):
     tokens = login()
     body = {"currentPassword": PASSWORD, "newPassword": "password1"}
     error = assert_error(
@@ -124,26 +126,32 @@ def test_register_refuses_a_common_password(client, app):
         ("post", "/api/v1/users/1/revoke-sessions", None),
     ],
 )
-def test_admin_endpoints_refuse_members_and_anonymous(client, member, login, method, path, body):
+def test_admin_endpoints_refuse_members_and_anonymous(
+    client, registered_member, login, method, path, body
+):
     kwargs = {"json": body} if body is not None else {}
     assert_error(getattr(client, method)(path, **kwargs), 401, "UNAUTHORIZED")
     response = getattr(client, method)(path, headers=bearer(login()), **kwargs)
     assert_error(response, 403, "FORBIDDEN")
 
 
-def test_a_member_sees_themselves_and_no_one_else(client, member, register, login):
+def test_a_member_sees_themselves_and_no_one_else(client, registered_member, register, login):
     other = register("other@example.com", "Other")
     tokens = login()
-    assert assert_success(client.get(f"/api/v1/users/{member['id']}", headers=bearer(tokens)))
+    assert assert_success(
+        client.get(f"/api/v1/users/{registered_member['id']}", headers=bearer(tokens))
+    )
     assert_error(
         client.get(f"/api/v1/users/{other['id']}", headers=bearer(tokens)), 404, "NOT_FOUND"
     )
     assert_error(client.get("/api/v1/users/999999", headers=bearer(tokens)), 404, "NOT_FOUND")
 
 
-def test_an_admin_sees_anyone(client, member, admin_tokens):
-    data = assert_success(client.get(f"/api/v1/users/{member['id']}", headers=bearer(admin_tokens)))
-    assert data["email"] == member["email"]
+def test_an_admin_sees_anyone(client, registered_member, admin_tokens):
+    data = assert_success(
+        client.get(f"/api/v1/users/{registered_member['id']}", headers=bearer(admin_tokens))
+    )
+    assert data["email"] == registered_member["email"]
     missing = client.get("/api/v1/users/999999", headers=bearer(admin_tokens))
     assert_error(missing, 404, "NOT_FOUND")
 
@@ -202,10 +210,14 @@ def test_bad_list_queries(client, admin_tokens, query, status_code, code):
     assert_error(response, status_code, code)
 
 
-def test_deactivation_kills_the_users_tokens_at_once(client, member, login, admin_tokens):
+def test_deactivation_kills_the_users_tokens_at_once(
+    client, registered_member, login, admin_tokens
+):
     tokens = login()
     response = client.patch(
-        f"/api/v1/users/{member['id']}", json={"isActive": False}, headers=bearer(admin_tokens)
+        f"/api/v1/users/{registered_member['id']}",
+        json={"isActive": False},
+        headers=bearer(admin_tokens),
     )
     assert assert_success(response)["isActive"] is False
     assert status(client, ME, tokens) == 401
@@ -213,10 +225,12 @@ def test_deactivation_kills_the_users_tokens_at_once(client, member, login, admi
     assert refreshed.status_code == 401
 
 
-def test_revoke_sessions_kills_the_users_tokens(client, app, member, login, admin_tokens):
+def test_revoke_sessions_kills_the_users_tokens(
+    client, app, registered_member, login, admin_tokens
+):
     laptop, phone = login(), login()
     response = client.post(
-        f"/api/v1/users/{member['id']}/revoke-sessions", headers=bearer(admin_tokens)
+        f"/api/v1/users/{registered_member['id']}/revoke-sessions", headers=bearer(admin_tokens)
     )
     assert response.status_code == 204
     assert status(client, ME, laptop) == 401
@@ -226,7 +240,7 @@ def test_revoke_sessions_kills_the_users_tokens(client, app, member, login, admi
         open_sessions = db.session.scalars(
             select(AuthSession).where(AuthSession.revoked_at.is_(None))
         ).all()
-        assert [s for s in open_sessions if s.user_id == int(member["id"])] == []
+        assert [s for s in open_sessions if s.user_id == int(registered_member["id"])] == []
     unknown = client.post("/api/v1/users/999999/revoke-sessions", headers=bearer(admin_tokens))
     assert_error(unknown, 404, "NOT_FOUND")
 
@@ -245,11 +259,13 @@ def test_a_demoted_admin_is_refused_on_the_very_next_request(
     assert status(client, ME, second) == 200  # still logged in, just not an admin
 
 
-def test_a_promoted_member_is_an_admin_on_the_next_request(client, member, login, admin_tokens):
+def test_a_promoted_member_is_an_admin_on_the_next_request(
+    client, registered_member, login, admin_tokens
+):
     tokens = login()
     assert status(client, "/api/v1/users", tokens) == 403
     client.patch(
-        f"/api/v1/users/{member['id']}",
+        f"/api/v1/users/{registered_member['id']}",
         json={"roles": ["user", "admin"]},
         headers=bearer(admin_tokens),
     )
@@ -269,13 +285,15 @@ def test_a_promoted_member_is_an_admin_on_the_next_request(client, member, login
         {"email": "x@example.com"},
     ],
 )
-def test_bad_admin_updates_are_422_and_change_nothing(client, member, admin_tokens, body):
+def test_bad_admin_updates_are_422_and_change_nothing(
+    client, registered_member, admin_tokens, body
+):
     response = client.patch(
-        f"/api/v1/users/{member['id']}", json=body, headers=bearer(admin_tokens)
+        f"/api/v1/users/{registered_member['id']}", json=body, headers=bearer(admin_tokens)
     )
     assert_error(response, 422, "VALIDATION_ERROR")
-    current = client.get(f"/api/v1/users/{member['id']}", headers=bearer(admin_tokens))
-    assert assert_success(current) == member
+    current = client.get(f"/api/v1/users/{registered_member['id']}", headers=bearer(admin_tokens))
+    assert assert_success(current) == registered_member
 
 
 def test_an_admin_cannot_lock_themselves_out(client, admin_tokens):
@@ -288,8 +306,8 @@ def test_an_admin_cannot_lock_themselves_out(client, admin_tokens):
     assert status(client, "/api/v1/users", admin_tokens) == 200
 
 
-def test_admin_renames_and_reactivates(client, member, admin_tokens, login):
-    path = f"/api/v1/users/{member['id']}"
+def test_admin_renames_and_reactivates(client, registered_member, admin_tokens, login):
+    path = f"/api/v1/users/{registered_member['id']}"
     client.patch(path, json={"isActive": False}, headers=bearer(admin_tokens))
     data = assert_success(
         client.patch(path, json={"isActive": True, "name": "Back"}, headers=bearer(admin_tokens))

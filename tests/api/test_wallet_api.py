@@ -4,10 +4,10 @@ code, and on every refusal, no balance or row changed."""
 from __future__ import annotations
 
 import pytest
-from clients import bearer
-from envelopes import assert_error, assert_success
 from sqlalchemy import func, select
 
+from tests.support.clients import bearer
+from tests.support.envelopes import assert_error, assert_success
 from webapp.infra.extensions import db
 from webapp.models import Account, Event, LedgerEntry, LedgerTransaction
 

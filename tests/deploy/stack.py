@@ -13,7 +13,6 @@ import contextlib
 import http.client
 import itertools
 import json
-import os
 import secrets
 import shutil
 import socket
@@ -34,15 +33,15 @@ sys.path.insert(0, str(ROOT / "deploy"))
 from render_nginx import render  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
+from tests.support.gunicorn_server import (  # noqa: E402
+    GunicornServer,
+    clean_environment,
+    free_port,
+)
+
 ADMIN_EMAIL = "ops@example.com"
 PASSWORD = "a long deployment passphrase"
 _client_addresses = itertools.count(10)
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 def client_address() -> str:
@@ -266,49 +265,27 @@ class PgBouncer(Process):
         wait_for(lambda: socket.create_connection(("127.0.0.1", self.port), 1), "pgbouncer")
 
 
-@dataclass
 class AppHost:
     """One Tally host: its own gunicorn master and workers on its own loopback address."""
 
-    name: str
-    address: str
-    env: dict[str, str]
-    workdir: Path
-    port: int = 0
-    server: Process | None = None
-
-    def __post_init__(self) -> None:
-        self.port = free_port(self.address)
-        self.env = {
-            **self.env,
-            "BIND": f"{self.address}:{self.port}",
-            "PROMETHEUS_MULTIPROC_DIR": str(self.workdir / f"metrics-{self.name}"),
-        }
+    def __init__(self, name: str, address: str, env: dict[str, str], workdir: Path) -> None:
+        self.name = name
+        self.server = GunicornServer(
+            {**env, "PROMETHEUS_MULTIPROC_DIR": str(workdir / f"metrics-{name}")},
+            workdir / f"{name}.log",
+            name=name,
+            host=address,
+        )
 
     @property
     def upstream(self) -> str:
-        return f"{self.address}:{self.port}"
+        return self.server.upstream
 
     def start(self) -> None:
-        self.server = Process(
-            self.name,
-            [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "wsgi:app"],
-            self.workdir / f"{self.name}.log",
-            self.env,
-        )
-        self.server.start()
-
-        def healthy() -> bool:
-            assert self.server is not None and self.server.running(), self.server.output()
-            connection = http.client.HTTPConnection(self.address, self.port, timeout=2)
-            connection.request("GET", "/healthz")
-            return connection.getresponse().status == 200
-
-        wait_for(healthy, f"{self.name} to answer")
+        self.server.start(timeout=30)
 
     def access_lines(self, path: str) -> list[dict[str, Any]]:
         """The app's access log lines for `path`."""
-        assert self.server is not None
         lines = []
         for line in self.server.output().splitlines():
             with contextlib.suppress(ValueError):
@@ -389,12 +366,7 @@ class Stack:
 
 
 def host_environment(workdir: Path, database_url: str, redis_url: str) -> dict[str, str]:
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("TALLY_", "PROMETHEUS_", "RATELIMIT_", "TEST_", "MAIL_", "DB_"))
-    }
-    env.update(
+    return clean_environment(
         FLASK_APP="wsgi",
         TALLY_ENV="production",
         SECRET_KEY=secrets.token_urlsafe(48),
@@ -413,7 +385,6 @@ def host_environment(workdir: Path, database_url: str, redis_url: str) -> dict[s
         # login and register limits, which the suite checks, stay as shipped.
         RATELIMIT_DEFAULT="6000/minute",
     )
-    return env
 
 
 @contextlib.contextmanager

@@ -19,7 +19,7 @@ from stack import PASSWORD, Client, Stack
 ROUND = 6
 
 
-def member(stack: Stack, email: str | None = None) -> tuple[Client, dict]:
+def logged_in_member(stack: Stack, email: str | None = None) -> tuple[Client, dict]:
     """A new member, logged in from an address of their own: (client, user)."""
     email = email or f"m-{uuid.uuid4().hex[:10]}@example.com"
     client = stack.client()
@@ -102,8 +102,8 @@ def test_a_product_change_through_one_host_is_seen_through_the_other_at_once(sta
 
 def test_deactivation_and_logout_lock_the_user_out_on_both_hosts_at_once(stack: Stack):
     admin = stack.client(stack.admin_token)
-    deactivated, user = member(stack)
-    loggedout, _ = member(stack)
+    deactivated, user = logged_in_member(stack)
+    loggedout, _ = logged_in_member(stack)
     for client in (deactivated, loggedout):
         assert [client.get("/api/v1/users/me").status for _ in range(ROUND)] == [200] * ROUND
 
@@ -120,7 +120,7 @@ def funded_members(stack: Stack, count: int, amount: int) -> list[tuple[Client, 
     admin = stack.client(stack.admin_token)
     members = []
     for _ in range(count):
-        client, _user = member(stack)
+        client, _user = logged_in_member(stack)
         [account] = client.get("/api/v1/accounts").data
         deposit = admin.post(f"/api/v1/accounts/{account['id']}/deposits", {"amount": amount})
         assert deposit.status == 201, deposit.body
@@ -230,7 +230,7 @@ def test_redis_stopping_mid_run_fails_no_request_and_everything_returns_to_it(st
 
 
 def test_the_database_going_away_is_a_503_envelope_and_the_app_recovers(stack: Stack):
-    client, _ = member(stack)
+    client, _ = logged_in_member(stack)
     stack.relay.cut()
     try:
         answers = [client.get("/api/v1/accounts") for _ in range(ROUND)]

@@ -20,12 +20,9 @@ Debian (`apt-get install chromium`).
 
 from __future__ import annotations
 
-import http.client
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,10 +40,17 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import Request as PlaywrightRequest
 
+from tests.support.gunicorn_server import (
+    BIN,
+    PROJECT_ROOT,
+    GunicornServer,
+    ServerFailed,
+    clean_environment,
+    free_port,
+)
+
 sys.modules.setdefault("e2e_harness", sys.modules[__name__])
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = os.environ.get("TALLY_E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -61,12 +65,6 @@ DEMO_PASSWORD = "tally-demo-password"
 ADMIN_EMAIL = "admin@example.com"
 STARTUP_SECONDS = 30
 TIMEOUT_MS = 10_000
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
@@ -96,19 +94,12 @@ class Server:
 
 def server_environment(tmp: Path, port: int) -> dict[str, str]:
     """A one-worker development server on a fresh SQLite file; nothing of the developer's own
-    TALLY_/PROMETHEUS_/RATELIMIT_/TEST_/MAIL_ settings leaks in."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("TALLY_", "PROMETHEUS_", "RATELIMIT_", "TEST_", "MAIL_"))
-        and name not in {"DATABASE_URL", "REDIS_URL", "PUBLIC_URL", "DEMO_PASSWORD"}
-    }
-    env.update(
+    settings leaks in."""
+    return clean_environment(
         TALLY_ENV="development",
         DATABASE_URL=f"sqlite:///{tmp / 'tally.db'}",
         REDIS_URL="",  # set, so that a developer's .env cannot bring one in
         PUBLIC_URL=f"http://127.0.0.1:{port}",
-        BIND=f"127.0.0.1:{port}",
         WEB_CONCURRENCY="1",
         MAIL_BACKEND="file",
         MAIL_FILE_PATH=str(tmp / "mail"),
@@ -122,19 +113,6 @@ def server_environment(tmp: Path, port: int) -> dict[str, str]:
         REGISTER_RATE_LIMIT="1000/minute",
         PASSWORD_RESET_RATE_LIMIT="1000/hour",
     )
-    return env
-
-
-def ready(port: int) -> bool:
-    try:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        try:
-            connection.request("GET", "/healthz", headers={"Connection": "close"})
-            return connection.getresponse().status == 200
-        finally:
-            connection.close()
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="session")
@@ -152,31 +130,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     running.flask("db", "upgrade")
     running.flask("seed-demo")
 
-    log = running.log_path.open("w")
-    process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    gunicorn = GunicornServer(env, running.log_path, port=port)
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while not ready(port):
-            if process.poll() is not None:
-                pytest.fail(f"gunicorn exited early:\n{running.log()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"gunicorn did not answer /healthz in time:\n{running.log()}")
-            time.sleep(0.1)
+        gunicorn.start(timeout=STARTUP_SECONDS)
+    except ServerFailed as failure:
+        pytest.fail(str(failure))
+    try:
         yield running
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        log.close()
+        gunicorn.stop()
 
 
 @pytest.fixture(scope="session")

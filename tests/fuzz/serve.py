@@ -20,13 +20,11 @@ Settings that differ from `make run`, and why:
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import signal
-import socket
 import subprocess
+import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
@@ -37,6 +35,10 @@ from typing import Any, TextIO
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
+sys.path.insert(0, str(ROOT))  # run as a script from tests/fuzz/: tests.support and webapp
+
+from tests.support.gunicorn_server import GunicornServer, clean_environment  # noqa: E402
+
 API = "/api/v1"
 
 # Who seed-demo creates (webapp/services/demo.py): the run logs in as these.
@@ -62,21 +64,10 @@ class ServedApp:
         return self.origin + API
 
 
-def free_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def app_environment(workdir: Path, port: int) -> dict[str, str]:
-    """The environment for the flask CLI and gunicorn: embedded mode, throwaway secrets."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        # A caller's own database or Redis settings must not leak into the fuzzed app.
-        if not key.startswith(("TEST_", "BENCH_", "RATELIMIT_", "CACHE_"))
-    }
-    env.update(
+def app_environment(workdir: Path) -> dict[str, str]:
+    """The environment for the flask CLI and gunicorn: embedded mode, throwaway secrets; a
+    caller's own database, Redis or limit settings never leak into the fuzzed app."""
+    return clean_environment(
         FLASK_APP="wsgi",
         TALLY_ENV="development",
         SECRET_KEY=secrets.token_urlsafe(48),
@@ -89,11 +80,9 @@ def app_environment(workdir: Path, port: int) -> dict[str, str]:
         ACCESS_TOKEN_TTL=str(ACCESS_TOKEN_TTL_SECONDS),
         PROMETHEUS_MULTIPROC_DIR=str(workdir / "prometheus"),
         MAIL_BACKEND="locmem",
-        BIND=f"127.0.0.1:{port}",
         WEB_CONCURRENCY="1",
         PYTHONUNBUFFERED="1",
     )
-    return env
 
 
 def run_setup_command(args: list[str], env: Mapping[str, str], log: TextIO) -> None:
@@ -135,38 +124,11 @@ def request_json(
         return status, None
 
 
-def wait_until_healthy(origin: str, server: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited {server.returncode} at start; see {log_path}")
-        try:
-            with urllib.request.urlopen(origin + "/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer /healthz in {STARTUP_TIMEOUT_SECONDS:.0f}s")
-
-
 def log_in(api: str, email: str, password: str) -> str:
     status, body = request_json("POST", api + "/auth/login", {"email": email, "password": password})
     if status != 200 or not isinstance(body, dict):
         raise RuntimeError(f"login as {email} answered {status}: {body}")
     return str(body["data"]["accessToken"])
-
-
-def stop(server: subprocess.Popen[bytes]) -> None:
-    """End gunicorn and its workers: its own process group, started for that purpose."""
-    if server.poll() is not None:
-        return
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait(timeout=10)
 
 
 @contextmanager
@@ -178,32 +140,22 @@ def served_app(log_path: Path) -> Iterator[ServedApp]:
         log_path.open("w", encoding="utf-8") as log,
     ):
         workdir = Path(tmp)
-        port = free_loopback_port()
-        env = app_environment(workdir, port)
+        env = app_environment(workdir)
         run_setup_command([str(BIN / "flask"), "db", "upgrade"], env, log)
         run_setup_command([str(BIN / "flask"), "seed-demo"], env, log)
         log.write("$ gunicorn --config gunicorn.conf.py wsgi:app\n")
-        log.flush()
-        server = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "wsgi:app"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # its own process group, so stop() reaches the workers
-        )
+        log.flush()  # the server appends to the same file
+        server = GunicornServer(env, log_path)
+        server.start(timeout=STARTUP_TIMEOUT_SECONDS)
         try:
-            origin = f"http://127.0.0.1:{port}"
-            wait_until_healthy(origin, server, log_path)
             password = env["DEMO_PASSWORD"]
             tokens = {
-                email: log_in(origin + API, email, password)
+                email: log_in(server.base_url + API, email, password)
                 for email in (ADMIN_EMAIL, MEMBER_EMAIL, SECOND_MEMBER_EMAIL)
             }
-            yield ServedApp(origin=origin, tokens=tokens, log_path=log_path)
+            yield ServedApp(origin=server.base_url, tokens=tokens, log_path=log_path)
         finally:
-            stop(server)
+            server.stop(timeout=20)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from clients import PASSWORD, bearer
-from envelopes import assert_success
+from tests.support.clients import PASSWORD, bearer
+from tests.support.envelopes import assert_success
 
 EVENTS = "/api/v1/admin/events"
 

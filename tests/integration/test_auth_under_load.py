@@ -3,11 +3,11 @@ show with several requests at once or with a service down."""
 
 from __future__ import annotations
 
-from clients import PASSWORD, bearer
-from concurrency import run_in_threads
-from envelopes import assert_error, assert_success
 from sqlalchemy import func, select
 
+from tests.support.clients import PASSWORD, bearer
+from tests.support.concurrency import run_in_threads
+from tests.support.envelopes import assert_error, assert_success
 from webapp.core.passwords import passwords
 from webapp.infra.config import password_cost
 from webapp.infra.extensions import cache, db

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import pytest
-from gunicorn_server import Answer, development_gunicorn, send_raw
+
+from tests.support.gunicorn_server import Answer, development_gunicorn, send_raw
 
 LIMIT = 64 * 1024
 CHUNK_SIZE = 8 * 1024

@@ -7,9 +7,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from clients import PASSWORD
 from sqlalchemy import func, select
 
+from tests.support.clients import PASSWORD
 from webapp.core.errors import Conflict
 from webapp.infra.extensions import db
 from webapp.models import Account, IdempotencyKey, LedgerTransaction

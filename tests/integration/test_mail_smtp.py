@@ -12,11 +12,13 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from clients import PASSWORD, bearer
-from envelopes import assert_error, assert_success
-from mfa import events
-from pages import soup
-from smtp_server import (  # noqa: F401  (the *_fixture are fixtures, registered by name)
+from sqlalchemy import select
+
+from tests.support.clients import PASSWORD, bearer
+from tests.support.envelopes import assert_error, assert_success
+from tests.support.mfa import events
+from tests.support.pages import soup
+from tests.support.smtp_server import (  # noqa: F401  (the *_fixture are fixtures, registered by name)
     PUBLIC_URL,
     SmtpServer,
     html_of,
@@ -26,8 +28,6 @@ from smtp_server import (  # noqa: F401  (the *_fixture are fixtures, registered
     smtp_server_fixture,
     text_of,
 )
-from sqlalchemy import select
-
 from webapp.core.tokens import hash_token
 from webapp.infra.extensions import db
 from webapp.models import Event, LinkToken, OutboxMail, PersonalAccessToken

@@ -1,5 +1,5 @@
 """A mailed link's token never reaches a real gunicorn's output, whatever path or method
-brings it (tests/mailed_links.py): not in the access lines, nor in an error's traceback
+brings it (tests/support/mailed_links.py): not in the access lines, nor in an error's traceback
 (its database has no tables, so a link that is looked up fails with a logged 503), nor
 in a line of gunicorn's own.
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 
-from gunicorn_server import development_gunicorn, send_raw
-from mailed_links import link_requests
+from tests.support.gunicorn_server import development_gunicorn, send_raw
+from tests.support.mailed_links import link_requests
 
 
 def test_no_token_reaches_gunicorns_output(app, tmp_path):

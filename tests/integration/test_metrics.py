@@ -10,10 +10,10 @@ from __future__ import annotations
 import secrets
 
 import pytest
-from clients import PASSWORD, bearer
-from envelopes import assert_error, assert_success
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.support.clients import PASSWORD, bearer
+from tests.support.envelopes import assert_error, assert_success
 from webapp import create_app
 from webapp.infra.metrics import UNMATCHED_ENDPOINT, observed_totals
 from webapp.infra.settings import ProductionConfig

@@ -21,9 +21,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from gunicorn_server import BIN, PROJECT_ROOT, clean_environment, free_port, gunicorn_process
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
+
+from tests.support.gunicorn_server import (
+    BIN,
+    PROJECT_ROOT,
+    GunicornServer,
+    clean_environment,
+    running_gunicorn,
+)
 
 REQUESTS = 60
 CLIENTS = 4  # concurrent connections, more than the workers: both must take some
@@ -70,19 +77,16 @@ def worker_counts(metrics_dir: Path) -> dict[str, float]:
 @pytest.fixture
 def server_env(tmp_path: Path) -> dict[str, str]:
     """The environment of a two-worker development server on a fresh SQLite file."""
-    env = clean_environment()
-    env.update(
+    return clean_environment(
         TALLY_ENV="development",
         DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}",
         REDIS_URL="",  # set, so that a developer's .env cannot bring one in
         METRICS_TOKEN=TOKEN,
         PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
-        BIND=f"127.0.0.1:{free_port()}",
         WEB_CONCURRENCY="2",
         GUNICORN_THREADS="1",  # sync workers: one request at a time each
         LOG_LEVEL="WARNING",
     )
-    return env
 
 
 def run(env: dict[str, str], *command: str) -> None:
@@ -101,22 +105,19 @@ def gunicorn(server_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[int, 
     metrics_dir = Path(server_env["PROMETHEUS_MULTIPROC_DIR"])
     assert glob.glob(str(metrics_dir / "counter_*.db"))
 
-    port = int(server_env["BIND"].rsplit(":", 1)[1])
-    with gunicorn_process(server_env, tmp_path / "gunicorn.log") as process:
-        wait_until_both_workers_serve(process, port, metrics_dir)
-        yield port, metrics_dir
+    # /readyz, not the endpoint counted below.
+    with running_gunicorn(server_env, tmp_path / "gunicorn.log", health_path="/readyz") as server:
+        wait_until_both_workers_serve(server, metrics_dir)
+        yield server.port, metrics_dir
 
 
-def wait_until_both_workers_serve(process: subprocess.Popen, port: int, metrics_dir: Path):
-    """/readyz answers (not the endpoint counted below) and two workers have their files."""
+def wait_until_both_workers_serve(server: GunicornServer, metrics_dir: Path) -> None:
+    """Until two workers have their files in the metrics directory."""
     deadline = time.monotonic() + DEADLINE_SECONDS
     while time.monotonic() < deadline:
-        assert process.poll() is None, "gunicorn exited early"
-        try:
-            ready = get(port, "/readyz")[0] == 200
-        except OSError:
-            ready = False
-        if ready and len(glob.glob(str(metrics_dir / "counter_*.db"))) >= 2:
+        assert server.running(), "gunicorn exited early"
+        get(server.port, "/readyz")
+        if len(glob.glob(str(metrics_dir / "counter_*.db"))) >= 2:
             return
         time.sleep(0.1)
     pytest.fail("gunicorn did not start two workers in time")

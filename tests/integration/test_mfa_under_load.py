@@ -7,11 +7,11 @@ import threading
 from collections.abc import Callable
 
 import pytest
-from clients import PASSWORD, bearer
-from concurrency import run_in_threads
 from flask import Flask
-from mfa import Clock, code, events, fixed_clock, turn_on_api, wrong_code
 
+from tests.support.clients import PASSWORD, bearer
+from tests.support.concurrency import run_in_threads
+from tests.support.mfa import Clock, code, events, fixed_clock, turn_on_api, wrong_code
 from webapp.core.errors import AppError
 from webapp.services.auth import AuthService, ClientInfo
 from webapp.services.mfa.service import MfaService

@@ -7,11 +7,11 @@ import random
 import threading
 from types import SimpleNamespace
 
-from clients import PASSWORD, bearer
-from concurrency import run_in_threads
-from ledger_data import build_history
 from sqlalchemy import func, select
 
+from tests.support.clients import PASSWORD, bearer
+from tests.support.concurrency import run_in_threads
+from tests.support.ledger_data import build_history
 from webapp.infra.extensions import db
 from webapp.models import Account, LedgerEntry
 from webapp.repositories.keyset import KeysetOrder

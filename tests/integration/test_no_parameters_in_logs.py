@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 
-from clients import PASSWORD
-from envelopes import assert_error
-from mailed_links import link_requests
 from sqlalchemy import text
 
+from tests.support.clients import PASSWORD
+from tests.support.envelopes import assert_error
+from tests.support.mailed_links import link_requests
 from webapp.infra import metrics
 from webapp.infra.extensions import db
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from conftest import TEST_REDIS_URL
-from envelopes import assert_error, assert_success
+
+from tests.support.envelopes import assert_error, assert_success
 
 
 def test_healthz_says_the_process_is_up(client):

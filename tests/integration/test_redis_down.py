@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from clients import PASSWORD
+from tests.support.clients import PASSWORD
 
 
 def test_requests_are_served_and_limited_when_redis_is_unreachable(make_app, capsys):

@@ -4,36 +4,24 @@ workers without REDIS_URL (each would keep its own cache, limits and revoked ses
 
 from __future__ import annotations
 
-import os
 import secrets
-import socket
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from tests.support.gunicorn_server import (
+    PROJECT_ROOT,
+    clean_environment,
+    free_port,
+    gunicorn_command,
+)
 from webapp.infra.preflight import refusal
-
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
 def production(tmp_path) -> dict[str, str]:
     """A production environment that starts: secrets, mail settings, a SQLite file."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("TALLY_", "PROMETHEUS_", "RATELIMIT_", "TEST_", "MAIL_"))
-    }
-    env.update(
+    return clean_environment(
         TALLY_ENV="production",
         SECRET_KEY=secrets.token_urlsafe(48),
         JWT_SECRET_KEY=secrets.token_urlsafe(48),
@@ -45,13 +33,12 @@ def production(tmp_path) -> dict[str, str]:
         BIND=f"127.0.0.1:{free_port()}",
         WEB_CONCURRENCY="1",
     )
-    return env
 
 
 def serve(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT,
+        gunicorn_command(),
+        cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,
         text=True,

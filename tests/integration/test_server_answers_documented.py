@@ -14,8 +14,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from answered_statuses import operations
-from gunicorn_server import development_gunicorn, send_raw
+
+from tests.support.answered_statuses import operations
+from tests.support.gunicorn_server import development_gunicorn, send_raw
 
 # Well over gunicorn's limits (limit_request_line 4094, limit_request_field_size 8190).
 OVER_THE_LIMIT = 40_000

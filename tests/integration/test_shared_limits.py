@@ -8,8 +8,9 @@ PATCH /users/me together. Each test sets an hour-long window that no run straddl
 from __future__ import annotations
 
 import pytest
-from clients import PASSWORD, bearer
-from envelopes import assert_error, assert_success
+
+from tests.support.clients import PASSWORD, bearer
+from tests.support.envelopes import assert_error, assert_success
 
 API_LOGIN = "/api/v1/auth/login"
 API_REGISTER = "/api/v1/auth/register"

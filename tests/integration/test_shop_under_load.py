@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import threading
 
-from clients import PASSWORD, bearer
-from concurrency import run_in_threads
 from sqlalchemy import func, select
 
+from tests.support.clients import PASSWORD, bearer
+from tests.support.concurrency import run_in_threads
 from webapp.infra.extensions import db
 from webapp.models import Account, Order, Product
 from webapp.services.users.registration import RegistrationService

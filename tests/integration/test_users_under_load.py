@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from clients import bearer
-from concurrency import run_in_threads
 from flask import Flask
 from sqlalchemy import select
 
+from tests.support.clients import bearer
+from tests.support.concurrency import run_in_threads
 from webapp.core.errors import Conflict
 from webapp.infra.extensions import db
 from webapp.models import User, UserRole

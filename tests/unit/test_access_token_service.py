@@ -8,9 +8,9 @@ import dataclasses
 import re
 
 import pytest
-from clients import PASSWORD
-from mfa import events
 
+from tests.support.clients import PASSWORD
+from tests.support.mfa import events
 from webapp.core.errors import Forbidden, InsufficientScope, NotFound, ValidationError
 from webapp.core.tokens import hash_token
 from webapp.infra.extensions import db
@@ -40,7 +40,7 @@ service = AccessTokenService()
 
 
 @pytest.fixture
-def member() -> Principal:
+def member_principal() -> Principal:
     user = RegistrationService().register(
         email="member@example.com", password=PASSWORD, name="Member"
     )
@@ -48,7 +48,7 @@ def member() -> Principal:
 
 
 @pytest.fixture
-def other() -> Principal:
+def other_principal() -> Principal:
     user = RegistrationService().register(
         email="other@example.com", password=PASSWORD, name="Other"
     )
@@ -56,7 +56,7 @@ def other() -> Principal:
 
 
 @pytest.fixture
-def admin(make_admin) -> Principal:
+def admin_principal(make_admin) -> Principal:
     return AuthService().acting_as(make_admin())
 
 
@@ -115,9 +115,9 @@ def test_other_days_are_refused(days):
     assert set(raised.value.details) == {"expires_in_days"}
 
 
-def test_every_bad_field_is_reported_at_once_and_nothing_is_made(member):
+def test_every_bad_field_is_reported_at_once_and_nothing_is_made(member_principal):
     with pytest.raises(ValidationError) as raised:
-        service.create(member, "", ["root"], 0)
+        service.create(member_principal, "", ["root"], 0)
     assert set(raised.value.details) == {"name", "scopes", "expires_in_days"}
     assert db.session.query(PersonalAccessToken).count() == 0
 
@@ -131,85 +131,94 @@ def test_a_new_token_is_the_prefix_and_256_random_bits():
 # --- what only a login session may do ------------------------------------------------------
 
 
-def test_a_token_may_not_make_list_or_revoke_tokens(member):
-    made = service.create(member, "x", ["read"])
+def test_a_token_may_not_make_list_or_revoke_tokens(member_principal):
+    made = service.create(member_principal, "x", ["read"])
     for scopes in (frozenset({"read"}), frozenset({"read", "write"})):
-        caller = as_token(member, scopes)
+        caller = as_token(member_principal, scopes)
         with pytest.raises(InsufficientScope):
             service.create(caller, "y", ["read"])
         with pytest.raises(InsufficientScope):
             service.list(caller)
         with pytest.raises(InsufficientScope):
             service.revoke(caller, made.id)
-    assert [view.id for view in service.list(member).items] == [made.id]
+    assert [view.id for view in service.list(member_principal).items] == [made.id]
 
 
-def test_the_view_of_a_token_carries_no_secret(member):
-    made = service.create(member, "x", ["read"])
+def test_the_view_of_a_token_carries_no_secret(member_principal):
+    made = service.create(member_principal, "x", ["read"])
     assert made.token.startswith("tly_")
     fields = {f.name for f in dataclasses.fields(AccessTokenView)}
     assert fields == {"id", "user_id", "name", "scopes", "created_at", "expires_at", "last_used_at"}
     row = db.session.get(PersonalAccessToken, made.id)
     assert row.token_hash == hash_token(made.token)
-    assert made.token not in repr(service.list(member))
+    assert made.token not in repr(service.list(member_principal))
 
 
 # --- admins ------------------------------------------------------------------------------------
 
 
-def test_an_admin_lists_and_revokes_a_members_tokens(app, member, admin):
-    made = service.create(member, "ci", ["read", "write"])
-    listed = service.list_for_user(admin, member.user_id)
+def test_an_admin_lists_and_revokes_a_members_tokens(app, member_principal, admin_principal):
+    made = service.create(member_principal, "ci", ["read", "write"])
+    listed = service.list_for_user(admin_principal, member_principal.user_id)
     assert [(v.id, v.name, v.scopes) for v in listed] == [(made.id, "ci", ["read", "write"])]
-    service.revoke_for_user(admin, member.user_id, made.id)
-    assert service.list_for_user(admin, member.user_id) == []
+    service.revoke_for_user(admin_principal, member_principal.user_id, made.id)
+    assert service.list_for_user(admin_principal, member_principal.user_id) == []
     assert principal_for_personal_token(made.token) is None
     [revoked] = events(app, "user.token_revoked")
-    assert (revoked.actor_id, revoked.subject) == (admin.user_id, f"user:{member.user_id}")
+    assert (revoked.actor_id, revoked.subject) == (
+        admin_principal.user_id,
+        f"user:{member_principal.user_id}",
+    )
     assert revoked.data == {"tokenId": str(made.id), "name": "ci", "scopes": ["read", "write"]}
 
 
-def test_an_admin_names_the_tokens_owner_rightly_or_finds_nothing(member, other, admin):
-    made = service.create(member, "ci", ["read"])
+def test_an_admin_names_the_tokens_owner_rightly_or_finds_nothing(
+    member_principal, other_principal, admin_principal
+):
+    made = service.create(member_principal, "ci", ["read"])
     with pytest.raises(NotFound):
-        service.revoke_for_user(admin, other.user_id, made.id)
+        service.revoke_for_user(admin_principal, other_principal.user_id, made.id)
     with pytest.raises(NotFound):
-        service.revoke_for_user(admin, member.user_id, 999_999)
+        service.revoke_for_user(admin_principal, member_principal.user_id, 999_999)
     assert principal_for_personal_token(made.token) is not None
 
 
-def test_only_an_admin_with_a_login_uses_the_admin_helpers(member, other, admin):
-    made = service.create(other, "theirs", ["read"])
-    for caller in (member, as_token(admin)):
+def test_only_an_admin_with_a_login_uses_the_admin_helpers(
+    member_principal, other_principal, admin_principal
+):
+    made = service.create(other_principal, "theirs", ["read"])
+    for caller in (member_principal, as_token(admin_principal)):
         with pytest.raises(Forbidden):
-            service.list_for_user(caller, other.user_id)
+            service.list_for_user(caller, other_principal.user_id)
         with pytest.raises(Forbidden):
-            service.revoke_for_user(caller, other.user_id, made.id)
+            service.revoke_for_user(caller, other_principal.user_id, made.id)
     assert principal_for_personal_token(made.token) is not None
 
 
 # --- revoking every token inside another change ------------------------------------------------
 
 
-def test_revoke_all_counts_only_live_tokens_and_touches_no_one_else(member, other):
-    mine = [service.create(member, f"t{n}", ["read"]) for n in range(3)]
-    theirs = service.create(other, "theirs", ["read"])
-    service.revoke(member, mine[0].id)
+def test_revoke_all_counts_only_live_tokens_and_touches_no_one_else(
+    member_principal, other_principal
+):
+    mine = [service.create(member_principal, f"t{n}", ["read"]) for n in range(3)]
+    theirs = service.create(other_principal, "theirs", ["read"])
+    service.revoke(member_principal, mine[0].id)
     for made in (*mine, theirs):
         principal_for_personal_token(made.token)  # cached
-    assert transaction(lambda uow: revoke_all_personal_tokens(uow, member.user_id)) == 2
+    assert transaction(lambda uow: revoke_all_personal_tokens(uow, member_principal.user_id)) == 2
     assert all(principal_for_personal_token(made.token) is None for made in mine)
     assert principal_for_personal_token(theirs.token) is not None
-    assert transaction(lambda uow: revoke_all_personal_tokens(uow, member.user_id)) == 0
+    assert transaction(lambda uow: revoke_all_personal_tokens(uow, member_principal.user_id)) == 0
 
 
-def test_the_cache_is_forgotten_only_once_the_change_commits(member):
-    made = service.create(member, "t", ["read"])
+def test_the_cache_is_forgotten_only_once_the_change_commits(member_principal):
+    made = service.create(member_principal, "t", ["read"])
     assert principal_for_personal_token(made.token) is not None
     seen_inside = []
 
     def work(uow):
-        revoke_all_personal_tokens(uow, member.user_id)
+        revoke_all_personal_tokens(uow, member_principal.user_id)
         seen_inside.append(token_records.get(hash_token(made.token)))
 
     transaction(work)
@@ -220,26 +229,28 @@ def test_the_cache_is_forgotten_only_once_the_change_commits(member):
 # --- the principal a token stands for ----------------------------------------------------------
 
 
-def test_a_token_stands_for_its_member_with_its_scopes_and_no_session(member):
-    made = service.create(member, "t", ["read"])
+def test_a_token_stands_for_its_member_with_its_scopes_and_no_session(member_principal):
+    made = service.create(member_principal, "t", ["read"])
     principal = principal_for_personal_token(made.token)
-    assert principal.user_id == member.user_id
+    assert principal.user_id == member_principal.user_id
     assert (principal.session_id, principal.token_id) == (0, made.id)
     assert principal.scopes == frozenset({"read"})
     assert principal.via_personal_token and not principal.may_write()
 
 
-def test_an_admins_token_never_holds_the_admin_role(admin):
-    made = service.create(admin, "t", ["read", "write"])
+def test_an_admins_token_never_holds_the_admin_role(admin_principal):
+    made = service.create(admin_principal, "t", ["read", "write"])
     principal = principal_for_personal_token(made.token)
     assert principal.record.has_role(ROLE_ADMIN)
     assert not principal.has_role(ROLE_ADMIN) and not principal.is_admin
     assert principal.may_write()
 
 
-def test_a_deactivated_members_token_stands_for_no_one(member, admin):
-    made = service.create(member, "t", ["read"])
+def test_a_deactivated_members_token_stands_for_no_one(member_principal, admin_principal):
+    made = service.create(member_principal, "t", ["read"])
     assert principal_for_personal_token(made.token) is not None
-    UserAdminService().update_by_admin(admin.user_id, member.user_id, is_active=False)
+    UserAdminService().update_by_admin(
+        admin_principal.user_id, member_principal.user_id, is_active=False
+    )
     assert principal_for_personal_token(made.token) is None
     assert db.session.get(PersonalAccessToken, made.id).revoked_at is not None

@@ -9,11 +9,11 @@ import time
 from datetime import timedelta
 
 import pytest
-from clients import PASSWORD
-from mfa import events, sent_mails
 from sqlalchemy import select
 from werkzeug.routing import Map, Rule
 
+from tests.support.clients import PASSWORD
+from tests.support.mfa import events, sent_mails
 from webapp.core.errors import EmailNotVerified, ValidationError
 from webapp.core.tokens import hash_token
 from webapp.infra.extensions import db

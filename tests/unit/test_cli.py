@@ -128,7 +128,7 @@ def test_verify_ledger_exits_1_when_a_transaction_does_not_balance(app, runner):
 def test_seed_demo_never_promotes_nor_changes_an_account_it_did_not_create(
     app, runner, client, register
 ):
-    from clients import PASSWORD
+    from tests.support.clients import PASSWORD
 
     register("admin@example.com", name="A stranger")  # registered before the demo was seeded
     register("alice@example.com", name="Another stranger")

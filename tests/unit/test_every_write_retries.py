@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from clients import PASSWORD
 from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from tests.support.clients import PASSWORD
 from webapp.core.errors import NotFound, Unauthorized
 from webapp.core.passwords import passwords
 from webapp.infra.extensions import db

@@ -7,7 +7,7 @@ import email
 import re
 from email import policy
 
-from clients import PASSWORD
+from tests.support.clients import PASSWORD
 
 
 def test_a_registration_writes_its_verification_mail_as_an_eml_file(make_app, tmp_path):

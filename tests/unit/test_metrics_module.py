@@ -4,7 +4,6 @@ processes in multiprocess mode, and the production rules for METRICS_TOKEN."""
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 from prometheus_client import REGISTRY
 
+from tests.support.gunicorn_server import clean_environment
 from webapp.infra.config import load_config
 from webapp.infra.environment import ConfigError
 from webapp.infra.metrics import (
@@ -77,8 +77,7 @@ def in_process(env: dict[str, str], code: str) -> str:
 
 
 def test_in_multiprocess_mode_the_totals_add_up_over_every_process(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PROMETHEUS_", "TEST_"))}
-    env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path / "metrics")
+    env = clean_environment(PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"))
     one_worker = (
         "from webapp.infra import metrics; "
         "metrics.cache_hits.inc(3); metrics.cache_misses.inc(); "

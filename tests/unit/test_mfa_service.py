@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pyotp
 import pytest
-from clients import PASSWORD
-from mfa import START, STEP, Clock, code, events, fixed_clock, sent_mails
 from sqlalchemy import update
 
+from tests.support.clients import PASSWORD
+from tests.support.mfa import START, STEP, Clock, code, events, fixed_clock, sent_mails
 from webapp.core.errors import (
     Conflict,
     Forbidden,
@@ -49,7 +49,7 @@ def clock(monkeypatch) -> Clock:
 
 
 @pytest.fixture
-def member() -> Principal:
+def member_principal() -> Principal:
     user = RegistrationService().register(
         email="member@example.com", password=PASSWORD, name="Member"
     )
@@ -57,7 +57,7 @@ def member() -> Principal:
 
 
 @pytest.fixture
-def admin() -> Principal:
+def admin_principal() -> Principal:
     outcome = RegistrationService().create_or_promote_admin(
         email="admin@example.com", password=PASSWORD, name="Admin"
     )
@@ -69,9 +69,9 @@ def via_token(principal: Principal) -> Principal:
     return dataclasses.replace(principal, token_id=1, scopes=frozenset({"read", "write"}))
 
 
-def turn_on(member: Principal, clock: Clock) -> tuple[str, list[str]]:
-    secret = MfaService().start_enrollment(member).secret
-    codes = MfaService().confirm_enrollment(member, code(secret, clock)).recovery_codes
+def turn_on(member_principal: Principal, clock: Clock) -> tuple[str, list[str]]:
+    secret = MfaService().start_enrollment(member_principal).secret
+    codes = MfaService().confirm_enrollment(member_principal, code(secret, clock)).recovery_codes
     clock.tick()
     return secret, codes
 
@@ -92,78 +92,82 @@ def unused_codes(user_id: int) -> int:
 # --- a personal access token may not touch the factor -----------------------------------------
 
 
-def test_a_personal_access_token_cannot_start_the_factor(member):
+def test_a_personal_access_token_cannot_start_the_factor(member_principal):
     with pytest.raises(InsufficientScope):
-        MfaService().start_enrollment(via_token(member))
-    assert stored_user(member.user_id).totp_secret is None
+        MfaService().start_enrollment(via_token(member_principal))
+    assert stored_user(member_principal.user_id).totp_secret is None
 
 
-def test_a_personal_access_token_cannot_confirm_it(member, clock):
-    secret = MfaService().start_enrollment(member).secret
+def test_a_personal_access_token_cannot_confirm_it(member_principal, clock):
+    secret = MfaService().start_enrollment(member_principal).secret
     with pytest.raises(InsufficientScope):
-        MfaService().confirm_enrollment(via_token(member), code(secret, clock))
-    assert not stored_user(member.user_id).mfa_enabled
+        MfaService().confirm_enrollment(via_token(member_principal), code(secret, clock))
+    assert not stored_user(member_principal.user_id).mfa_enabled
 
 
-def test_a_personal_access_token_cannot_turn_it_off_nor_renew_codes(member, clock):
-    secret, _codes = turn_on(member, clock)
+def test_a_personal_access_token_cannot_turn_it_off_nor_renew_codes(member_principal, clock):
+    secret, _codes = turn_on(member_principal, clock)
     with pytest.raises(InsufficientScope):
-        MfaService().disable(via_token(member), password=PASSWORD, code=code(secret, clock))
+        MfaService().disable(
+            via_token(member_principal), password=PASSWORD, code=code(secret, clock)
+        )
     with pytest.raises(InsufficientScope):
-        MfaService().regenerate_recovery_codes(via_token(member), code(secret, clock))
-    assert stored_user(member.user_id).mfa_enabled
-    assert unused_codes(member.user_id) == 10
+        MfaService().regenerate_recovery_codes(via_token(member_principal), code(secret, clock))
+    assert stored_user(member_principal.user_id).mfa_enabled
+    assert unused_codes(member_principal.user_id) == 10
 
 
 # --- an admin's reset ---------------------------------------------------------------------------
 
 
-def test_an_admin_resets_the_factor_codes_and_all(app, member, admin, clock):
-    turn_on(member, clock)
-    MfaService().reset_by_admin(admin, member.user_id)
-    user = stored_user(member.user_id)
+def test_an_admin_resets_the_factor_codes_and_all(app, member_principal, admin_principal, clock):
+    turn_on(member_principal, clock)
+    MfaService().reset_by_admin(admin_principal, member_principal.user_id)
+    user = stored_user(member_principal.user_id)
     assert (user.totp_secret, user.totp_enabled_at, user.totp_last_step) == (None, None, None)
-    assert unused_codes(member.user_id) == 0
+    assert unused_codes(member_principal.user_id) == 0
     (event,) = events(app, "user.mfa_disabled")
-    assert (event.data, event.actor_id) == ({"byAdmin": True}, admin.user_id)
+    assert (event.data, event.actor_id) == ({"byAdmin": True}, admin_principal.user_id)
     (mail,) = [m for m in sent_mails(app) if "second factor" in m.subject]
     assert mail.to == ["member@example.com"] and "administrator" in mail.body
 
 
-def test_only_an_admin_with_a_login_session_resets(member, admin, clock):
-    turn_on(member, clock)
+def test_only_an_admin_with_a_login_session_resets(member_principal, admin_principal, clock):
+    turn_on(member_principal, clock)
     with pytest.raises(Forbidden):
-        MfaService().reset_by_admin(member, member.user_id)
+        MfaService().reset_by_admin(member_principal, member_principal.user_id)
     with pytest.raises(Forbidden):
-        MfaService().reset_by_admin(via_token(admin), member.user_id)
-    assert stored_user(member.user_id).mfa_enabled
+        MfaService().reset_by_admin(via_token(admin_principal), member_principal.user_id)
+    assert stored_user(member_principal.user_id).mfa_enabled
 
 
-def test_resetting_a_factor_that_is_off_or_a_user_that_is_not(member, admin):
+def test_resetting_a_factor_that_is_off_or_a_user_that_is_not(member_principal, admin_principal):
     with pytest.raises(Conflict):
-        MfaService().reset_by_admin(admin, member.user_id)
+        MfaService().reset_by_admin(admin_principal, member_principal.user_id)
     with pytest.raises(NotFound):
-        MfaService().reset_by_admin(admin, 999_999)
+        MfaService().reset_by_admin(admin_principal, 999_999)
 
 
 # --- recovery codes -------------------------------------------------------------------------------
 
 
-def test_recovery_codes_are_stored_as_digests_of_their_normal_form(member, clock):
-    _secret, codes = turn_on(member, clock)
-    rows = db.session.query(RecoveryCode).filter_by(user_id=member.user_id).all()
+def test_recovery_codes_are_stored_as_digests_of_their_normal_form(member_principal, clock):
+    _secret, codes = turn_on(member_principal, clock)
+    rows = db.session.query(RecoveryCode).filter_by(user_id=member_principal.user_id).all()
     assert {row.code_hash for row in rows} == {hash_token(c.replace("-", "")) for c in codes}
 
 
-def test_new_recovery_codes_replace_the_old_ones(member, clock):
-    secret, old = turn_on(member, clock)
-    new = MfaService().regenerate_recovery_codes(member, code(secret, clock)).recovery_codes
+def test_new_recovery_codes_replace_the_old_ones(member_principal, clock):
+    secret, old = turn_on(member_principal, clock)
+    new = (
+        MfaService().regenerate_recovery_codes(member_principal, code(secret, clock)).recovery_codes
+    )
     assert not set(new) & set(old) and len(new) == 10
-    assert MfaService().status(member.user_id).recovery_codes_left == 10
+    assert MfaService().status(member_principal.user_id).recovery_codes_left == 10
     with pytest.raises(MfaRequired):
         AuthService().login_for_tokens("member@example.com", PASSWORD, CLIENT, otp=old[0])
     AuthService().login_for_tokens("member@example.com", PASSWORD, CLIENT, otp=new[0])
-    assert MfaService().status(member.user_id).recovery_codes_left == 9
+    assert MfaService().status(member_principal.user_id).recovery_codes_left == 9
 
 
 def test_a_recovery_code_is_ten_characters_of_the_unambiguous_alphabet():
@@ -227,32 +231,32 @@ def date_wrong_codes(seconds_ago: int) -> None:
     db.session.commit()
 
 
-def test_the_lock_tells_how_long_to_wait(member, clock):
-    record_wrong_codes(member.user_id, 5)
+def test_the_lock_tells_how_long_to_wait(member_principal, clock):
+    record_wrong_codes(member_principal.user_id, 5)
     with UnitOfWork() as uow:
         with pytest.raises(TooManyAttempts) as locked:
-            failures.ensure_not_locked(uow, member.user_id)
-        failures.ensure_not_locked(uow, member.user_id + 1)  # another user is not locked
+            failures.ensure_not_locked(uow, member_principal.user_id)
+        failures.ensure_not_locked(uow, member_principal.user_id + 1)  # another user is not locked
     assert 1 <= locked.value.retry_after <= 300 and locked.value.limit == 5
 
 
-def test_the_lock_lifts_once_the_wrong_codes_leave_the_five_minute_window(member):
-    record_wrong_codes(member.user_id, 5)
+def test_the_lock_lifts_once_the_wrong_codes_leave_the_five_minute_window(member_principal):
+    record_wrong_codes(member_principal.user_id, 5)
     date_wrong_codes(290)
     with UnitOfWork() as uow, pytest.raises(TooManyAttempts) as locked:
-        failures.ensure_not_locked(uow, member.user_id)
+        failures.ensure_not_locked(uow, member_principal.user_id)
     assert 9 <= locked.value.retry_after <= 11
     date_wrong_codes(301)
     with UnitOfWork() as uow:
-        failures.ensure_not_locked(uow, member.user_id)
+        failures.ensure_not_locked(uow, member_principal.user_id)
 
 
-def test_a_wrong_confirmation_code_counts_toward_the_lock(member, clock):
-    secret = MfaService().start_enrollment(member).secret
+def test_a_wrong_confirmation_code_counts_toward_the_lock(member_principal, clock):
+    secret = MfaService().start_enrollment(member_principal).secret
     wrong = code(secret, clock, 5)
     for _ in range(5):
         with pytest.raises(ValidationError):
-            MfaService().confirm_enrollment(member, wrong)
+            MfaService().confirm_enrollment(member_principal, wrong)
     with pytest.raises(TooManyAttempts):
-        MfaService().confirm_enrollment(member, code(secret, clock))
-    assert not stored_user(member.user_id).mfa_enabled
+        MfaService().confirm_enrollment(member_principal, code(secret, clock))
+    assert not stored_user(member_principal.user_id).mfa_enabled

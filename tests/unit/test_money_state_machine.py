@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from clients import PASSWORD
 from conftest import reset_database
 from flask import Flask
 from hypothesis import settings
@@ -39,6 +38,7 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import func, select
 
+from tests.support.clients import PASSWORD
 from webapp.core.errors import (
     AppError,
     Conflict,

@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
-from envelopes import TIMESTAMP
-
+from tests.support.envelopes import TIMESTAMP
 from webapp.api.envelope import cursor_pagination, no_content
 from webapp.api.operations import OPERATIONS, serialize
 from webapp.edge.envelope import error_envelope, success_envelope

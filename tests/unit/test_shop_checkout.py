@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from clients import PASSWORD
 from sqlalchemy import func, select
 
+from tests.support.clients import PASSWORD
 from webapp.core.errors import CartChanged
 from webapp.infra.extensions import db
 from webapp.models import Account, IdempotencyKey, Order, Product

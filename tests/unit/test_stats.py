@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from clients import PASSWORD
 from sqlalchemy import update
 
+from tests.support.clients import PASSWORD
 from webapp.core.errors import Forbidden, ValidationError
 from webapp.infra import metrics
 from webapp.infra.extensions import db
@@ -26,7 +26,7 @@ from webapp.services.wallet.ledger import LedgerService
 pytestmark = pytest.mark.usefixtures("app_context")
 
 
-def member(email: str) -> Principal:
+def new_member(email: str) -> Principal:
     user = RegistrationService().register(email=email, password=PASSWORD, name=email.split("@")[0])
     return AuthService().acting_as(user.id)
 
@@ -51,7 +51,7 @@ def send(sender: Principal, recipient: Principal, amount: int) -> LedgerTransact
 
 
 @pytest.fixture
-def admin() -> Principal:
+def admin_principal() -> Principal:
     outcome = RegistrationService().create_or_promote_admin(
         email="admin@example.com", password=PASSWORD, name="Admin"
     )
@@ -59,16 +59,22 @@ def admin() -> Principal:
 
 
 @pytest.fixture
-def mug(admin: Principal) -> int:
-    return CatalogService().create(admin, sku="MUG", name="Mug", price=12_50, stock=100).id
+def mug(admin_principal: Principal) -> int:
+    return (
+        CatalogService().create(admin_principal, sku="MUG", name="Mug", price=12_50, stock=100).id
+    )
 
 
-def test_overview_matches_the_database_after_a_scripted_day(admin, mug):
-    alice, bob, carol = member("alice@example.com"), member("bob@example.com"), member("c@x.io")
+def test_overview_matches_the_database_after_a_scripted_day(admin_principal, mug):
+    alice, bob, carol = (
+        new_member("alice@example.com"),
+        new_member("bob@example.com"),
+        new_member("c@x.io"),
+    )
     AccountService().open(alice, name="Savings", currency="EUR")
     ledger = LedgerService()
-    ledger.deposit(admin, main_account(alice), amount=100_00)
-    ledger.deposit(admin, main_account(bob), amount=50_00)
+    ledger.deposit(admin_principal, main_account(alice), amount=100_00)
+    ledger.deposit(admin_principal, main_account(bob), amount=50_00)
     kept = OrderService().place(alice, account_id=main_account(alice), lines=[LineRequest(mug, 2)])
     cancelled = OrderService().place(bob, account_id=main_account(bob), lines=[LineRequest(mug, 1)])
     OrderService().cancel(bob, cancelled.id)
@@ -76,10 +82,10 @@ def test_overview_matches_the_database_after_a_scripted_day(admin, mug):
     send(bob, carol, 5_00)
     old = send(alice, carol, 1_00)
     backdate(LedgerTransaction, old.id, utcnow() - timedelta(hours=24, minutes=1))
-    UserAdminService().update_by_admin(admin.user_id, carol.user_id, is_active=False)
+    UserAdminService().update_by_admin(admin_principal.user_id, carol.user_id, is_active=False)
 
     observed = metrics.observed_totals()
-    stats = StatsService().overview(admin)
+    stats = StatsService().overview(admin_principal)
 
     assert isinstance(stats, Stats)
     assert (stats.users, stats.active_users) == (4, 3)
@@ -95,8 +101,8 @@ def test_overview_matches_the_database_after_a_scripted_day(admin, mug):
     assert stats.rate_limited == observed.rate_limited
 
 
-def test_an_empty_system_has_zero_figures_and_no_hit_rate(admin):
-    stats = StatsService().overview(admin)
+def test_an_empty_system_has_zero_figures_and_no_hit_rate(admin_principal):
+    stats = StatsService().overview(admin_principal)
     assert (stats.users, stats.active_users, stats.accounts, stats.money_held) == (1, 1, 1, 0)
     assert (stats.orders, stats.revenue, stats.transfers_24h) == (0, 0, 0)
 
@@ -109,19 +115,19 @@ def test_cache_hit_rate_is_hits_over_lookups_and_none_before_any():
     assert with_cache(3, 1).cache_hit_rate == 0.75
 
 
-def test_cache_and_rate_limit_figures_are_the_metrics_counts(admin, monkeypatch):
+def test_cache_and_rate_limit_figures_are_the_metrics_counts(admin_principal, monkeypatch):
     monkeypatch.setattr(
         "webapp.services.stats.observed_totals",
         lambda: metrics.ObservedTotals(cache_hits=7, cache_misses=3, rate_limited=2),
     )
-    stats = StatsService().overview(admin)
+    stats = StatsService().overview(admin_principal)
     assert (stats.cache_hits, stats.cache_misses, stats.rate_limited) == (7, 3, 2)
     assert stats.cache_hit_rate == 0.7
 
 
-def test_daily_activity_is_14_days_oldest_first_with_empty_days(admin, mug):
-    alice, bob = member("alice@example.com"), member("bob@example.com")
-    LedgerService().deposit(admin, main_account(alice), amount=1000_00)
+def test_daily_activity_is_14_days_oldest_first_with_empty_days(admin_principal, mug):
+    alice, bob = new_member("alice@example.com"), new_member("bob@example.com")
+    LedgerService().deposit(admin_principal, main_account(alice), amount=1000_00)
     today = datetime(2026, 11, 24, tzinfo=UTC).date()
 
     def order_on(at: datetime) -> None:
@@ -143,7 +149,7 @@ def test_daily_activity_is_14_days_oldest_first_with_empty_days(admin, mug):
     transfer_on(midnight(today - timedelta(days=3)) + timedelta(hours=2))
     transfer_on(midnight(today - timedelta(days=20)))
 
-    activity = StatsService().daily_activity(admin, today=today)
+    activity = StatsService().daily_activity(admin_principal, today=today)
 
     assert len(activity) == 14
     assert all(isinstance(entry, DayActivity) for entry in activity)
@@ -160,26 +166,28 @@ def test_daily_activity_is_14_days_oldest_first_with_empty_days(admin, mug):
     }
 
 
-def test_daily_activity_ends_today_by_default_and_takes_other_lengths(admin):
-    activity = StatsService().daily_activity(admin, days=3)
+def test_daily_activity_ends_today_by_default_and_takes_other_lengths(admin_principal):
+    activity = StatsService().daily_activity(admin_principal, days=3)
     assert [entry.day for entry in activity][-1] == utcnow().date()
     assert len(activity) == 3
     assert all((entry.orders, entry.transfers) == (0, 0) for entry in activity)
     with pytest.raises(ValidationError):
-        StatsService().daily_activity(admin, days=0)
+        StatsService().daily_activity(admin_principal, days=0)
 
 
-def test_daily_activity_runs_two_queries_whatever_the_number_of_days(admin, count_statements):
+def test_daily_activity_runs_two_queries_whatever_the_number_of_days(
+    admin_principal, count_statements
+):
     counts = []
     for days in (1, 14, 90):
         with count_statements() as counter:
-            StatsService().daily_activity(admin, days=days)
+            StatsService().daily_activity(admin_principal, days=days)
         counts.append(counter.count)
     assert counts[0] == counts[1] == counts[2] <= 3  # orders, transfers (and SQLite's BEGIN)
 
 
-def test_members_see_no_figures(admin):
-    alice = member("alice@example.com")
+def test_members_see_no_figures(admin_principal):
+    alice = new_member("alice@example.com")
     with pytest.raises(Forbidden):
         StatsService().overview(alice)
     with pytest.raises(Forbidden):

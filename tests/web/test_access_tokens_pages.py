@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from clients import PASSWORD
-from mfa import events
-from pages import browser, field_errors, flashes, soup, table_rows
-from personal_tokens import pat, token_rows
 
+from tests.support.access_tokens import pat, token_rows
+from tests.support.clients import PASSWORD
+from tests.support.mfa import events
+from tests.support.pages import browser, field_errors, flashes, soup, table_rows
 from webapp.services.access_tokens import NAME_RULE
 from webapp.services.users.registration import RegistrationService
 
@@ -20,13 +20,13 @@ TOKEN = re.compile(r"tly_[A-Za-z0-9_-]{43}")
 
 
 @pytest.fixture
-def member(app) -> int:
+def member_id(app) -> int:
     with app.app_context():
         return RegistrationService().register(email=EMAIL, password=PASSWORD, name="Member").id
 
 
 @pytest.fixture
-def page(app, member):
+def page(app, member_id):
     return browser(app)
 
 

@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
-from clients import PASSWORD
-from mfa import events, sent_mails
-from pages import browser, field_errors, flashes, form_errors, soup
 
+from tests.support.clients import PASSWORD
+from tests.support.mfa import events, sent_mails
+from tests.support.pages import browser, field_errors, flashes, form_errors, soup
 from webapp.services.password_reset import RESET_REQUESTED
 from webapp.web.account_recovery import PASSWORD_RESET, VERIFIED
 
@@ -29,8 +30,8 @@ def mailed_token(app, kind: str) -> str:
 
 
 @pytest.fixture
-def member(register) -> None:
-    register(EMAIL)
+def registered_member(register) -> dict[str, Any]:
+    return register(EMAIL)
 
 
 def reset_token(app, client) -> str:
@@ -55,7 +56,7 @@ def test_the_login_page_links_to_the_forgot_password_page(client):
 
 
 @pytest.mark.parametrize("email", [EMAIL, "nobody@example.com"])
-def test_forgot_password_answers_alike_for_any_email(app, client, member, email):
+def test_forgot_password_answers_alike_for_any_email(app, client, registered_member, email):
     response = client.post("/forgot-password", data={"email": email}, follow_redirects=True)
     assert response.status_code == 200
     assert flashes(soup(response)) == [RESET_REQUESTED]
@@ -80,7 +81,7 @@ def test_forgot_password_is_limited_to_five_an_hour(client):
 # --- reset password ---------------------------------------------------------------------------
 
 
-def test_a_reset_link_shows_a_form_and_sets_the_password(app, client, member):
+def test_a_reset_link_shows_a_form_and_sets_the_password(app, client, registered_member):
     token = reset_token(app, client)
     page = soup(client.get(f"/reset-password/{token}"))
     assert page.select_one("label[for=new_password]") and page.select_one("label[for=confirm]")
@@ -91,7 +92,7 @@ def test_a_reset_link_shows_a_form_and_sets_the_password(app, client, member):
     assert client.post("/login", data={"email": EMAIL, "password": PASSWORD}).status_code == 200
 
 
-def test_a_reset_logs_the_browser_that_made_it_out(app, member):
+def test_a_reset_logs_the_browser_that_made_it_out(app, registered_member):
     client = browser(app)
     assert client.get("/settings").status_code == 200
     token = reset_token(app, client)
@@ -112,7 +113,7 @@ def test_a_reset_logs_the_browser_that_made_it_out(app, member):
     ],
 )
 def test_a_bad_new_password_is_a_field_error_and_the_link_still_works(
-    app, client, member, password, confirm, field
+    app, client, registered_member, password, confirm, field
 ):
     token = reset_token(app, client)
     page = soup(new_password(client, token, password, confirm))
@@ -122,7 +123,7 @@ def test_a_bad_new_password_is_a_field_error_and_the_link_still_works(
 
 
 @pytest.mark.parametrize("token", ["unknown", "A" * 43, "x" * 500, "%C3%A4%E2%9C%93"])
-def test_a_dead_reset_link_says_so_and_offers_a_new_one(client, member, token):
+def test_a_dead_reset_link_says_so_and_offers_a_new_one(client, registered_member, token):
     page = soup(client.get(f"/reset-password/{token}"))
     assert page.select_one("#link-dead")
     assert page.find("a", string="Ask for a new link")["href"] == "/forgot-password"
@@ -131,7 +132,7 @@ def test_a_dead_reset_link_says_so_and_offers_a_new_one(client, member, token):
     assert posted.select_one("#link-dead")
 
 
-def test_a_used_reset_link_is_dead(app, client, member):
+def test_a_used_reset_link_is_dead(app, client, registered_member):
     token = reset_token(app, client)
     new_password(client, token)
     assert soup(client.get(f"/reset-password/{token}")).select_one("#link-dead")
@@ -142,7 +143,7 @@ def test_a_used_reset_link_is_dead(app, client, member):
 # --- verify email -----------------------------------------------------------------------------
 
 
-def test_a_verification_link_asks_for_a_click_and_verifies_on_post(app, member):
+def test_a_verification_link_asks_for_a_click_and_verifies_on_post(app, registered_member):
     client = browser(app)
     token = mailed_token(app, "verify")
     for _ in range(2):  # a scanner's GETs spend nothing
@@ -167,7 +168,7 @@ def test_a_dead_verification_link_says_so(client):
 # --- settings -----------------------------------------------------------------------------------
 
 
-def test_settings_send_a_new_verification_link(app, member):
+def test_settings_send_a_new_verification_link(app, registered_member):
     client = browser(app)
     old = mailed_token(app, "verify")
     page = soup(client.get("/settings"))
@@ -183,7 +184,7 @@ def test_settings_send_a_new_verification_link(app, member):
     assert flashes(soup(again)) == ["Your email address is already verified."]
 
 
-def test_settings_link_to_the_security_pages(app, member):
+def test_settings_link_to_the_security_pages(app, registered_member):
     page = soup(browser(app).get("/settings"))
     hrefs = {a["href"] for a in page.select("#security a")}
     assert "/settings/security" in hrefs

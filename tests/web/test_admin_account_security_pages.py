@@ -5,11 +5,11 @@ tokens by name (never their value) and revoking one."""
 from __future__ import annotations
 
 import pytest
-from clients import PASSWORD, bearer
-from mfa import Clock, events, fixed_clock, sent_mails, turn_on_api
-from pages import browser, flashes, soup, table_rows
-from personal_tokens import make_token, pat
 
+from tests.support.access_tokens import make_token, pat
+from tests.support.clients import PASSWORD, bearer
+from tests.support.mfa import Clock, events, fixed_clock, sent_mails, turn_on_api
+from tests.support.pages import browser, flashes, soup, table_rows
 from webapp.services.users.registration import RegistrationService
 
 EMAIL = "member@example.com"
@@ -22,13 +22,13 @@ def clock(monkeypatch) -> Clock:
 
 
 @pytest.fixture
-def member(app) -> int:
+def member_id(app) -> int:
     with app.app_context():
         return RegistrationService().register(email=EMAIL, password=PASSWORD, name="Member").id
 
 
 @pytest.fixture
-def admin_page(app, make_admin, member):
+def admin_page(app, make_admin, member_id):
     make_admin(ADMIN_EMAIL)
     return browser(app, ADMIN_EMAIL)
 
@@ -42,8 +42,8 @@ def facts(page) -> dict[str, str]:
 
 
 @pytest.fixture
-def member_page(admin_page, member):
-    admin_page.member_url = f"/admin/users/{member}"
+def member_page(admin_page, member_id):
+    admin_page.member_url = f"/admin/users/{member_id}"
     return admin_page
 
 
@@ -65,12 +65,12 @@ def test_the_member_page_says_whether_the_email_is_verified_and_a_factor_is_on(
 
 
 def test_an_admin_resets_a_members_second_factor_and_the_member_is_told(
-    app, member_page, member, login, clock
+    app, member_page, member_id, login, clock
 ):
     turn_on_api(app.test_client(), bearer(login(EMAIL)), clock)
     mails_before = len(sent_mails(app))
     response = member_page.post(
-        f"/admin/users/{member}/mfa/reset?next={member_page.member_url}", follow_redirects=True
+        f"/admin/users/{member_id}/mfa/reset?next={member_page.member_url}", follow_redirects=True
     )
     assert response.status_code == 200
     assert any("second factor" in message for message in flashes(soup(response)))
@@ -85,11 +85,11 @@ def test_an_admin_resets_a_members_second_factor_and_the_member_is_told(
     mails = sent_mails(app)[mails_before:]
     assert [mail.to for mail in mails] == [[EMAIL]]
     [disabled] = events(app, "user.mfa_disabled")
-    assert disabled.subject == f"user:{member}"
+    assert disabled.subject == f"user:{member_id}"
 
 
-def test_resetting_a_factor_that_is_off_changes_nothing_and_says_so(app, member_page, member):
-    response = member_page.post(f"/admin/users/{member}/mfa/reset", follow_redirects=True)
+def test_resetting_a_factor_that_is_off_changes_nothing_and_says_so(app, member_page, member_id):
+    response = member_page.post(f"/admin/users/{member_id}/mfa/reset", follow_redirects=True)
     assert any(message.startswith("Nothing changed.") for message in flashes(soup(response)))
     assert events(app, "user.mfa_disabled") == []
 
@@ -110,7 +110,7 @@ def test_an_admins_factor_has_no_reset_button_and_a_forged_post_changes_nothing(
     assert len(sent_mails(app)) == mails_before
 
 
-def test_a_member_cannot_reset_anyones_factor(app, member, make_admin):
+def test_a_member_cannot_reset_anyones_factor(app, member_id, make_admin):
     admin_id = make_admin(ADMIN_EMAIL)
     page = browser(app, EMAIL)
     response = page.post(f"/admin/users/{admin_id}/mfa/reset")
@@ -133,19 +133,19 @@ def test_an_admin_sees_a_members_token_names_never_their_values(app, member_page
     assert row[4] == "Never"
 
 
-def test_an_admin_revokes_a_members_token_and_it_stops_working(app, member_page, member, login):
+def test_an_admin_revokes_a_members_token_and_it_stops_working(app, member_page, member_id, login):
     client = app.test_client()
     made = make_token(client, bearer(login(EMAIL)), name="ci")
     assert client.get("/api/v1/users/me", headers=pat(made)).status_code == 200
     response = member_page.post(
-        f"/admin/users/{member}/tokens/{made['id']}/revoke?next={member_page.member_url}",
+        f"/admin/users/{member_id}/tokens/{made['id']}/revoke?next={member_page.member_url}",
         follow_redirects=True,
     )
     assert any("revoked" in message for message in flashes(soup(response)))
     assert client.get("/api/v1/users/me", headers=pat(made)).status_code == 401
     assert token_rows(member_page) == []
     [revoked] = events(app, "user.token_revoked")
-    assert revoked.subject == f"user:{member}"
+    assert revoked.subject == f"user:{member_id}"
     assert made["token"] not in str(revoked.data)
 
 

@@ -10,12 +10,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from clients import PASSWORD, bearer
 from flask import Flask
 from flask.testing import FlaskClient
-from pages import all_field_errors, browser, flashes, soup, table_rows
 from sqlalchemy import insert, select, update
 
+from tests.support.clients import PASSWORD, bearer
+from tests.support.pages import all_field_errors, browser, flashes, soup, table_rows
 from webapp.core.money import NOT_AN_AMOUNT
 from webapp.infra.extensions import db
 from webapp.infra.metrics import observed_totals

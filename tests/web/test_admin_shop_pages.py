@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from clients import PASSWORD, bearer
 from flask.testing import FlaskClient
-from pages import all_field_errors, browser, flashes, soup, table_rows
 
+from tests.support.clients import PASSWORD, bearer
+from tests.support.pages import all_field_errors, browser, flashes, soup, table_rows
 from webapp.core.money import NOT_AN_AMOUNT
 from webapp.models.order import ORDER_STATUSES
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from clients import PASSWORD
-from pages import field_errors, form_errors, soup
 from sqlalchemy import func, select
 
+from tests.support.clients import PASSWORD
+from tests.support.pages import field_errors, form_errors, soup
 from webapp.infra.extensions import db
 from webapp.models import Account, User
 from webapp.services.users.administration import UserAdminService
@@ -54,7 +54,7 @@ def deactivate(app, email: str) -> None:
 
 
 @pytest.fixture
-def member(register):
+def registered_member(register):
     return register(EMAIL, "Member")
 
 
@@ -146,7 +146,7 @@ def test_empty_fields_are_each_marked_required(client, app):
     assert user_count(app) == 0
 
 
-def test_an_email_already_registered_in_another_case_is_refused(client, app, member):
+def test_an_email_already_registered_in_another_case_is_refused(client, app, registered_member):
     response = client.post("/register", data=register_form(email="MEMBER@example.com"))
     assert response.status_code == 200
     assert field_errors(soup(response), "email") == ["is already registered"]
@@ -164,7 +164,7 @@ def test_a_refused_registration_keeps_what_was_typed_but_never_the_password(clie
     assert "password1" not in response.get_data(as_text=True)
 
 
-def test_a_logged_in_member_visiting_register_goes_to_the_dashboard(client, member):
+def test_a_logged_in_member_visiting_register_goes_to_the_dashboard(client, registered_member):
     log_in(client)
     response = client.get("/register")
     assert response.status_code == 302
@@ -184,7 +184,7 @@ def test_the_login_page_has_labelled_fields(client):
     assert page.find("input", attrs={"name": "password"})["type"] == "password"
 
 
-def test_logging_in_goes_to_the_dashboard_as_that_member(client, member):
+def test_logging_in_goes_to_the_dashboard_as_that_member(client, registered_member):
     response = log_in(client)
     assert response.status_code == 302
     assert response.headers["Location"] == "/dashboard"
@@ -195,13 +195,15 @@ def test_logging_in_goes_to_the_dashboard_as_that_member(client, member):
     assert EMAIL in settings.get_data(as_text=True)
 
 
-def test_the_email_is_matched_whatever_its_case(client, member):
+def test_the_email_is_matched_whatever_its_case(client, registered_member):
     response = log_in(client, email="  Member@EXAMPLE.com ")
     assert response.status_code == 302
     assert client.get("/settings").status_code == 200
 
 
-def test_login_shows_one_message_for_an_unknown_email_and_a_wrong_password(client, member):
+def test_login_shows_one_message_for_an_unknown_email_and_a_wrong_password(
+    client, registered_member
+):
     unknown = log_in(client, email="nobody@example.com")
     wrong = log_in(client, password="not-the-password")
     for response in (unknown, wrong):
@@ -216,7 +218,7 @@ def test_login_shows_one_message_for_an_unknown_email_and_a_wrong_password(clien
     assert is_anonymous(client)
 
 
-def test_a_failed_login_keeps_the_email_but_not_the_password(client, member):
+def test_a_failed_login_keeps_the_email_but_not_the_password(client, registered_member):
     response = log_in(client, password="not-the-password")
     page = soup(response)
     assert page.find("input", attrs={"name": "email"})["value"] == EMAIL
@@ -232,7 +234,7 @@ def test_empty_login_fields_are_marked_required(client):
     assert field_errors(page, "password") == ["This field is required."]
 
 
-def test_a_deactivated_member_cannot_log_in(client, app, member):
+def test_a_deactivated_member_cannot_log_in(client, app, registered_member):
     deactivate(app, EMAIL)
     response = log_in(client)
     assert response.status_code == 200
@@ -240,13 +242,15 @@ def test_a_deactivated_member_cannot_log_in(client, app, member):
     assert is_anonymous(client)
 
 
-def test_a_deactivated_account_is_not_revealed_without_its_password(client, app, member):
+def test_a_deactivated_account_is_not_revealed_without_its_password(client, app, registered_member):
     deactivate(app, EMAIL)
     response = log_in(client, password="not-the-password")
     assert form_errors(soup(response)) == [BAD_CREDENTIALS]
 
 
-def test_a_logged_in_browser_is_anonymous_once_its_member_is_deactivated(client, app, member):
+def test_a_logged_in_browser_is_anonymous_once_its_member_is_deactivated(
+    client, app, registered_member
+):
     log_in(client)
     assert client.get("/settings").status_code == 200
     deactivate(app, EMAIL)
@@ -254,7 +258,7 @@ def test_a_logged_in_browser_is_anonymous_once_its_member_is_deactivated(client,
     assert soup(client.get("/")).select_one(".nav-user") is None
 
 
-def test_the_11th_login_in_a_minute_gets_the_429_page(client, member):
+def test_the_11th_login_in_a_minute_gets_the_429_page(client, registered_member):
     for _ in range(10):
         assert log_in(client, password="not-the-password").status_code == 200
     response = log_in(client)
@@ -265,7 +269,7 @@ def test_the_11th_login_in_a_minute_gets_the_429_page(client, member):
     assert is_anonymous(client)
 
 
-def test_the_login_limit_counts_per_email_across_addresses(app, client, member):
+def test_the_login_limit_counts_per_email_across_addresses(app, client, registered_member):
     app.config["LOGIN_RATE_LIMIT"] = "10/hour"  # a window no test run straddles
     for n in range(10):
         response = log_in(
@@ -276,7 +280,7 @@ def test_the_login_limit_counts_per_email_across_addresses(app, client, member):
     assert response.status_code == 429
 
 
-def test_the_login_limit_counts_per_address_across_emails(app, client, member):
+def test_the_login_limit_counts_per_address_across_emails(app, client, registered_member):
     app.config["LOGIN_RATE_LIMIT"] = "10/hour"  # a window no test run straddles
     for n in range(10):
         assert log_in(client, email=f"guess{n}@example.com").status_code == 200
@@ -299,7 +303,7 @@ def test_an_anonymous_visit_to_settings_goes_to_login_with_next(client):
     assert response.headers["Location"] == "/login?next=%2Fsettings"
 
 
-def test_the_login_form_carries_next_and_logging_in_follows_it(client, member):
+def test_the_login_form_carries_next_and_logging_in_follows_it(client, registered_member):
     page = soup(client.get("/login", query_string={"next": "/settings?tab=1"}))
     action = urlsplit(page.select_one("main form")["action"])
     assert action.path == "/login"
@@ -309,7 +313,7 @@ def test_the_login_form_carries_next_and_logging_in_follows_it(client, member):
     assert response.headers["Location"] == "/settings?tab=1"
 
 
-def test_the_redirect_to_login_round_trips_to_the_page_asked_for(client, member):
+def test_the_redirect_to_login_round_trips_to_the_page_asked_for(client, registered_member):
     login_url = client.get("/settings").headers["Location"]
     response = client.post(login_url, data={"email": EMAIL, "password": PASSWORD})
     assert response.headers["Location"] == "/settings"
@@ -329,7 +333,7 @@ OFF_SITE = [
 
 
 @pytest.mark.parametrize("target", OFF_SITE)
-def test_next_never_redirects_off_site(client, member, target):
+def test_next_never_redirects_off_site(client, registered_member, target):
     response = log_in(client, query_string={"next": target})
     assert response.status_code == 302
     assert response.headers["Location"] == "/dashboard"
@@ -341,14 +345,14 @@ def test_the_login_form_drops_an_off_site_next(client, target):
     assert page.select_one("main form")["action"] == "/login"
 
 
-def test_a_logged_in_member_visiting_login_follows_a_local_next(client, member):
+def test_a_logged_in_member_visiting_login_follows_a_local_next(client, registered_member):
     log_in(client)
     response = client.get("/login", query_string={"next": "/settings?tab=1"})
     assert response.status_code == 302
     assert response.headers["Location"] == "/settings?tab=1"
 
 
-def test_a_logged_in_member_visiting_login_ignores_an_off_site_next(client, member):
+def test_a_logged_in_member_visiting_login_ignores_an_off_site_next(client, registered_member):
     log_in(client)
     response = client.get("/login", query_string={"next": "//other.example"})
     assert response.status_code == 302
@@ -358,7 +362,7 @@ def test_a_logged_in_member_visiting_login_ignores_an_off_site_next(client, memb
 # --- log out ------------------------------------------------------------------------------
 
 
-def test_logging_out_goes_home_and_the_browser_is_anonymous(client, member):
+def test_logging_out_goes_home_and_the_browser_is_anonymous(client, registered_member):
     log_in(client)
     response = client.post("/logout")
     assert response.status_code == 302
@@ -369,13 +373,13 @@ def test_logging_out_goes_home_and_the_browser_is_anonymous(client, member):
     assert is_anonymous(client)
 
 
-def test_logging_out_needs_a_post(client, member):
+def test_logging_out_needs_a_post(client, registered_member):
     log_in(client)
     assert client.get("/logout").status_code == 405
     assert client.get("/settings").status_code == 200
 
 
-def test_a_session_cookie_replayed_after_logout_is_anonymous(client, app, member):
+def test_a_session_cookie_replayed_after_logout_is_anonymous(client, app, registered_member):
     log_in(client)
     copied = client.get_cookie("session").value
     client.post("/logout")
@@ -387,7 +391,9 @@ def test_a_session_cookie_replayed_after_logout_is_anonymous(client, app, member
     assert response.headers["Location"] == "/login?next=%2Fsettings"
 
 
-def test_a_session_cookie_copied_to_another_browser_works_until_logout(client, app, member):
+def test_a_session_cookie_copied_to_another_browser_works_until_logout(
+    client, app, registered_member
+):
     log_in(client)
     other = app.test_client()
     other.set_cookie("session", client.get_cookie("session").value)
@@ -396,7 +402,7 @@ def test_a_session_cookie_copied_to_another_browser_works_until_logout(client, a
     assert is_anonymous(client)
 
 
-def test_logging_out_ends_the_session_record_shown_in_settings(client, app, member):
+def test_logging_out_ends_the_session_record_shown_in_settings(client, app, registered_member):
     log_in(client)
     watcher = app.test_client()
     log_in(watcher)
@@ -414,7 +420,7 @@ def login_set_cookie(response) -> str:
     return cookies[0]
 
 
-def test_the_session_cookie_is_httponly_and_samesite_lax(client, member):
+def test_the_session_cookie_is_httponly_and_samesite_lax(client, registered_member):
     cookie = login_set_cookie(log_in(client))
     attributes = [part.strip().lower() for part in cookie.split(";")[1:]]
     assert "httponly" in attributes
@@ -422,14 +428,14 @@ def test_the_session_cookie_is_httponly_and_samesite_lax(client, member):
     assert "path=/" in attributes
 
 
-def test_logging_in_sets_no_remember_me_cookie(client, member):
+def test_logging_in_sets_no_remember_me_cookie(client, registered_member):
     response = log_in(client)
     assert not [
         c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_token=")
     ]
 
 
-def test_the_session_id_changes_at_login(client, member):
+def test_the_session_id_changes_at_login(client, registered_member):
     with client.session_transaction() as session:
         session["planted"] = "by whoever handed this cookie over"
     before = client.get_cookie("session").value
@@ -441,7 +447,7 @@ def test_the_session_id_changes_at_login(client, member):
         assert "planted" not in session
 
 
-def test_a_cookie_set_before_login_stays_anonymous_after_it(client, app, member):
+def test_a_cookie_set_before_login_stays_anonymous_after_it(client, app, registered_member):
     with client.session_transaction() as session:
         session["planted"] = "fixation attempt"
     fixed = client.get_cookie("session").value
@@ -453,7 +459,7 @@ def test_a_cookie_set_before_login_stays_anonymous_after_it(client, app, member)
     assert client.get("/settings").status_code == 200
 
 
-def test_an_unsigned_or_forged_session_cookie_is_anonymous(client, member):
+def test_an_unsigned_or_forged_session_cookie_is_anonymous(client, registered_member):
     client.set_cookie("session", "forged-value")
     assert is_anonymous(client)
     response = log_in(client)
@@ -462,7 +468,7 @@ def test_an_unsigned_or_forged_session_cookie_is_anonymous(client, member):
     assert client.get("/settings").status_code == 200
 
 
-def test_a_session_cookie_alone_gets_401_on_the_api(client, member):
+def test_a_session_cookie_alone_gets_401_on_the_api(client, registered_member):
     log_in(client)
     assert client.get("/settings").status_code == 200
     response = client.get("/api/v1/users/me")
@@ -471,7 +477,7 @@ def test_a_session_cookie_alone_gets_401_on_the_api(client, member):
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_authenticated_pages_are_not_cached(client, member):
+def test_authenticated_pages_are_not_cached(client, registered_member):
     log_in(client)
     for path in ("/settings", "/"):
         response = client.get(path)
@@ -479,7 +485,7 @@ def test_authenticated_pages_are_not_cached(client, member):
         assert "no-store" in response.headers["Cache-Control"], path
 
 
-def test_the_login_redirect_is_not_cached(client, member):
+def test_the_login_redirect_is_not_cached(client, registered_member):
     response = log_in(client)
     assert "no-store" in response.headers["Cache-Control"]
 
@@ -487,7 +493,7 @@ def test_the_login_redirect_is_not_cached(client, member):
 # --- CSRF ---------------------------------------------------------------------------------
 
 
-def test_a_login_without_the_csrf_token_is_refused(csrf_app, member):
+def test_a_login_without_the_csrf_token_is_refused(csrf_app, registered_member):
     client = csrf_app.test_client()
     response = log_in(client)
     assert response.status_code == 400
@@ -498,7 +504,7 @@ def test_a_login_without_the_csrf_token_is_refused(csrf_app, member):
     assert is_anonymous(client)
 
 
-def test_a_login_with_a_forged_csrf_token_is_refused(csrf_app, member):
+def test_a_login_with_a_forged_csrf_token_is_refused(csrf_app, registered_member):
     client = csrf_app.test_client()
     client.get("/login")
     response = client.post(
@@ -508,7 +514,7 @@ def test_a_login_with_a_forged_csrf_token_is_refused(csrf_app, member):
     assert is_anonymous(client)
 
 
-def test_a_login_with_the_token_from_the_form_works(csrf_app, member):
+def test_a_login_with_the_token_from_the_form_works(csrf_app, registered_member):
     client = csrf_app.test_client()
     token = csrf_token(client.get("/login"))
     response = client.post(
@@ -519,7 +525,7 @@ def test_a_login_with_the_token_from_the_form_works(csrf_app, member):
     assert client.get("/settings").status_code == 200
 
 
-def test_a_csrf_token_from_another_browser_is_refused(csrf_app, member):
+def test_a_csrf_token_from_another_browser_is_refused(csrf_app, registered_member):
     token = csrf_token(csrf_app.test_client().get("/login"))
     client = csrf_app.test_client()
     client.get("/login")
@@ -547,7 +553,7 @@ def test_a_registration_with_the_token_from_the_form_works(csrf_app):
     assert user_count(csrf_app) == 1
 
 
-def test_a_logout_without_the_csrf_token_does_not_log_out(csrf_app, member):
+def test_a_logout_without_the_csrf_token_does_not_log_out(csrf_app, registered_member):
     client = csrf_app.test_client()
     token = csrf_token(client.get("/login"))
     client.post("/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token})
@@ -557,7 +563,7 @@ def test_a_logout_without_the_csrf_token_does_not_log_out(csrf_app, member):
     assert client.get("/settings").status_code == 200
 
 
-def test_a_logout_with_the_token_from_the_page_logs_out(csrf_app, member):
+def test_a_logout_with_the_token_from_the_page_logs_out(csrf_app, registered_member):
     client = csrf_app.test_client()
     token = csrf_token(client.get("/login"))
     client.post("/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token})

@@ -6,10 +6,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from clients import PASSWORD
-from mfa import Clock, code, events, fixed_clock, sent_mails, wrong_code
-from pages import browser, field_errors, flashes, soup
 
+from tests.support.clients import PASSWORD
+from tests.support.mfa import Clock, code, events, fixed_clock, sent_mails, wrong_code
+from tests.support.pages import browser, field_errors, flashes, soup
 from webapp.services.auth import BAD_CREDENTIALS
 from webapp.services.mfa.service import WRONG_CODE, WRONG_PASSWORD
 from webapp.services.users.administration import UserAdminService
@@ -25,13 +25,13 @@ def clock(monkeypatch) -> Clock:
 
 
 @pytest.fixture
-def member(app) -> int:
+def member_id(app) -> int:
     with app.app_context():
         return RegistrationService().register(email=EMAIL, password=PASSWORD, name="Member").id
 
 
 @pytest.fixture
-def page(app, member):
+def page(app, member_id):
     """A browser logged in as the member (no second factor yet)."""
     return browser(app)
 
@@ -264,14 +264,16 @@ def test_a_pending_login_expires(app, factor, clock):
 
 
 def test_a_member_deactivated_between_the_steps_is_not_logged_in(
-    app, member, factor, clock, make_admin
+    app, member_id, factor, clock, make_admin
 ):
     secret, _codes = factor
     client = app.test_client()
     first_step(client)
     admin_id = make_admin()
     with app.app_context():
-        UserAdminService().update_by_admin(admin_id, member, roles=None, is_active=False, name=None)
+        UserAdminService().update_by_admin(
+            admin_id, member_id, roles=None, is_active=False, name=None
+        )
     response = second_step(client, code(secret, clock))
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert is_anonymous(client)

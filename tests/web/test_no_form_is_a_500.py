@@ -7,10 +7,10 @@ import io
 import random
 
 import pytest
-from clients import PASSWORD, bearer
-from pages import browser, soup
 from sqlalchemy import select
 
+from tests.support.clients import PASSWORD, bearer
+from tests.support.pages import browser, soup
 from webapp.infra.extensions import db
 from webapp.models import Account, Order, Product, User
 
@@ -116,7 +116,7 @@ def assert_refused_as_400(response) -> None:
 
 
 @pytest.fixture
-def member(client, register, login, make_admin) -> dict[str, str]:
+def seeded_ids(client, register, login, make_admin) -> dict[str, str]:
     """A member whose Main holds 100.00 USD, another member, and a product (5 in stock)."""
     register(EMAIL, "Member")
     register(OTHER_EMAIL, "Other")
@@ -134,7 +134,7 @@ def member(client, register, login, make_admin) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("file_field", ["email", "password"])
-def test_a_file_in_the_login_form_is_a_400_and_logs_nobody_in(app, client, member, file_field):
+def test_a_file_in_the_login_form_is_a_400_and_logs_nobody_in(app, client, seeded_ids, file_field):
     fields = {"email": EMAIL, "password": PASSWORD}
     before = everything(app)
     assert_refused_as_400(post_with_file(client, "/login", fields, file_field))
@@ -143,7 +143,9 @@ def test_a_file_in_the_login_form_is_a_400_and_logs_nobody_in(app, client, membe
 
 
 @pytest.mark.parametrize("file_field", ["name", "email", "password", "confirm"])
-def test_a_file_in_the_register_form_is_a_400_and_registers_nobody(app, client, member, file_field):
+def test_a_file_in_the_register_form_is_a_400_and_registers_nobody(
+    app, client, seeded_ids, file_field
+):
     fields = {"name": "New", "email": NEW_EMAIL, "password": PASSWORD, "confirm": PASSWORD}
     before = everything(app)
     assert_refused_as_400(post_with_file(client, "/register", fields, file_field))
@@ -152,16 +154,16 @@ def test_a_file_in_the_register_form_is_a_400_and_registers_nobody(app, client, 
 
 
 @pytest.mark.parametrize("file_field", ["from_account", "to", "amount", "memo"])
-def test_a_file_in_the_transfer_form_is_a_400_and_moves_no_money(app, member, file_field):
+def test_a_file_in_the_transfer_form_is_a_400_and_moves_no_money(app, seeded_ids, file_field):
     member_browser = browser(app)
-    fields = {"from_account": member["main"], "to": member["other_main"], "amount": "12.50"}
+    fields = {"from_account": seeded_ids["main"], "to": seeded_ids["other_main"], "amount": "12.50"}
     fields["memo"] = "rent"
     before = everything(app)
     assert_refused_as_400(post_with_file(member_browser, "/transfer", fields, file_field))
     assert everything(app) == before
 
 
-def test_a_file_in_the_profile_form_is_a_400_and_renames_nobody(app, member):
+def test_a_file_in_the_profile_form_is_a_400_and_renames_nobody(app, seeded_ids):
     member_browser = browser(app)
     before = everything(app)
     assert_refused_as_400(post_with_file(member_browser, "/settings/profile", {}, "name"))
@@ -169,7 +171,7 @@ def test_a_file_in_the_profile_form_is_a_400_and_renames_nobody(app, member):
 
 
 @pytest.mark.parametrize("file_field", ["current_password", "new_password", "confirm"])
-def test_a_file_in_the_password_form_is_a_400_and_changes_no_password(app, member, file_field):
+def test_a_file_in_the_password_form_is_a_400_and_changes_no_password(app, seeded_ids, file_field):
     member_browser = browser(app)
     fields = {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
     before = everything(app)
@@ -179,9 +181,9 @@ def test_a_file_in_the_password_form_is_a_400_and_changes_no_password(app, membe
 
 
 @pytest.mark.parametrize("file_field", ["product_id", "quantity"])
-def test_a_file_in_the_add_to_cart_form_is_a_400_and_adds_nothing(app, member, file_field):
+def test_a_file_in_the_add_to_cart_form_is_a_400_and_adds_nothing(app, seeded_ids, file_field):
     member_browser = browser(app)
-    fields = {"product_id": member["product"], "quantity": "1"}
+    fields = {"product_id": seeded_ids["product"], "quantity": "1"}
     before = everything(app)
     assert_refused_as_400(post_with_file(member_browser, "/cart/add", fields, file_field))
     assert "Cart (" not in member_browser.get("/shop").get_data(as_text=True)

@@ -7,7 +7,7 @@ on SQLite and on PostgreSQL, as an admin and as a member.
 The routes come from the app's URL map, the query parameters from the pages' GET forms
 (their classes and their HTML), the links the pages show and the contract's list
 parameters, the forms from the pages themselves: a page, a filter or a form added later
-is walked too (tests/number_walk.py)."""
+is walked too (tests/support/number_walk.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from bs4 import BeautifulSoup, Tag
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_wtf import FlaskForm
-from number_walk import (
+from wtforms import DecimalField, FloatField, IntegerField
+
+from tests.support.number_walk import (
     ADMIN_EMAIL,
     BEYOND_BIGINT,
     LARGEST_SENDABLE,
@@ -32,9 +34,7 @@ from number_walk import (
     paths_naming_out_of_range_ids,
     rules_with_ids,
 )
-from pages import browser, soup
-from wtforms import DecimalField, FloatField, IntegerField
-
+from tests.support.pages import browser, soup
 from webapp.web import forms
 
 # The list parameters of the contract (PRODUCT.md): any list page may read them.

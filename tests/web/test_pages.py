@@ -6,8 +6,9 @@ import re
 from urllib.parse import urlencode
 
 import pytest
-from clients import PASSWORD, chunked
-from pages import soup
+
+from tests.support.clients import PASSWORD, chunked
+from tests.support.pages import soup
 
 FORM = "application/x-www-form-urlencoded"
 

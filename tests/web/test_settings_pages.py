@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from clients import PASSWORD
-from pages import browser, field_errors, flashes, soup
 from sqlalchemy import select
 
+from tests.support.clients import PASSWORD
+from tests.support.pages import browser, field_errors, flashes, soup
 from webapp.infra.extensions import db
 from webapp.models import User
 from webapp.services.users.administration import UserAdminService
@@ -84,12 +84,12 @@ def session_rows(client) -> list[SessionRow]:
 
 
 @pytest.fixture
-def member(register):
+def registered_member(register):
     return register(EMAIL, "Member")
 
 
 @pytest.fixture
-def member_client(client, member):
+def member_client(client, registered_member):
     """The test client, logged in as the member."""
     assert log_in(client).status_code == 302
     return client
@@ -121,7 +121,9 @@ def test_the_settings_endpoints_refuse_a_get(member_client):
 @pytest.mark.parametrize(
     "path", ["/settings/profile", "/settings/password", "/settings/logout-everywhere"]
 )
-def test_an_anonymous_post_to_settings_goes_to_login_and_changes_nothing(app, member, path):
+def test_an_anonymous_post_to_settings_goes_to_login_and_changes_nothing(
+    app, registered_member, path
+):
     anonymous = app.test_client()
     response = anonymous.post(path, data={"name": "Mallory", **password_form()})
     assert response.status_code == 302
@@ -382,7 +384,7 @@ def test_after_logging_out_everywhere_the_password_still_logs_in(member_client, 
 
 
 @pytest.fixture
-def csrf_client(app, member):
+def csrf_client(app, registered_member):
     """A browser logged in as the member on the app with CSRF protection on."""
     app.config["WTF_CSRF_ENABLED"] = True
     csrf_browser = app.test_client()

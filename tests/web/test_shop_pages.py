@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
-from clients import PASSWORD, bearer
 from flask.testing import FlaskClient
-from pages import browser, field_errors, flashes, form_errors, soup, table_rows
 
+from tests.support.clients import PASSWORD, bearer
+from tests.support.pages import browser, field_errors, flashes, form_errors, soup, table_rows
 from webapp.models.order import MAX_ITEMS_PER_ORDER, MAX_QUANTITY
 
 EMAIL = "member@example.com"

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from clients import PASSWORD, bearer
 from flask.testing import FlaskClient
-from pages import all_field_errors, browser, flashes, soup, table_rows
 
+from tests.support.clients import PASSWORD, bearer
+from tests.support.pages import all_field_errors, browser, flashes, soup, table_rows
 from webapp.core.money import NOT_AN_AMOUNT
 
 EMAIL = "member@example.com"

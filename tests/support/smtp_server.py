@@ -1,6 +1,6 @@
 """A real SMTP server for tests: aiosmtpd on a spare loopback port, keeping what it receives.
 
-    from smtp_server import smtp_app_fixture, smtp_server_fixture  # noqa: F401
+    from tests.support.smtp_server import smtp_app_fixture, smtp_server_fixture  # noqa: F401
     def test_x(smtp_server, smtp_app): ...   # smtp_app sends through it (MAIL_BACKEND=smtp)
 
 `stop()` takes it down (connections are then refused, as with an SMTP outage) and

@@ -16,12 +16,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from clients import PASSWORD, bearer
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.routing import Rule
 
+from tests.support.clients import PASSWORD, bearer
 from webapp.core.ids import BIGINT_MAX, BIGINT_MIN, MAX_NUMBER
 from webapp.edge.url_converters import IdConverter
 from webapp.infra.extensions import db

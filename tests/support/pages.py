@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from bs4 import BeautifulSoup
-from clients import PASSWORD
 from flask import Flask
 from flask.testing import FlaskClient
+
+from tests.support.clients import PASSWORD
 
 
 def soup(response: Any) -> BeautifulSoup:
