@@ -1,4 +1,4 @@
-"""The deployment the README describes, started for real on loopback addresses: nginx
+"""The deployment docs/deployment.md describes, started for real on loopback addresses: nginx
 (deploy/nginx.conf) in front of two Tally hosts (separate gunicorn masters, two workers
 each) sharing a PostgreSQL database, optionally through PgBouncer in transaction mode, and
 a Redis server of their own that a test may stop and start.
