@@ -26,6 +26,7 @@ from tests.support.clients import PASSWORD, bearer
 from webapp import create_app
 from webapp.infra.extensions import db
 from webapp.infra.settings import TestingConfig
+from webapp.services.principal import Principal
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
@@ -194,6 +195,28 @@ def member(
     `member_id` the user id, `member_principal` who acts in a service test)."""
     register("member@example.com")
     return bearer(login("member@example.com"))
+
+
+@pytest.fixture
+def member_principal(app: Flask) -> Principal:
+    """The Principal a service test acts as: member@example.com, registered through the service."""
+    from webapp.services.auth import AuthService
+    from webapp.services.users.registration import RegistrationService
+
+    with app.app_context():
+        user = RegistrationService().register(
+            email="member@example.com", password=PASSWORD, name="Member"
+        )
+        return AuthService().acting_as(user.id)
+
+
+@pytest.fixture
+def admin_principal(app: Flask, make_admin: Callable[..., int]) -> Principal:
+    """The Principal a service test acts as when it needs an administrator (admin@example.com)."""
+    from webapp.services.auth import AuthService
+
+    with app.app_context():
+        return AuthService().acting_as(make_admin())
 
 
 class StatementCounter:

@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import update
 
 from tests.support.access_tokens import TOKENS, make_token, pat, token_clock, token_rows
+from tests.support.audit_log import events
 from tests.support.clients import PASSWORD, bearer
 from tests.support.envelopes import assert_error, assert_success
-from tests.support.mfa import events
 from webapp.infra.extensions import db
 from webapp.models import PersonalAccessToken
 from webapp.models.base import utcnow

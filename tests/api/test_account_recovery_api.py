@@ -9,9 +9,10 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from tests.support.audit_log import events
 from tests.support.clients import PASSWORD, bearer
 from tests.support.envelopes import assert_error, assert_success
-from tests.support.mfa import events, sent_mails
+from tests.support.mfa import sent_mails
 from webapp.infra.extensions import db
 from webapp.models import LinkToken, OutboxMail
 from webapp.services.mailed_links import DEAD_LINK

@@ -8,18 +8,11 @@ import re
 
 import pytest
 
+from tests.support.audit_log import events
 from tests.support.clients import PASSWORD, bearer
 from tests.support.concurrency import run_in_threads
 from tests.support.envelopes import assert_error, assert_success
-from tests.support.mfa import (
-    Clock,
-    code,
-    events,
-    fixed_clock,
-    sent_mails,
-    turn_on_api,
-    wrong_code,
-)
+from tests.support.mfa import Clock, code, fixed_clock, sent_mails, turn_on_api, wrong_code
 from webapp.core.errors import MfaRequired
 from webapp.services.auth import BAD_CREDENTIALS
 

@@ -14,9 +14,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from tests.support.audit_log import events
 from tests.support.clients import PASSWORD, bearer
 from tests.support.envelopes import assert_error, assert_success
-from tests.support.mfa import events
 from tests.support.pages import soup
 from tests.support.smtp_server import (  # noqa: F401  (the *_fixture are fixtures, registered by name)
     PUBLIC_URL,

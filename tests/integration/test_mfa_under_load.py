@@ -9,9 +9,10 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 
+from tests.support.audit_log import events
 from tests.support.clients import PASSWORD, bearer
 from tests.support.concurrency import run_in_threads
-from tests.support.mfa import Clock, code, events, fixed_clock, turn_on_api, wrong_code
+from tests.support.mfa import Clock, code, fixed_clock, turn_on_api, wrong_code
 from webapp.core.errors import AppError
 from webapp.services.auth import AuthService, ClientInfo
 from webapp.services.mfa.service import MfaService

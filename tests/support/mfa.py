@@ -8,10 +8,6 @@ import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
-
-from webapp.infra.extensions import db
-from webapp.models import Event
 
 STEP = 30
 START = 1_900_000_020.0  # the first second of a TOTP step
@@ -60,14 +56,6 @@ def turn_on_api(client: FlaskClient, headers: dict[str, str], clock: Clock) -> d
     assert confirmed.status_code == 200, confirmed.get_json()
     clock.tick()
     return {"secret": secret, "recoveryCodes": confirmed.get_json()["data"]["recoveryCodes"]}
-
-
-def events(app: Flask, event_type: str | None = None) -> list[Event]:
-    with app.app_context():
-        statement = select(Event).order_by(Event.id)
-        if event_type is not None:
-            statement = statement.where(Event.type == event_type)
-        return list(db.session.scalars(statement))
 
 
 def sent_mails(app: Flask) -> list[Any]:

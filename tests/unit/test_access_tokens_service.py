@@ -9,8 +9,8 @@ import re
 
 import pytest
 
+from tests.support.audit_log import events
 from tests.support.clients import PASSWORD
-from tests.support.mfa import events
 from webapp.core.errors import Forbidden, InsufficientScope, NotFound, ValidationError
 from webapp.core.tokens import hash_token
 from webapp.infra.extensions import db
@@ -40,24 +40,11 @@ service = AccessTokenService()
 
 
 @pytest.fixture
-def member_principal() -> Principal:
-    user = RegistrationService().register(
-        email="member@example.com", password=PASSWORD, name="Member"
-    )
-    return AuthService().acting_as(user.id)
-
-
-@pytest.fixture
 def other_principal() -> Principal:
     user = RegistrationService().register(
         email="other@example.com", password=PASSWORD, name="Other"
     )
     return AuthService().acting_as(user.id)
-
-
-@pytest.fixture
-def admin_principal(make_admin) -> Principal:
-    return AuthService().acting_as(make_admin())
 
 
 def as_token(principal: Principal, scopes: frozenset[str] = frozenset({"write"})) -> Principal:

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import select
 from werkzeug.routing import Map, Rule
 
+from tests.support.audit_log import events
 from tests.support.clients import PASSWORD
-from tests.support.mfa import events, sent_mails
+from tests.support.mfa import sent_mails
 from webapp.core.errors import EmailNotVerified, ValidationError
 from webapp.core.tokens import hash_token
 from webapp.infra.extensions import db

@@ -10,8 +10,9 @@ import pyotp
 import pytest
 from sqlalchemy import update
 
+from tests.support.audit_log import events
 from tests.support.clients import PASSWORD
-from tests.support.mfa import START, STEP, Clock, code, events, fixed_clock, sent_mails
+from tests.support.mfa import START, STEP, Clock, code, fixed_clock, sent_mails
 from webapp.core.errors import (
     Conflict,
     Forbidden,
@@ -36,7 +37,6 @@ from webapp.services.mfa.totp import (
 )
 from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork, transaction
-from webapp.services.users.registration import RegistrationService
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
@@ -46,22 +46,6 @@ CLIENT = ClientInfo(ip="127.0.0.1", user_agent="pytest")
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
     return fixed_clock(monkeypatch)
-
-
-@pytest.fixture
-def member_principal() -> Principal:
-    user = RegistrationService().register(
-        email="member@example.com", password=PASSWORD, name="Member"
-    )
-    return AuthService().acting_as(user.id)
-
-
-@pytest.fixture
-def admin_principal() -> Principal:
-    outcome = RegistrationService().create_or_promote_admin(
-        email="admin@example.com", password=PASSWORD, name="Admin"
-    )
-    return AuthService().acting_as(outcome.user.id)
 
 
 def via_token(principal: Principal) -> Principal:

@@ -51,14 +51,6 @@ def send(sender: Principal, recipient: Principal, amount: int) -> LedgerTransact
 
 
 @pytest.fixture
-def admin_principal() -> Principal:
-    outcome = RegistrationService().create_or_promote_admin(
-        email="admin@example.com", password=PASSWORD, name="Admin"
-    )
-    return AuthService().acting_as(outcome.user.id)
-
-
-@pytest.fixture
 def mug(admin_principal: Principal) -> int:
     return (
         CatalogService().create(admin_principal, sku="MUG", name="Mug", price=12_50, stock=100).id

@@ -20,14 +20,6 @@ pytestmark = pytest.mark.usefixtures("app_context")
 CLIENT = ClientInfo(ip="127.0.0.1", user_agent="pytest")
 
 
-@pytest.fixture
-def admin_principal() -> Principal:
-    outcome = RegistrationService().create_or_promote_admin(
-        email="admin@example.com", password=PASSWORD, name="Admin"
-    )
-    return AuthService().acting_as(outcome.user.id)
-
-
 def members(count: int) -> list[int]:
     return [
         RegistrationService()

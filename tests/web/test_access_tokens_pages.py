@@ -8,8 +8,8 @@ import re
 import pytest
 
 from tests.support.access_tokens import pat, token_rows
+from tests.support.audit_log import events
 from tests.support.clients import PASSWORD
-from tests.support.mfa import events
 from tests.support.pages import browser, field_errors, flashes, soup, table_rows
 from webapp.services.access_tokens import NAME_RULE
 from webapp.services.users.registration import RegistrationService

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from tests.support.audit_log import events
 from tests.support.clients import PASSWORD
-from tests.support.mfa import events, sent_mails
+from tests.support.mfa import sent_mails
 from tests.support.pages import browser, field_errors, flashes, form_errors, soup
 from webapp.services.password_reset import RESET_REQUESTED
 from webapp.web.account_recovery import PASSWORD_RESET, VERIFIED

@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 
 from tests.support.access_tokens import make_token, pat
+from tests.support.audit_log import events
 from tests.support.clients import PASSWORD, bearer
-from tests.support.mfa import Clock, events, fixed_clock, sent_mails, turn_on_api
+from tests.support.mfa import Clock, fixed_clock, sent_mails, turn_on_api
 from tests.support.pages import browser, flashes, soup, table_rows
 from webapp.services.users.registration import RegistrationService
 

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 
+from tests.support.audit_log import events
 from tests.support.clients import PASSWORD, bearer
 from tests.support.pages import all_field_errors, browser, flashes, soup, table_rows
 from webapp.core.money import NOT_AN_AMOUNT
@@ -96,15 +97,6 @@ def order(client: FlaskClient, people, account: str, *lines: tuple[str, int]) ->
     body = {"accountId": account, "items": [{"productId": p, "quantity": q} for p, q in lines]}
     headers = people["headers"]["member"]
     return data(client.post("/api/v1/orders", json=body, headers=headers), 201)["id"]
-
-
-def events(app: Flask, event_type: str | None = None) -> list[Event]:
-    """The audit log, oldest first (of one type if given)."""
-    with app.app_context():
-        query = select(Event).order_by(Event.id)
-        if event_type is not None:
-            query = query.where(Event.type == event_type)
-        return list(db.session.scalars(query))
 
 
 def event_ids(app: Flask) -> list[int]:

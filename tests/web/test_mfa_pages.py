@@ -7,8 +7,9 @@ import time
 
 import pytest
 
+from tests.support.audit_log import events
 from tests.support.clients import PASSWORD
-from tests.support.mfa import Clock, code, events, fixed_clock, sent_mails, wrong_code
+from tests.support.mfa import Clock, code, fixed_clock, sent_mails, wrong_code
 from tests.support.pages import browser, field_errors, flashes, soup
 from webapp.services.auth import BAD_CREDENTIALS
 from webapp.services.mfa.service import WRONG_CODE, WRONG_PASSWORD
