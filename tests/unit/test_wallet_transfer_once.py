@@ -16,7 +16,7 @@ from webapp.services.auth import AuthService
 from webapp.services.principal import Principal
 from webapp.services.users.registration import RegistrationService
 from webapp.services.wallet.accounts import AccountService
-from webapp.services.wallet.ledger import LedgerService
+from webapp.services.wallet.ledger import LedgerService, TransferRequest
 from webapp.services.wallet.lines import Counterparty
 
 pytestmark = pytest.mark.usefixtures("app_context")
@@ -53,20 +53,14 @@ def state(pair: Pair) -> tuple[int, int, int, int]:
 
 
 def send(pair: Pair, key: str, amount: int = 12_50):
-    return LedgerService().transfer_once(
-        pair.sender,
-        key=key,
-        from_account_id=pair.source,
-        to_account_id=pair.target,
-        amount=amount,
-        memo="Lunch",
-    )
+    wanted = TransferRequest(pair.source, pair.target, amount, "Lunch")
+    return LedgerService().transfer_once(pair.sender, key=key, wanted=wanted)
 
 
 def test_the_preview_names_the_recipient_and_moves_nothing(pair):
     before = state(pair)
     preview = LedgerService().preview_transfer(
-        pair.sender, from_account_id=pair.source, to_account_id=pair.target, amount=12_50
+        pair.sender, TransferRequest(pair.source, pair.target, 12_50)
     )
     assert preview.recipient == Counterparty("Bob Example", "bob@example.com")
     assert (preview.source.id, preview.target.id, preview.amount) == (
@@ -84,9 +78,7 @@ def test_the_preview_names_the_recipient_and_moves_nothing(pair):
 def test_the_preview_refuses_what_the_transfer_would(pair, amount, swap, refusal):
     source, target = (pair.target, pair.source) if swap else (pair.source, pair.target)
     with pytest.raises(refusal):
-        LedgerService().preview_transfer(
-            pair.sender, from_account_id=source, to_account_id=target, amount=amount
-        )
+        LedgerService().preview_transfer(pair.sender, TransferRequest(source, target, amount))
     assert state(pair) == (1, 0, 100_00, 0)
 
 

@@ -21,7 +21,7 @@ from webapp.core.ids import parse_public_id
 from webapp.core.money import format_money
 from webapp.models import Account
 from webapp.services.wallet.accounts import AccountService
-from webapp.services.wallet.ledger import LedgerService
+from webapp.services.wallet.ledger import LedgerService, TransferRequest
 from webapp.web.blueprint import bp
 from webapp.web.forms import TransferConfirmForm, TransferForm, add_error, show_error
 
@@ -91,12 +91,19 @@ def show_transfer_error(form: TransferForm, error: AppError) -> None:
         show_error(form, error, TRANSFER_FIELDS)
 
 
-def transfer_amount(form: TransferForm, accounts: list[Account]) -> tuple[Account, int] | None:
-    """The account chosen and the amount typed in its currency, or None with the reason on
-    the form."""
+def read_transfer(form: TransferForm, accounts: list[Account]) -> TransferRequest | None:
+    """The filled form as a transfer: the amount read in the chosen account's currency and
+    the recipient found, or None with the reason on the form."""
     source = next(a for a in accounts if a.id == form.from_account.data)
     amount = form.amount.minor_units(source.currency)
-    return None if amount is None else (source, amount)
+    if amount is None:
+        return None
+    try:
+        to_account_id = LedgerService().resolve_recipient(form.to.data)
+    except NotFound as error:
+        show_transfer_error(form, error)
+        return None
+    return TransferRequest(source.id, to_account_id, amount, form.memo.data)
 
 
 @bp.route("/transfer", methods=["GET", "POST"])
@@ -108,16 +115,9 @@ def transfer() -> str | Response:
     # "Change" on the confirmation page brings the form back as it was filled.
     if "edit" in request.form or not form.validate_on_submit():
         return render_template("wallet/transfer.html", form=form)
-    if (typed := transfer_amount(form, accounts)) is not None:
-        source, amount = typed
+    if (wanted := read_transfer(form, accounts)) is not None:
         try:
-            preview = LedgerService().preview_transfer(
-                current_user.principal,
-                from_account_id=source.id,
-                to_account_id=LedgerService().resolve_recipient(form.to.data),
-                amount=amount,
-                memo=form.memo.data,
-            )
+            preview = LedgerService().preview_transfer(current_user.principal, wanted)
         except TRANSFER_REFUSALS as error:
             show_transfer_error(form, error)
         else:
@@ -138,16 +138,10 @@ def confirm_transfer() -> str | Response:
         if form.key.errors:
             form.form_errors.append(STALE_CONFIRMATION)
         return render_template("wallet/transfer.html", form=form)
-    if (typed := transfer_amount(form, accounts)) is not None:
-        source, amount = typed
+    if (wanted := read_transfer(form, accounts)) is not None:
         try:
             sent = LedgerService().transfer_once(
-                current_user.principal,
-                key=form.key.data,
-                from_account_id=source.id,
-                to_account_id=LedgerService().resolve_recipient(form.to.data),
-                amount=amount,
-                memo=form.memo.data,
+                current_user.principal, key=form.key.data, wanted=wanted
             )
         except IdempotencyKeyReused:
             form.form_errors.append(STALE_CONFIRMATION)
@@ -161,5 +155,5 @@ def confirm_transfer() -> str | Response:
             else:
                 paid = format_money(sent.transaction.amount, sent.transaction.currency)
                 flash(f"Sent {paid} to {sent.recipient.name}.", "success")
-            return redirect(url_for("web.account", account_id=source.id))
+            return redirect(url_for("web.account", account_id=wanted.from_account_id))
     return render_template("wallet/transfer.html", form=form)

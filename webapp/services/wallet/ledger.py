@@ -96,6 +96,16 @@ class History:
 
 
 @dataclass(frozen=True)
+class TransferRequest:
+    """A transfer as a member asks for it, before it is checked."""
+
+    from_account_id: int
+    to_account_id: int
+    amount: int
+    memo: str | None = None
+
+
+@dataclass(frozen=True)
 class TransferPreview:
     """What a transfer would do, for the member to confirm before money moves."""
 
@@ -207,23 +217,18 @@ class LedgerService:
 
         return transaction(work)
 
-    def preview_transfer(
-        self,
-        sender: Principal,
-        *,
-        from_account_id: int,
-        to_account_id: int,
-        amount: int,
-        memo: str | None = None,
-    ) -> TransferPreview:
+    def preview_transfer(self, sender: Principal, wanted: TransferRequest) -> TransferPreview:
         """What transfer() would do, refused by the same rules, without moving any money: the
         recipient's name and email for the member to confirm."""
-        memo = check_transfer_request(sender, from_account_id, to_account_id, amount, memo)
+        amount = wanted.amount
+        memo = check_transfer_request(
+            sender, wanted.from_account_id, wanted.to_account_id, amount, wanted.memo
+        )
         with UnitOfWork() as uow:
             source, target = check_transfer_accounts(
                 sender,
-                uow.accounts.find_by_id(from_account_id),
-                uow.accounts.find_by_id(to_account_id),
+                uow.accounts.find_by_id(wanted.from_account_id),
+                uow.accounts.find_by_id(wanted.to_account_id),
                 amount,
             )
             owner = uow.users.find_by_id(target.user_id) if target.user_id else None
@@ -238,35 +243,26 @@ class LedgerService:
         )
 
     def transfer_once(
-        self,
-        sender: Principal,
-        *,
-        key: str,
-        from_account_id: int,
-        to_account_id: int,
-        amount: int,
-        memo: str | None = None,
+        self, sender: Principal, *, key: str, wanted: TransferRequest
     ) -> SentTransfer:
         """transfer(), once per one-time `key`: the same confirmation sent again gets the
         transfer its first send made; the key with another transfer is IdempotencyKeyReused."""
-        memo = check_memo(memo)
+        memo = check_memo(wanted.memo)
 
         def produce() -> tuple[int, dict[str, str]]:
             record = self.transfer(
                 sender,
-                from_account_id=from_account_id,
-                to_account_id=to_account_id,
-                amount=amount,
+                from_account_id=wanted.from_account_id,
+                to_account_id=wanted.to_account_id,
+                amount=wanted.amount,
                 memo=memo,
             )
             return 201, {"transactionId": str(record.id)}
 
-        outcome = IdempotencyService().run(
-            sender.user_id,
-            key,
-            transfer_fingerprint(from_account_id, to_account_id, amount, memo),
-            produce,
+        fingerprint = transfer_fingerprint(
+            wanted.from_account_id, wanted.to_account_id, wanted.amount, memo
         )
+        outcome = IdempotencyService().run(sender.user_id, key, fingerprint, produce)
         with UnitOfWork() as uow:
             record = uow.ledger.find_by_id(int(outcome.data["transactionId"]))
             assert record is not None  # stored with the transfer it names
