@@ -558,6 +558,62 @@ def test_history_pages_cost_the_same_statements_whatever_the_page_size(
     assert counts[0] == counts[1]
 
 
+def test_history_lines_name_the_other_member_of_a_transfer_on_both_sides(
+    client, admin, alice, bob, funded
+):
+    a, b = funded
+    transfer(client, alice, {"fromAccountId": a, "toAccountId": b, "amount": 30_00})
+    alice_lines = assert_success(client.get(f"/api/v1/accounts/{a}/transactions", headers=alice))
+    bob_lines = assert_success(client.get(f"/api/v1/accounts/{b}/transactions", headers=bob))
+    assert [(line["type"], line["counterparty"]) for line in alice_lines] == [
+        ("transfer", {"name": "Bob", "email": "bob@example.com"}),
+        ("deposit", None),
+    ]
+    assert [(line["type"], line["counterparty"]) for line in bob_lines] == [
+        ("transfer", {"name": "Alice", "email": "alice@example.com"}),
+    ]
+    # An admin reading Bob's history sees the same line.
+    assert assert_success(client.get(f"/api/v1/accounts/{b}/transactions", headers=admin)) == (
+        bob_lines
+    )
+
+
+def test_an_order_payment_and_its_refund_have_no_counterparty(client, admin, alice, funded):
+    a, _ = funded
+    body = {"sku": "MUG", "name": "Mug", "price": 4_00, "stock": 5}
+    product = assert_success(client.post("/api/v1/products", json=body, headers=admin), 201)
+    order_body = {"accountId": a, "items": [{"productId": product["id"], "quantity": 1}]}
+    order = assert_success(client.post("/api/v1/orders", json=order_body, headers=alice), 201)
+    client.post(f"/api/v1/orders/{order['id']}/cancel", headers=alice)
+    lines = assert_success(client.get(f"/api/v1/accounts/{a}/transactions", headers=alice))
+    assert [(line["type"], line["counterparty"]) for line in lines] == [
+        ("refund", None),
+        ("order_payment", None),
+        ("deposit", None),
+    ]
+
+
+def test_history_counterparties_cost_the_same_statements_whatever_the_page_size(
+    client, admin, alice, bob, funded, count_statements
+):
+    a, b = funded
+    deposit(client, admin, b, 100_00)
+    for n in range(1, 41):
+        sender, source, target = (alice, a, b) if n % 2 else (bob, b, a)
+        body = {"fromAccountId": source, "toAccountId": target, "amount": n}
+        assert_success(transfer(client, sender, body), 201)
+    counts = []
+    for limit in (2, 40):
+        client.get(f"/api/v1/accounts/{a}/transactions?limit={limit}", headers=alice)  # warm
+        with count_statements() as counter:
+            response = client.get(f"/api/v1/accounts/{a}/transactions?limit={limit}", headers=alice)
+        lines = response.get_json()["data"]
+        assert len(lines) == limit
+        assert {line["counterparty"]["email"] for line in lines} == {"bob@example.com"}
+        counts.append(counter.count)
+    assert counts[0] == counts[1]
+
+
 def test_no_balance_ever_disagrees_with_the_ledger(client, app, runner, alice, bob, funded):
     a, b = funded
     transfer(client, alice, {"fromAccountId": a, "toAccountId": b, "amount": 33})

@@ -93,7 +93,7 @@ def test_transfer_form_in_keyboard_order(new_page: NewPage, size: str) -> None:
             "input[name=to]",
             "input[name=amount]",
             "input[name=memo]",
-            "button 'Send'",
+            "button 'Continue'",
         ],
     )
 

@@ -136,11 +136,24 @@ def member_flow(new_page: NewPage, server: Server, prefix: str, javascript: bool
     member.get_by_label("Amount").fill("15.25")
     member.get_by_label("Memo (optional)").fill("Thanks for lunch")
     shots(member, f"{prefix}transfer")
+    # "Continue" moves nothing: a confirmation page names the friend, the amount and the account.
+    submit(member, "Continue")
+    expect(member.get_by_role("heading", level=1)).to_have_text("Confirm the transfer")
+    recipient = member.locator(".transfer-summary .recipient")
+    expect(recipient).to_contain_text("Fred Friend")
+    expect(recipient).to_contain_text(friend_email)
+    expect(member.locator(".transfer-summary .amount")).to_have_text("15.25 USD")
+    expect(member.locator(".transfer-summary .source")).to_contain_text("Main")
+    shots(member, f"{prefix}transfer-confirm")
+    assert main_balance(friend) == 0
     submit(member, "Send")
-    expect(member.locator(".flash")).to_contain_text("Sent 15.25 USD")
+    expect(member.locator(".flash")).to_contain_text("Sent 15.25 USD to Fred Friend.")
     assert main_balance(member) == Decimal("84.75")
     assert main_balance(friend) == Decimal("15.25")
-    expect(friend.locator("table.activity tbody tr").first).to_contain_text("Thanks for lunch")
+    friend_line = friend.locator("table.activity tbody tr").first
+    expect(friend_line).to_contain_text("Thanks for lunch")
+    expect(friend_line).to_contain_text("Received from Mia Member")
+    expect(member.locator("table.activity tbody tr").first).to_contain_text("Sent to Fred Friend")
 
     # Two products into the cart; the cart adds them up.
     member.goto("/shop")

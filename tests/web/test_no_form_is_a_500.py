@@ -42,6 +42,7 @@ FORMS = [
     ("/register", ["name", "email", "password", "confirm"]),
     ("/login", ["email", "password"]),
     ("/transfer", ["from_account", "to", "amount", "memo"]),
+    ("/transfer/confirm", ["from_account", "to", "amount", "memo", "key"]),
     ("/cart/add", ["product_id", "quantity"]),
     ("/cart/update", ["product_id", "quantity"]),
     ("/cart/remove", ["product_id"]),

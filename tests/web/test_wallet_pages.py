@@ -15,6 +15,7 @@ from webapp.core.money import NOT_AN_AMOUNT
 EMAIL = "member@example.com"
 OTHER_EMAIL = "other@example.com"
 ADMIN_EMAIL = "admin@example.com"
+CONFIRM = "/transfer/confirm"
 
 
 @dataclass
@@ -72,10 +73,27 @@ def member_browser(app, world) -> FlaskClient:
     return browser(app)
 
 
-def send(client: FlaskClient, world: World, **fields: str):
+def ask(client: FlaskClient, world: World, **fields: str):
+    """The transfer form's first POST: a confirmation page, or the form with its refusals."""
     data = {"from_account": world.main, "to": world.other_main, "amount": "12.50", "memo": ""}
     data.update(fields)
     return client.post("/transfer", data=data)
+
+
+def confirmation(response) -> dict[str, str]:
+    """The fields the confirmation page's "Send" posts."""
+    form = soup(response).find("form", action=CONFIRM)
+    assert form is not None, response.get_data(as_text=True)
+    return {field["name"]: field.get("value", "") for field in form.find_all("input")}
+
+
+def send(client: FlaskClient, world: World, **fields: str):
+    """Fill the form and confirm: how money moves from the page. A refused form (or a
+    redirect to log in) comes back as it is."""
+    response = ask(client, world, **fields)
+    if response.status_code != 200 or soup(response).find("form", action=CONFIRM) is None:
+        return response
+    return client.post(CONFIRM, data=confirmation(response))
 
 
 # --- dashboard ----------------------------------------------------------------------------
@@ -102,7 +120,7 @@ def test_the_dashboard_shows_recent_activity_newest_first_signed(member_browser,
     page = soup(member_browser.get("/dashboard"))
     rows = table_rows(page, "table.activity")
     assert [row[1:] for row in rows] == [
-        ["Main", "Transfer", "Lunch", "-12.50 USD"],
+        ["Main", "Sent to Other", "Lunch", "-12.50 USD"],
         ["Main", "Deposit", "Opening balance", "+100.00 USD"],
     ]
     assert table_rows(page, "table.accounts")[0][-1] == "87.50 USD"
@@ -142,7 +160,7 @@ def test_the_account_page_shows_history_newest_first_with_balance_after(member_b
     assert page.h1.get_text(strip=True) == "Main"
     assert page.select_one(".balance").get_text(strip=True) == "87.50 USD"
     assert [row[1:] for row in table_rows(page, "table.history")] == [
-        ["Transfer", "Lunch", "-12.50 USD", "87.50 USD"],
+        ["Sent to Other", "Lunch", "-12.50 USD", "87.50 USD"],
         ["Deposit", "Opening balance", "+100.00 USD", "100.00 USD"],
     ]
     assert page.find("a", rel="next") is None
@@ -271,9 +289,9 @@ def test_a_transfer_moves_exactly_the_amount_and_goes_to_the_account(member_brow
     assert response.headers["Location"] == f"/accounts/{world.main}"
     assert world.balances() == {world.main: 8750, world.other_main: 1250}
     page = soup(member_browser.get(response.headers["Location"]))
-    assert flashes(page) == ["Sent 12.50 USD."]
+    assert flashes(page) == ["Sent 12.50 USD to Other."]
     assert table_rows(page, "table.history")[0][1:] == [
-        "Transfer",
+        "Sent to Other",
         "Lunch",
         "-12.50 USD",
         "87.50 USD",
@@ -281,7 +299,7 @@ def test_a_transfer_moves_exactly_the_amount_and_goes_to_the_account(member_brow
     other_page = soup(browser(member_browser.application, OTHER_EMAIL).get("/dashboard"))
     assert table_rows(other_page, "table.activity")[0][1:] == [
         "Main",
-        "Transfer",
+        "Received from Member",
         "Lunch",
         "+12.50 USD",
     ]
@@ -305,6 +323,153 @@ def test_an_amount_typed_as_a_plain_decimal_is_read_exactly(member_browser, worl
 def test_the_whole_balance_can_be_sent(member_browser, world):
     assert send(member_browser, world, amount="100.00").status_code == 302
     assert world.balances() == {world.main: 0, world.other_main: 10000}
+
+
+# --- transfer: the confirmation step ------------------------------------------------------
+
+
+def test_the_confirmation_names_the_recipient_and_moves_no_money(member_browser, world):
+    response = ask(member_browser, world, to=OTHER_EMAIL, amount="12.50", memo="Lunch")
+    assert response.status_code == 200
+    page = soup(response)
+    assert page.h1.get_text(strip=True) == "Confirm the transfer"
+    summary = page.select_one("dl.transfer-summary").get_text(" ", strip=True)
+    assert "Other" in summary and OTHER_EMAIL in summary
+    assert page.select_one(".amount").get_text(strip=True) == "12.50 USD"
+    assert page.select_one(".source").get_text(strip=True) == f"Main (account {world.main})"
+    assert page.select_one(".memo").get_text(strip=True) == "Lunch"
+    fields = confirmation(response)
+    assert {name: fields[name] for name in ("from_account", "to", "amount", "memo")} == {
+        "from_account": world.main,
+        "to": OTHER_EMAIL,
+        "amount": "12.50",
+        "memo": "Lunch",
+    }
+    assert fields["key"]
+    assert page.find("button", string="Send")
+    assert world.balances() == {world.main: 10000, world.other_main: 0}
+
+
+def test_each_confirmation_page_carries_a_new_key(member_browser, world):
+    first, second = (confirmation(ask(member_browser, world))["key"] for _ in range(2))
+    assert first != second
+
+
+def test_change_brings_back_the_form_as_it_was_filled(member_browser, world):
+    fields = confirmation(ask(member_browser, world, amount="7.05", memo="Books"))
+    button = soup(ask(member_browser, world, amount="7.05", memo="Books")).find(
+        "button", attrs={"name": "edit"}
+    )
+    assert button["formaction"] == "/transfer"
+    response = member_browser.post("/transfer", data={**fields, "edit": "1"})
+    assert response.status_code == 200
+    page = soup(response)
+    assert page.find("form", action="/transfer") and not page.find("form", action=CONFIRM)
+    assert page.find("input", attrs={"name": "amount"})["value"] == "7.05"
+    assert page.find("input", attrs={"name": "memo"})["value"] == "Books"
+    assert all_field_errors(page) == {}
+    assert world.balances() == {world.main: 10000, world.other_main: 0}
+
+
+def test_confirming_twice_sends_once_and_says_so(member_browser, world):
+    fields = confirmation(ask(member_browser, world, amount="12.50"))
+    first = member_browser.post(CONFIRM, data=fields)
+    again = member_browser.post(CONFIRM, data=fields)
+    assert first.status_code == again.status_code == 302
+    assert again.headers["Location"] == f"/accounts/{world.main}"
+    assert world.balances() == {world.main: 8750, world.other_main: 1250}
+    page = soup(member_browser.get(again.headers["Location"]))
+    assert flashes(page) == ["Sent 12.50 USD to Other.", "This transfer was already sent."]
+    assert len(table_rows(page, "table.history")) == 2  # the deposit and one transfer
+
+
+def test_a_confirmation_with_a_changed_amount_and_a_used_key_is_refused(member_browser, world):
+    fields = confirmation(ask(member_browser, world, amount="12.50"))
+    assert member_browser.post(CONFIRM, data=fields).status_code == 302
+    response = member_browser.post(CONFIRM, data={**fields, "amount": "50.00"})
+    assert response.status_code == 200
+    assert "This confirmation no longer matches" in soup(response).select_one(
+        ".form-errors"
+    ).get_text(strip=True)
+    assert world.balances() == {world.main: 8750, world.other_main: 1250}
+
+
+def test_a_confirmation_from_another_members_account_is_refused(member_browser, world):
+    world.deposit(world.other_main, 5000)
+    fields = confirmation(ask(member_browser, world))
+    forged = {**fields, "from_account": world.other_main, "to": world.main}
+    before = world.balances()
+    assert_refused(
+        member_browser.post(CONFIRM, data=forged),
+        world,
+        "from_account",
+        "Not a valid choice.",
+        before,
+    )
+
+
+def test_a_confirmation_without_its_key_is_refused(member_browser, world):
+    fields = confirmation(ask(member_browser, world))
+    del fields["key"]
+    response = member_browser.post(CONFIRM, data=fields)
+    assert response.status_code == 200
+    assert soup(response).select_one(".form-errors")
+    assert world.balances() == {world.main: 10000, world.other_main: 0}
+
+
+def test_a_confirmation_the_balance_no_longer_covers_is_refused(member_browser, world):
+    fields = confirmation(ask(member_browser, world, amount="80.00"))
+    assert send(member_browser, world, amount="30.00").status_code == 302
+    before = world.balances()
+    response = member_browser.post(CONFIRM, data=fields)
+    assert_refused(response, world, "amount", "The account does not hold enough money.", before)
+
+
+def test_the_confirm_endpoint_refuses_a_get(member_browser):
+    assert member_browser.get(CONFIRM).status_code == 405
+
+
+# --- every money line names the other side ------------------------------------------------
+
+
+def test_the_pages_name_the_member_the_deposit_and_the_shop_order(member_browser, world):
+    product = world.api.post(
+        "/api/v1/products",
+        json={"sku": "MUG", "name": "Mug", "price": 400, "stock": 5},
+        headers=bearer(world.admin),
+    ).get_json()["data"]
+    order = {"accountId": world.main, "items": [{"productId": product["id"], "quantity": 1}]}
+    assert (
+        world.api.post("/api/v1/orders", json=order, headers=bearer(world.member)).status_code
+        == 201
+    )
+    send(member_browser, world, amount="1.00")
+    world.api.post(
+        "/api/v1/transfers",
+        json={"fromAccountId": world.other_main, "toAccountId": world.main, "amount": 50},
+        headers=bearer(world.other),
+    )
+    expected = ["Received from Other", "Sent to Other", "Shop order", "Deposit"]
+    history = table_rows(soup(member_browser.get(f"/accounts/{world.main}")), "table.history")
+    assert [row[1] for row in history] == expected
+    activity = table_rows(soup(member_browser.get("/dashboard")), "table.activity")
+    assert [row[2] for row in activity] == expected
+
+
+def test_the_account_page_runs_as_many_statements_for_20_transfers_as_for_2(
+    member_browser, world, count_statements
+):
+    for _ in range(2):
+        send(member_browser, world, amount="0.01")
+    with count_statements() as few:
+        assert member_browser.get(f"/accounts/{world.main}").status_code == 200
+        assert member_browser.get("/dashboard").status_code == 200
+    for _ in range(18):
+        send(member_browser, world, amount="0.01")
+    with count_statements() as many:
+        assert member_browser.get(f"/accounts/{world.main}").status_code == 200
+        assert member_browser.get("/dashboard").status_code == 200
+    assert many.count == few.count
 
 
 # --- transfer: refusals -------------------------------------------------------------------

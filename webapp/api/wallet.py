@@ -69,7 +69,7 @@ def account_history(account_id: int, query: CursorQuery) -> Page[HistoryLine]:
         principal(), account_id, limit=query.limit, cursor=query.cursor
     )
     page = history.page
-    return Page([HistoryLine.of(entry) for entry in page.items], page.next_cursor, page.has_more)
+    return Page([HistoryLine.of(line) for line in page.items], page.next_cursor, page.has_more)
 
 
 @bp.post("/accounts/<id:account_id>/deposits")

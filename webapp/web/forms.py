@@ -186,6 +186,13 @@ class TransferForm(FlaskForm):
     memo = StringField("Memo (optional)", validators=[Optional(), Length(max=255)])
 
 
+class TransferConfirmForm(TransferForm):
+    """The confirmation of a transfer: the transfer form's fields as shown on the confirmation
+    page, and `key`, a one-time key against double submits."""
+
+    key = HiddenField(validators=[InputRequired(), Length(max=255)])
+
+
 # --- The shop -----------------------------------------------------------------------------
 
 EMPTY_CART = "Your cart is empty."

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from webapp.core.errors import (
     AppError,
+    Conflict,
     CurrencyMismatch,
+    IdempotencyKeyReused,
     InsufficientFunds,
     NotFound,
     ValidationError,
@@ -17,9 +21,9 @@ from webapp.core.ids import parse_public_id
 from webapp.core.money import format_money
 from webapp.models import Account
 from webapp.services.wallet.accounts import AccountService
-from webapp.services.wallet.ledger import LedgerService
+from webapp.services.wallet.ledger import LedgerService, TransferRequest
 from webapp.web.blueprint import bp
-from webapp.web.forms import TransferForm, add_error, show_error
+from webapp.web.forms import TransferConfirmForm, TransferForm, add_error, show_error
 
 HISTORY_PAGE_SIZE = 20
 RECENT_ACTIVITY = 10
@@ -28,6 +32,11 @@ RECENT_ACTIVITY = 10
 TRANSFER_FIELDS = {"from_account_id": "from_account", "to_account_id": "to"}
 # The service words the same-account rule by the API's fields; the page by what was chosen.
 SAME_ACCOUNT = "must be another account than the one you send from"
+TRANSFER_REFUSALS = (ValidationError, NotFound, InsufficientFunds, CurrencyMismatch)
+STALE_CONFIRMATION = (
+    "This confirmation no longer matches a transfer you can send. Check the form and send again."
+)
+IN_FLIGHT = "This transfer is still being sent. Look at your account before you try again."
 
 
 def own_accounts() -> list[Account]:
@@ -82,26 +91,69 @@ def show_transfer_error(form: TransferForm, error: AppError) -> None:
         show_error(form, error, TRANSFER_FIELDS)
 
 
+def read_transfer(form: TransferForm, accounts: list[Account]) -> TransferRequest | None:
+    """The filled form as a transfer: the amount read in the chosen account's currency and
+    the recipient found, or None with the reason on the form."""
+    source = next(a for a in accounts if a.id == form.from_account.data)
+    amount = form.amount.minor_units(source.currency)
+    if amount is None:
+        return None
+    try:
+        to_account_id = LedgerService().resolve_recipient(form.to.data)
+    except NotFound as error:
+        show_transfer_error(form, error)
+        return None
+    return TransferRequest(source.id, to_account_id, amount, form.memo.data)
+
+
 @bp.route("/transfer", methods=["GET", "POST"])
 @login_required
 def transfer() -> str | Response:
+    """The form, then a confirmation page naming the recipient: no money moves here."""
     accounts = own_accounts()
     form = transfer_form(accounts)
-    if form.validate_on_submit():
-        source = next(a for a in accounts if a.id == form.from_account.data)
-        amount = form.amount.minor_units(source.currency)
-        if amount is not None:
-            try:
-                LedgerService().transfer(
-                    current_user.principal,
-                    from_account_id=source.id,
-                    to_account_id=LedgerService().resolve_recipient(form.to.data),
-                    amount=amount,
-                    memo=form.memo.data,
-                )
-            except (ValidationError, NotFound, InsufficientFunds, CurrencyMismatch) as error:
-                show_transfer_error(form, error)
+    # "Change" on the confirmation page brings the form back as it was filled.
+    if "edit" in request.form or not form.validate_on_submit():
+        return render_template("wallet/transfer.html", form=form)
+    if (wanted := read_transfer(form, accounts)) is not None:
+        try:
+            preview = LedgerService().preview_transfer(current_user.principal, wanted)
+        except TRANSFER_REFUSALS as error:
+            show_transfer_error(form, error)
+        else:
+            return render_template(
+                "wallet/transfer_confirm.html", form=form, preview=preview, key=uuid.uuid4().hex
+            )
+    return render_template("wallet/transfer.html", form=form)
+
+
+@bp.post("/transfer/confirm")
+@login_required
+def confirm_transfer() -> str | Response:
+    """Send the transfer as confirmed, once per confirmation page however often it is sent."""
+    accounts = own_accounts()
+    form = TransferConfirmForm()
+    form.from_account.choices = account_choices(accounts)
+    if not form.validate_on_submit():
+        if form.key.errors:
+            form.form_errors.append(STALE_CONFIRMATION)
+        return render_template("wallet/transfer.html", form=form)
+    if (wanted := read_transfer(form, accounts)) is not None:
+        try:
+            sent = LedgerService().transfer_once(
+                current_user.principal, key=form.key.data, wanted=wanted
+            )
+        except IdempotencyKeyReused:
+            form.form_errors.append(STALE_CONFIRMATION)
+        except Conflict:
+            form.form_errors.append(IN_FLIGHT)
+        except TRANSFER_REFUSALS as error:
+            show_transfer_error(form, error)
+        else:
+            if sent.replayed:
+                flash("This transfer was already sent.", "info")
             else:
-                flash(f"Sent {format_money(amount, source.currency)}.", "success")
-                return redirect(url_for("web.account", account_id=source.id))
+                paid = format_money(sent.transaction.amount, sent.transaction.currency)
+                flash(f"Sent {paid} to {sent.recipient.name}.", "success")
+            return redirect(url_for("web.account", account_id=wanted.from_account_id))
     return render_template("wallet/transfer.html", form=form)

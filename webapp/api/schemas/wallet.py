@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from webapp.api.schemas.bases import CursorQuery, PublicSchema, RequestSchema
 from webapp.api.schemas.fields import (
@@ -16,6 +15,7 @@ from webapp.api.schemas.fields import (
     example,
 )
 from webapp.models.account import DEFAULT_CURRENCY
+from webapp.services.wallet.lines import MoneyLine
 
 
 class AccountCreate(RequestSchema):
@@ -73,8 +73,16 @@ class TransactionPublic(PublicSchema):
     entries: list[EntryLine]
 
 
+class CounterpartyPublic(PublicSchema):
+    """The member on the other side of a line."""
+
+    name: str
+    email: str
+
+
 class HistoryLine(PublicSchema):
-    """One line of an account's history: the amount is signed for that account."""
+    """One line of an account's history: the amount is signed for that account; the
+    counterparty is the other member of a transfer, null for a deposit or an order."""
 
     id: PublicId
     transaction_id: PublicId
@@ -83,10 +91,12 @@ class HistoryLine(PublicSchema):
     balance_after: int
     currency: str
     memo: str | None
+    counterparty: CounterpartyPublic | None
     created_at: datetime
 
     @classmethod
-    def of(cls, entry: Any) -> HistoryLine:
+    def of(cls, line: MoneyLine) -> HistoryLine:
+        entry, party = line.entry, line.counterparty
         transaction = entry.transaction
         return cls(
             id=entry.id,
@@ -96,5 +106,6 @@ class HistoryLine(PublicSchema):
             balance_after=entry.balance_after,
             currency=transaction.currency,
             memo=transaction.memo,
+            counterparty=CounterpartyPublic(name=party.name, email=party.email) if party else None,
             created_at=entry.created_at,
         )

@@ -8,6 +8,7 @@ update; a serialization failure or deadlock is retried by `transaction()`.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -20,15 +21,17 @@ from webapp.core.errors import (
 )
 from webapp.core.ids import ID_PATTERN
 from webapp.core.money import AMOUNT_OUT_OF_RANGE, is_amount_in_range
-from webapp.models import Account, LedgerEntry, LedgerTransaction
+from webapp.models import Account, LedgerTransaction
 from webapp.models.account import KIND_MEMBER, MAIN_ACCOUNT_NAME
 from webapp.models.ledger import TX_DEPOSIT, TX_TRANSFER
 from webapp.repositories.keyset import Page
 from webapp.services.email_verification import require_verified_email
 from webapp.services.events import DomainEvent, subject
+from webapp.services.idempotency import IdempotencyService
 from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork, transaction
 from webapp.services.wallet.accounts import visible_to
+from webapp.services.wallet.lines import Counterparty, MoneyLine, money_lines
 
 MAX_MEMO_LENGTH = 255
 DEPOSITS_ACCOUNT = "Deposits"  # the system account money enters Tally from
@@ -51,10 +54,73 @@ def check_memo(memo: str | None) -> str | None:
     return memo or None
 
 
+def check_transfer_request(
+    sender: Principal, from_account_id: int, to_account_id: int, amount: int, memo: str | None
+) -> str | None:
+    """What a transfer's request must be before any account is looked at; the memo as kept."""
+    require_verified_email(sender)
+    check_amount(amount)
+    memo = check_memo(memo)
+    if from_account_id == to_account_id:
+        raise ValidationError(details={"to_account_id": "must differ from fromAccountId"})
+    return memo
+
+
+def check_transfer_accounts(
+    sender: Principal, source: Account | None, target: Account | None, amount: int
+) -> tuple[Account, Account]:
+    """The sender's own account pays a member's account in its currency, from its balance."""
+    if source is None or source.kind != KIND_MEMBER or source.user_id != sender.user_id:
+        raise NotFound("No such account.", details={"from_account_id": "not found"})
+    if target is None or target.kind != KIND_MEMBER:
+        raise NotFound("No such account.", details={"to_account_id": "not found"})
+    if source.currency != target.currency:
+        raise CurrencyMismatch(f"Cannot send {source.currency} to an account in {target.currency}.")
+    if source.balance < amount:
+        raise InsufficientFunds(details={"amount": f"exceeds the balance of {source.balance}"})
+    return source, target
+
+
+def transfer_fingerprint(
+    from_account_id: int, to_account_id: int, amount: int, memo: str | None
+) -> str:
+    """What "the same confirmed transfer" means for a one-time key."""
+    text = f"transfer\n{from_account_id}\n{to_account_id}\n{amount}\n{memo or ''}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class History:
     account: Account
-    page: Page[LedgerEntry]
+    page: Page[MoneyLine]
+
+
+@dataclass(frozen=True)
+class TransferRequest:
+    """A transfer as a member asks for it, before it is checked."""
+
+    from_account_id: int
+    to_account_id: int
+    amount: int
+    memo: str | None = None
+
+
+@dataclass(frozen=True)
+class TransferPreview:
+    """What a transfer would do, for the member to confirm before money moves."""
+
+    source: Account
+    target: Account
+    recipient: Counterparty
+    amount: int
+    memo: str | None
+
+
+@dataclass(frozen=True)
+class SentTransfer:
+    transaction: LedgerTransaction
+    recipient: Counterparty
+    replayed: bool
 
 
 @dataclass(frozen=True)
@@ -119,27 +185,13 @@ class LedgerService:
         memo: str | None = None,
     ) -> LedgerTransaction:
         """Move money from one of the sender's accounts to any member's account, atomically."""
-        require_verified_email(sender)
-        check_amount(amount)
-        memo = check_memo(memo)
-        if from_account_id == to_account_id:
-            raise ValidationError(details={"to_account_id": "must differ from fromAccountId"})
+        memo = check_transfer_request(sender, from_account_id, to_account_id, amount, memo)
 
         def work(uow: UnitOfWork) -> LedgerTransaction:
             locked = uow.accounts.lock_for_update([from_account_id, to_account_id])
-            source, target = locked.get(from_account_id), locked.get(to_account_id)
-            if source is None or source.kind != KIND_MEMBER or source.user_id != sender.user_id:
-                raise NotFound("No such account.", details={"from_account_id": "not found"})
-            if target is None or target.kind != KIND_MEMBER:
-                raise NotFound("No such account.", details={"to_account_id": "not found"})
-            if source.currency != target.currency:
-                raise CurrencyMismatch(
-                    f"Cannot send {source.currency} to an account in {target.currency}."
-                )
-            if source.balance < amount:
-                raise InsufficientFunds(
-                    details={"amount": f"exceeds the balance of {source.balance}"}
-                )
+            source, target = check_transfer_accounts(
+                sender, locked.get(from_account_id), locked.get(to_account_id), amount
+            )
             record = uow.ledger.record(
                 transaction_type=TX_TRANSFER,
                 amount=amount,
@@ -165,6 +217,61 @@ class LedgerService:
 
         return transaction(work)
 
+    def preview_transfer(self, sender: Principal, wanted: TransferRequest) -> TransferPreview:
+        """What transfer() would do, refused by the same rules, without moving any money: the
+        recipient's name and email for the member to confirm."""
+        amount = wanted.amount
+        memo = check_transfer_request(
+            sender, wanted.from_account_id, wanted.to_account_id, amount, wanted.memo
+        )
+        with UnitOfWork() as uow:
+            source, target = check_transfer_accounts(
+                sender,
+                uow.accounts.find_by_id(wanted.from_account_id),
+                uow.accounts.find_by_id(wanted.to_account_id),
+                amount,
+            )
+            owner = uow.users.find_by_id(target.user_id) if target.user_id else None
+        if owner is None:
+            raise NotFound("No such account.", details={"to_account_id": "not found"})
+        return TransferPreview(
+            source=source,
+            target=target,
+            recipient=Counterparty(owner.name, owner.email),
+            amount=amount,
+            memo=memo,
+        )
+
+    def transfer_once(
+        self, sender: Principal, *, key: str, wanted: TransferRequest
+    ) -> SentTransfer:
+        """transfer(), once per one-time `key`: the same confirmation sent again gets the
+        transfer its first send made; the key with another transfer is IdempotencyKeyReused."""
+        memo = check_memo(wanted.memo)
+
+        def produce() -> tuple[int, dict[str, str]]:
+            record = self.transfer(
+                sender,
+                from_account_id=wanted.from_account_id,
+                to_account_id=wanted.to_account_id,
+                amount=wanted.amount,
+                memo=memo,
+            )
+            return 201, {"transactionId": str(record.id)}
+
+        fingerprint = transfer_fingerprint(
+            wanted.from_account_id, wanted.to_account_id, wanted.amount, memo
+        )
+        outcome = IdempotencyService().run(sender.user_id, key, fingerprint, produce)
+        with UnitOfWork() as uow:
+            record = uow.ledger.find_by_id(int(outcome.data["transactionId"]))
+            assert record is not None  # stored with the transfer it names
+            # The other side of the sender's line is the recipient.
+            debit = next(entry for entry in record.entries if entry.amount < 0)
+            recipient = money_lines(uow, [debit])[0].counterparty
+        assert recipient is not None  # a transfer pays a member's account
+        return SentTransfer(record, recipient, outcome.replayed)
+
     def resolve_recipient(self, recipient: str) -> int:
         """The account a transfer `to` means: an account id typed as digits (whether it is a
         member's account, transfer() checks), or a member's email meaning their "Main"."""
@@ -189,7 +296,8 @@ class LedgerService:
         with UnitOfWork() as uow:
             account = visible_to(viewer, uow.accounts.find_member_account(account_id))
             page = uow.ledger.history(account.id, limit=limit, cursor=cursor)
-        return History(account=account, page=page)
+            lines = money_lines(uow, page.items)
+        return History(account=account, page=Page(lines, page.next_cursor, page.has_more))
 
     def verify(self) -> LedgerReport:
         """Check every balance against its entries, and every transaction's lines cancel."""
@@ -202,6 +310,7 @@ class LedgerService:
                 last_entry_mismatches=uow.ledger.last_entry_mismatches(),
             )
 
-    def recent_activity(self, accounts: list[Account], limit: int = 10) -> list[LedgerEntry]:
+    def recent_activity(self, accounts: list[Account], limit: int = 10) -> list[MoneyLine]:
         with UnitOfWork() as uow:
-            return uow.ledger.recent_for_accounts([a.id for a in accounts], limit)
+            entries = uow.ledger.recent_for_accounts([a.id for a in accounts], limit)
+            return money_lines(uow, entries)
