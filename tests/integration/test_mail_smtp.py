@@ -271,11 +271,14 @@ def test_a_reset_answers_alike_for_a_known_and_an_unknown_email(make_smtp_app, s
     assert len(answers) == 1
     ((status, _body),) = answers
     assert status == 202
-    known_mean = statistics.mean(t for t, _, _ in known)
-    unknown_mean = statistics.mean(t for t, _, _ in unknown)
-    assert max(known_mean, unknown_mean) <= 1.2 * min(known_mean, unknown_mean), (
-        known_mean,
-        unknown_mean,
+    # Medians of interleaved pairs: a busy machine's pauses hit both sides alike and move a
+    # mean by tens of per cent, while a real oracle (a hash or a mail sent on one path only)
+    # shifts every sample of one side.
+    known_median = statistics.median(t for t, _, _ in known)
+    unknown_median = statistics.median(t for t, _, _ in unknown)
+    assert max(known_median, unknown_median) <= 1.25 * min(known_median, unknown_median), (
+        known_median,
+        unknown_median,
     )
     assert len(smtp_server.wait_for(33, subject="Reset your Tally password")) == 33
     assert smtp_server.received(to="nobody@example.com") == []
