@@ -23,7 +23,9 @@ os.environ["PROMETHEUS_MULTIPROC_DIR"] = MULTIPROCESS_DIR
 
 from prometheus_client import multiprocess  # noqa: E402
 
-bind = os.environ.get("BIND", "127.0.0.1:5000")
+from webapp.infra.settings import BIND_WHEN_UNSET  # noqa: E402
+
+bind = os.environ.get("BIND", BIND_WHEN_UNSET)
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # Threaded workers that stop without dropping a queued connection (gunicorn_worker.py);

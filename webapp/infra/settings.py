@@ -44,6 +44,11 @@ MAIL_BACKENDS = {
     # flask-mailman splits a dotted name into module and class only if it ends in EmailBackend.
     "file": "webapp.infra.mail_files.EmlFileEmailBackend",
 }
+# gunicorn's address when BIND is not set (gunicorn.conf.py).
+BIND_WHEN_UNSET = "127.0.0.1:5000"
+# A server bound to every interface is opened on this machine through the loopback one.
+WILDCARD_HOSTS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "[::]": "[::1]"}
+GUNICORN_DEFAULT_PORT = "8000"
 # A dead Redis must cost a request a second at most, never hang it.
 REDIS_TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 
@@ -64,6 +69,18 @@ def ratelimit_passthrough(environ: Mapping[str, str]) -> dict[str, Any]:
         for key, raw in environ.items()
         if key.startswith("RATELIMIT_")
     }
+
+
+def served_url(bind: str) -> str:
+    """The address a browser on this machine opens for gunicorn's BIND (`host:port`); a
+    unix socket has none, so the default bind's."""
+    bind = bind.strip()
+    if bind.startswith(("unix:", "fd://")):
+        bind = BIND_WHEN_UNSET
+    host, port = bind.rpartition(":")[::2]
+    if ":" not in bind or bind.endswith("]"):  # "localhost", "[::1]": gunicorn's own port
+        host, port = bind, GUNICORN_DEFAULT_PORT
+    return f"http://{WILDCARD_HOSTS.get(host, host)}:{port}"
 
 
 class Config(EnvironmentSettings):
@@ -123,8 +140,8 @@ class Config(EnvironmentSettings):
     # "background": after the commit a worker thread sends, so no request waits on SMTP;
     # "inline": sent before the request returns (tests read the mail at once).
     MAIL_DELIVERY: str = "background"
-    # The scheme and host that links in mails point to.
-    PUBLIC_URL: EnvStr = "http://127.0.0.1:5000"
+    # The scheme and host that links in mails point to; unset, the address BIND serves.
+    PUBLIC_URL: EnvStr = served_url(BIND_WHEN_UNSET)
 
     # Account security.
     REQUIRE_VERIFIED_EMAIL: EnvBool = False
@@ -152,7 +169,9 @@ class Config(EnvironmentSettings):
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         given = os.environ if environ is None else environ
-        super().__init__(given)
+        # Mails link to the server that sent them unless PUBLIC_URL names another address.
+        public_url = given.get("PUBLIC_URL") or served_url(given.get("BIND") or BIND_WHEN_UNSET)
+        super().__init__({**given, "PUBLIC_URL": public_url})
         self._engine_options = engine_options(self.SQLALCHEMY_DATABASE_URI, given)
         self._ratelimit_given = ratelimit_passthrough(given)
 
