@@ -283,6 +283,16 @@ def test_a_mailed_link_points_at_the_address_bind_serves_in_development(migrated
         db.engine.dispose()
 
 
+def test_log_format_is_json_or_text_and_a_bad_one_is_refused_by_name():
+    assert load_config({}).LOG_FORMAT == "json"
+    assert load_config({"LOG_FORMAT": "Text"}).LOG_FORMAT == "text"
+    assert load_config({"LOG_FORMAT": ""}).LOG_FORMAT == "json"
+    with pytest.raises(
+        ConfigError, match=r"LOG_FORMAT must be one of \['json', 'text'\], got 'xml'"
+    ):
+        load_config({"LOG_FORMAT": "xml"})
+
+
 def test_mail_backend_names_are_checked():
     with pytest.raises(ConfigError, match="MAIL_BACKEND must be one of"):
         load_config({"MAIL_BACKEND": "carrier-pigeon"})

@@ -44,6 +44,8 @@ MAIL_BACKENDS = {
     # flask-mailman splits a dotted name into module and class only if it ends in EmailBackend.
     "file": "webapp.infra.mail_files.EmlFileEmailBackend",
 }
+# LOG_FORMAT's choices; webapp/infra/logging.py has a formatter for each (no Flask here).
+LOG_FORMATS = ("json", "text")
 # gunicorn's address when BIND is not set (gunicorn.conf.py).
 BIND_WHEN_UNSET = "127.0.0.1:5000"
 # A server bound to every interface is opened on this machine through the loopback one.
@@ -97,6 +99,8 @@ class Config(EnvironmentSettings):
     REFRESH_TOKEN_TTL: EnvInt = 7 * 24 * 3600
     TRUSTED_PROXIES: EnvInt = 0
     LOG_LEVEL: str = "INFO"
+    # "json" for log collectors; "text", lines a person reads (`make run` sets it).
+    LOG_FORMAT: EnvStr = "json"
 
     DATABASE_URL: OptionalStr = None
     REDIS_URL: OptionalStr = None
@@ -179,6 +183,13 @@ class Config(EnvironmentSettings):
     @classmethod
     def upper_case(cls, level: str) -> str:
         return level.upper()
+
+    @field_validator("LOG_FORMAT")
+    @classmethod
+    def known_log_format(cls, name: str) -> str:
+        if name.lower() not in LOG_FORMATS:
+            raise ValueError(f"LOG_FORMAT must be one of {list(LOG_FORMATS)}, got {name!r}")
+        return name.lower()
 
     @field_validator("MAIL_BACKEND")
     @classmethod
