@@ -17,11 +17,13 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(PIP) install -r requirements-dev.txt
 	touch $@ $(VENV)/.installed-runtime
 
-## run: migrate, seed the demo data and serve on http://127.0.0.1:5000 (SQLite, no services)
+## run: migrate, seed the demo data and serve on http://127.0.0.1:5000 (SQLite, no services);
+## once it listens it prints the address, the demo logins and where mails are written.
+## Log lines are text a person reads here (LOG_FORMAT=text); JSON everywhere else.
+run: export LOG_FORMAT ?= text
 run: $(VENV)/.installed-runtime
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
-	@echo "== Mails (verification, password reset) are written as .eml files under $${MAIL_FILE_PATH:-$(CURDIR)/instance/mail} (MAIL_FILE_PATH)"
 	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
 
 ## serve: production mode on DATABASE_URL (+ REDIS_URL) with gunicorn.conf.py; refuses to start,

@@ -23,7 +23,10 @@ os.environ["PROMETHEUS_MULTIPROC_DIR"] = MULTIPROCESS_DIR
 
 from prometheus_client import multiprocess  # noqa: E402
 
-bind = os.environ.get("BIND", "127.0.0.1:5000")
+from webapp.infra.logging import LOG_FORMATTERS, JsonFormatter  # noqa: E402
+from webapp.infra.settings import BIND_WHEN_UNSET  # noqa: E402
+
+bind = os.environ.get("BIND", BIND_WHEN_UNSET)
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # Threaded workers that stop without dropping a queued connection (gunicorn_worker.py);
@@ -35,14 +38,16 @@ timeout = 30
 # give up on its idle connections sooner (deploy/nginx.conf: 4 s), or it may send a request
 # on one the worker is closing at that moment.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# gunicorn's own lines in the app's format; a bad LOG_FORMAT is refused by name in on_starting.
+log_formatter = LOG_FORMATTERS.get(os.environ.get("LOG_FORMAT", "").lower(), JsonFormatter)
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "webapp.infra.logging.JsonFormatter"}},
+    "formatters": {"app": {"()": log_formatter}},
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
-            "formatter": "json",
+            "formatter": "app",
             "stream": "ext://sys.stdout",
         }
     },
@@ -67,6 +72,15 @@ def on_starting(server):
     # Only prometheus-client's own files: the directory may be one the operator named.
     for stale in glob.glob(os.path.join(MULTIPROCESS_DIR, "*.db")):
         os.remove(stale)
+
+
+def when_ready(server):
+    """`make run` (development, text logs), once the server listens: the address, the demo
+    logins and where mails go, in plain words (webapp/ops/banner.py)."""
+    from webapp.ops.banner import ready_banner
+
+    if banner := ready_banner(server.cfg.bind[0], os.environ):
+        print(f"\n{banner}\n", flush=True)
 
 
 def child_exit(server, worker):

@@ -24,8 +24,9 @@ from webapp.edge.text_guard import refuse_unstorable_query_and_form
 from webapp.edge.url_converters import IdConverter
 from webapp.infra import sqlite as _sqlite  # noqa: F401  (registers SQLite connection settings)
 from webapp.infra.config import load_config, password_cost
-from webapp.infra.extensions import cache, csrf, db, limiter, login_manager, mail, migrate
+from webapp.infra.extensions import cache, csrf, db, login_manager, mail, migrate
 from webapp.infra.logging import configure_logging, learn_secret_paths, register_request_logging
+from webapp.infra.ratelimits import init_limiter
 from webapp.infra.settings import INSTANCE_DIR, Config
 from webapp.ops.cli import register_commands as add_cli_commands
 from webapp.ops.metrics import register_request_metrics
@@ -95,7 +96,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     # The limiter counts API calls per caller: the caller is known before it counts.
     app.before_request(identify_api_caller)
-    limiter.init_app(app)
+    init_limiter(app)
     cache.init_app(app)
     mail.init_app(app)
     passwords.configure(password_cost(app.config))

@@ -211,6 +211,28 @@ def test_rate_limited_api_is_429_with_retry_after(make_app):
     assert client.get("/healthz").status_code == 200
 
 
+def test_retry_after_is_sent_only_on_a_429(client, member):
+    read = client.get("/api/v1/users/me", headers=member)
+    created = client.post(
+        "/api/v1/auth/register",
+        json={"email": "grace@example.com", "password": "correct-horse-battery", "name": "Grace"},
+    )
+    for response, status in ((read, 200), (created, 201)):
+        assert response.status_code == status
+        assert "Retry-After" not in response.headers
+        assert int(response.headers["X-RateLimit-Remaining"]) > 0
+        assert response.headers["X-RateLimit-Limit"]
+
+
+def test_a_429_carries_retry_after_and_the_rate_limit_headers(make_app):
+    client = make_app(RATELIMIT_DEFAULT="1/minute").test_client()
+    assert "Retry-After" not in client.get("/api/v1/users/me").headers
+    limited = client.get("/api/v1/users/me")
+    assert limited.status_code == 429
+    assert int(limited.headers["Retry-After"]) > 0
+    assert limited.headers["X-RateLimit-Remaining"] == "0"
+
+
 def test_database_unreachable_is_503(make_app, tmp_path):
     app = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/missing/dir/tally.db")
     response = app.test_client().post(

@@ -1,6 +1,6 @@
-"""An admin's rounds, in a real browser: log in, search the users, deactivate one (whose own
-open browser is logged out on its next click), change a product's price (the shop shows the
-new one at once) and read both changes in the audit log.
+"""An admin's rounds, in a real browser: log in (landing on /admin), search the users,
+deactivate one (whose own open browser is logged out on its next click), change a product's
+price (the shop shows the new one at once) and read both changes in the audit log.
 
 Screenshots: admin-dashboard and admin-users at 1280x900 and 390x844, and the steps between.
 """
@@ -28,7 +28,8 @@ def test_an_admin_deactivates_a_member_reprices_a_product_and_reads_the_audit_lo
 
     admin = new_page()
     login(admin, ADMIN_EMAIL)
-    admin.goto("/admin")
+    # An admin lands on the admin dashboard, not on an empty wallet.
+    expect(admin).to_have_url(re.compile(r"/admin$"))
     expect(admin.get_by_role("heading", name="Admin dashboard", level=1)).to_be_visible()
     chart = admin.get_by_role("img", name=re.compile("Orders and transfers per day"))
     expect(chart).to_be_visible()

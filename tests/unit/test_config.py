@@ -8,11 +8,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import reset_database
 
 from webapp import create_app
 from webapp.infra import secret_policy, settings
 from webapp.infra.config import load_config
 from webapp.infra.environment import ConfigError
+from webapp.infra.extensions import db
 from webapp.infra.secret_policy import (
     DEFAULT_JWT_SECRET_KEY,
     DEFAULT_SECRET_KEY,
@@ -233,6 +235,62 @@ def test_production_accepts_every_secret_the_readme_tells_you_to_make(make):
 def test_production_refuses_to_start_without_mail_settings(missing, complaint):
     with pytest.raises(ConfigError, match=complaint):
         load_config(production(**{missing: None})).validate()
+
+
+def test_production_refuses_to_start_without_public_url_even_with_a_bind():
+    with pytest.raises(ConfigError, match="PUBLIC_URL is not set"):
+        load_config(production(PUBLIC_URL=None, BIND="127.0.0.1:5123")).validate()
+
+
+@pytest.mark.parametrize(
+    ("bind", "public_url"),
+    [
+        (None, "http://127.0.0.1:5000"),
+        ("127.0.0.1:5123", "http://127.0.0.1:5123"),
+        ("0.0.0.0:8080", "http://127.0.0.1:8080"),
+        ("[::]:5000", "http://[::1]:5000"),
+        ("localhost", "http://localhost:8000"),
+        ("unix:/run/tally.sock", "http://127.0.0.1:5000"),
+    ],
+)
+def test_public_url_defaults_to_the_address_bind_serves(bind, public_url):
+    env = {} if bind is None else {"BIND": bind}
+    assert public_url == load_config(env).PUBLIC_URL
+    given = load_config({**env, "PUBLIC_URL": "https://tally.example.com/"})
+    assert given.PUBLIC_URL == "https://tally.example.com"
+
+
+def test_a_mailed_link_points_at_the_address_bind_serves_in_development(migrated_database, app):
+    config = load_config(
+        {
+            "DATABASE_URL": migrated_database,
+            "BIND": "127.0.0.1:5123",
+            "MAIL_BACKEND": "locmem",
+            "MAIL_DELIVERY": "inline",
+        }
+    )
+    assert type(config) is Config
+    development = create_app(config)
+    client = development.test_client()
+    email = "bind-follower@example.com"
+    body = {"email": email, "password": "correct-horse-battery", "name": "Bind"}
+    assert client.post("/api/v1/auth/register", json=body).status_code == 201
+    (mail,) = [m for m in development.extensions["mailman"].outbox if m.to == [email]]
+    assert "http://127.0.0.1:5123/verify-email/" in mail.body
+    assert ":5000" not in mail.body
+    reset_database(development)  # the app fixture emptied the database before: so do we after
+    with development.app_context():
+        db.engine.dispose()
+
+
+def test_log_format_is_json_or_text_and_a_bad_one_is_refused_by_name():
+    assert load_config({}).LOG_FORMAT == "json"
+    assert load_config({"LOG_FORMAT": "Text"}).LOG_FORMAT == "text"
+    assert load_config({"LOG_FORMAT": ""}).LOG_FORMAT == "json"
+    with pytest.raises(
+        ConfigError, match=r"LOG_FORMAT must be one of \['json', 'text'\], got 'xml'"
+    ):
+        load_config({"LOG_FORMAT": "xml"})
 
 
 def test_mail_backend_names_are_checked():

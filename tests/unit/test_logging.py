@@ -7,7 +7,14 @@ import logging
 import secrets
 import sys
 
-from webapp.infra.logging import JsonFormatter, secret_path_prefixes, secret_paths
+from webapp.infra.logging import (
+    LOG_FORMATTERS,
+    JsonFormatter,
+    TextFormatter,
+    secret_path_prefixes,
+    secret_paths,
+)
+from webapp.infra.settings import LOG_FORMATS
 from webapp.services.mailed_links import LINK_PATHS
 
 
@@ -100,3 +107,54 @@ def test_a_line_masks_a_mailed_links_token_wherever_it_quotes_one(app):
     assert line["seen"] == {"paths": ["/api/v1/reset-password/<token>"]}
     assert line["path"] == '/verify-email/<token>"quoted'
     assert 'no route for "/verify-email/<token>"' in line["exception"]
+
+
+def secret_record(tokens: list[str]) -> logging.LogRecord:
+    """A record quoting mailed links' tokens in its message, its fields and its traceback."""
+    try:
+        raise ValueError(f'no route for "/Verify-Email/{tokens[1]}"')
+    except ValueError:
+        exc_info = sys.exc_info()
+    record = logging.LogRecord(
+        "tally.request", logging.ERROR, __file__, 1, "hit %s", (f"/reset-password/{tokens[0]}",),
+        exc_info,
+    )  # fmt: skip
+    record.fields = {
+        "requestId": "text-rid-1",
+        "path": f"/verify-email/{tokens[2]}",
+        "seen": [f"/reset%2Dpassword/{tokens[3]}"],
+        "status": 503,
+        "userId": None,
+    }
+    return record
+
+
+def test_a_text_line_masks_secrets_as_the_json_line_does_and_carries_the_request_id(app):
+    tokens = [secrets.token_urlsafe(32) for _ in range(4)]
+    text = TextFormatter().format(secret_record(tokens))
+    assert not any(token in text for token in tokens)
+    first, *traceback = text.splitlines()
+    assert " ERROR   tally.request [text-rid-1] hit /reset-password/<token> " in first
+    assert "path=/verify-email/<token>" in first and "status=503" in first
+    assert '"/reset-password/<token>"' in first  # a list is shown as JSON, masked alike
+    assert "userId" not in first  # nothing to say
+    assert not first.startswith("{")
+    assert 'no route for "/verify-email/<token>"' in "\n".join(traceback)
+    as_json = json.loads(JsonFormatter().format(secret_record(tokens)))
+    assert as_json["path"] in first and as_json["requestId"] == "text-rid-1"
+
+
+def test_log_format_text_makes_every_request_line_text_with_its_request_id(make_app, capsys):
+    client = make_app(LOG_FORMAT="text").test_client()
+    capsys.readouterr()
+    client.get("/healthz", headers={"X-Request-ID": "text-me-1"})
+    (line,) = [x for x in capsys.readouterr().out.splitlines() if "tally.request" in x]
+    assert " INFO    tally.request [text-me-1] request method=GET path=/healthz status=200" in line
+    make_app()  # the next app logs JSON again: each app sets the format it was given
+    capsys.readouterr()
+    client.get("/healthz")
+    assert log_lines(capsys)
+
+
+def test_every_log_format_the_settings_accept_has_its_formatter():
+    assert tuple(LOG_FORMATTERS) == LOG_FORMATS

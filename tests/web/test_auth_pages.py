@@ -195,6 +195,19 @@ def test_logging_in_goes_to_the_dashboard_as_that_member(client, registered_memb
     assert EMAIL in settings.get_data(as_text=True)
 
 
+def test_an_admin_lands_on_admin_after_login_unless_a_next_was_given(app, make_admin):
+    make_admin(email="boss@example.com")
+    response = log_in(app.test_client(), email="boss@example.com")
+    assert response.status_code == 302 and response.headers["Location"] == "/admin"
+    followed = app.test_client().post(
+        "/login?next=/orders", data={"email": "boss@example.com", "password": PASSWORD}
+    )
+    assert followed.headers["Location"] == "/orders"
+    again = app.test_client()
+    log_in(again, email="boss@example.com")
+    assert again.get("/login").headers["Location"] == "/admin"  # already in: the admin's home
+
+
 def test_the_email_is_matched_whatever_its_case(client, registered_member):
     response = log_in(client, email="  Member@EXAMPLE.com ")
     assert response.status_code == 302

@@ -171,6 +171,27 @@ def test_the_login_asks_for_a_code_and_stays_anonymous_until_it_is_given(app, fa
     assert [e.data["kind"] for e in events(app, "user.login")][-1] == "browser"
 
 
+def test_after_the_second_step_an_admin_lands_on_admin_and_a_member_on_the_dashboard(
+    app, factor, clock, make_admin
+):
+    secret, _codes = factor
+    member = app.test_client()
+    first_step(member)
+    assert second_step(member, code(secret, clock)).headers["Location"] == "/dashboard"
+    clock.tick()
+
+    make_admin(email=EMAIL)  # the same person, promoted
+    admin = app.test_client()
+    first_step(admin)
+    assert second_step(admin, code(secret, clock)).headers["Location"] == "/admin"
+    clock.tick()
+
+    followed = app.test_client()
+    first_step(followed, next_url="/orders")
+    done = second_step(followed, code(secret, clock), next_url="/orders")
+    assert done.headers["Location"] == "/orders"
+
+
 def test_the_pending_login_keeps_nothing_secret_in_the_session(app, factor):
     client = app.test_client()
     first_step(client)

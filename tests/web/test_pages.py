@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.support.clients import PASSWORD, chunked
-from tests.support.pages import soup
+from tests.support.pages import browser, soup
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -20,6 +20,32 @@ def test_the_landing_page_is_in_the_layout(client):
     assert page.title.string.strip().endswith("Tally")
     assert page.select_one("header nav a.brand").string == "Tally"
     assert page.find("h1")
+
+
+def test_the_landing_page_invites_a_visitor_to_register_or_log_in(client):
+    content = soup(client.get("/")).select_one("main")
+    links = {a["href"]: a.get_text(strip=True) for a in content.select("a.button")}
+    assert links == {"/register": "Create an account", "/login": "Log in"}
+
+
+def test_the_landing_page_offers_a_logged_in_member_their_dashboard(app, register, make_admin):
+    register("member@example.com", "Member")
+    content = soup(browser(app).get("/")).select_one("main")
+    assert [a["href"] for a in content.select("a.button")] == ["/dashboard"]
+    assert not content.select("a[href='/register'], a[href='/login']")
+    make_admin(email="boss@example.com")
+    admin = soup(browser(app, "boss@example.com").get("/")).select_one("main")
+    assert [a["href"] for a in admin.select("a.button")] == ["/admin"]
+
+
+def test_no_footer_link_opens_raw_json(client):
+    footer = soup(client.get("/")).select_one("footer")
+    targets = [a["href"] for a in footer.select("a[href]")]
+    assert targets
+    for target in targets:
+        response = client.get(target)
+        assert response.status_code == 200, target
+        assert response.mimetype == "text/html", target
 
 
 def test_pages_load_no_asset_from_elsewhere(client):

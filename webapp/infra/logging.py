@@ -1,9 +1,10 @@
-"""JSON log lines and request ids.
+"""Log lines (JSON, or text a person reads) and request ids.
 
-Every log record becomes one JSON object on one line of stdout. Each request gets an
-id (the client's `X-Request-ID` when it is well formed, a fresh one otherwise) that is
-echoed in the response header, in `meta.requestId`, in every log line written while
-the request runs, and in audit events.
+Every log record becomes one line of stdout: a JSON object (`LOG_FORMAT=json`, the
+default), or a line of text (`LOG_FORMAT=text`, as `make run` sets; a traceback below it),
+masked alike. Each request gets an id (the client's `X-Request-ID` when it is well formed,
+a fresh one otherwise) that is echoed in the response header, in `meta.requestId`, in
+every log line written while the request runs, and in audit events.
 
 A mailed link carries its token in the path (`/reset-password/<token>`). Whatever a line
 says, the access line's path, an error's message or traceback, gunicorn's own lines, a
@@ -123,10 +124,11 @@ def masked(value: Any) -> Any:
     return value
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per record. Structured fields come from `extra={"fields": {...}}`."""
+class MaskedFieldsFormatter(logging.Formatter):
+    """A record's fields (time, level, logger, message, request id, `extra={"fields": {...}}`,
+    exception), every string in them masked: what each log format writes, in its own way."""
 
-    def format(self, record: logging.LogRecord) -> str:
+    def fields(self, record: logging.LogRecord) -> dict[str, Any]:
         payload: dict[str, Any] = {
             "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(
                 timespec="milliseconds"
@@ -143,7 +145,53 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)
         # Any text may quote a path: a mailed link's token never reaches the line.
-        return json.dumps(masked(payload), default=masked_text, ensure_ascii=False)
+        return masked(payload)
+
+
+class JsonFormatter(MaskedFieldsFormatter):
+    """One JSON object per record, for log collectors (`LOG_FORMAT=json`, the default)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps(self.fields(record), default=masked_text, ensure_ascii=False)
+
+
+# Fields a text line shows in its head rather than as `name=value`.
+TEXT_HEAD = ("timestamp", "level", "logger", "requestId", "message", "exception")
+
+
+def text_value(value: Any) -> str:
+    """A field's value as `name=value` shows it: a text quoted when it holds a space, a quote
+    or an `=`; anything else as compact JSON."""
+    if not isinstance(value, str):
+        return json.dumps(value, default=masked_text, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(value, ensure_ascii=False) if re.search(r"[\s\"=]", value) else value
+
+
+class TextFormatter(MaskedFieldsFormatter):
+    """One line a person reads (`LOG_FORMAT=text`, set by `make run`): time, level, logger,
+    `[request id]`, the message, then the other fields as `name=value`; a traceback below."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = self.fields(record)
+        when = fields["timestamp"].replace("T", " ").removesuffix("+00:00")
+        head = [when, f"{fields['level']:<7}", fields["logger"]]
+        if "requestId" in fields:
+            head.append(f"[{fields['requestId']}]")
+        head.append(fields["message"])
+        rest = [
+            f"{name}={text_value(value)}"
+            for name, value in fields.items()
+            if name not in TEXT_HEAD and value is not None
+        ]
+        line = " ".join(head + rest)
+        return f"{line}\n{fields['exception']}" if "exception" in fields else line
+
+
+# One for each of settings.LOG_FORMATS (tests/unit/test_logging.py holds them together).
+LOG_FORMATTERS: dict[str, type[MaskedFieldsFormatter]] = {
+    "json": JsonFormatter,
+    "text": TextFormatter,
+}
 
 
 class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -162,14 +210,17 @@ class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def configure_logging(app: Flask) -> None:
-    """Route every logger through one JSON handler on stdout."""
+    """Route every logger through one handler on stdout, in the format LOG_FORMAT names."""
     root = logging.getLogger()
-    if not any(isinstance(h, StdoutHandler) for h in root.handlers):
+    handlers = [h for h in root.handlers if isinstance(h, StdoutHandler)]
+    if not handlers:
         for handler in list(root.handlers):
             root.removeHandler(handler)
-        handler = StdoutHandler()
-        handler.setFormatter(JsonFormatter())
-        root.addHandler(handler)
+        handlers = [StdoutHandler()]
+        root.addHandler(handlers[0])
+    formatter = LOG_FORMATTERS[app.config.get("LOG_FORMAT", "json")]
+    for handler in handlers:
+        handler.setFormatter(formatter())
     root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
     # Our access line replaces the development server's own.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -193,7 +244,7 @@ def request_seconds() -> float | None:
 def logged_path(rule: Rule | None, path: str) -> str:
     """The path as a log line shows it: a mailed link's route (`/reset-password/<token>`)
     instead of the path that holds its secret. A path that missed its route is masked with
-    every other string of the line, by JsonFormatter."""
+    every other string of the line, by the formatter (MaskedFieldsFormatter)."""
     if rule is not None and carries_secret(rule):
         return rule.rule
     return path

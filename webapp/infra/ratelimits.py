@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import current_app, g, request
+from flask import Flask, Response, current_app, g, request
 from flask_limiter import Limiter
 from flask_login import current_user
 
@@ -136,3 +136,19 @@ verification_mail_per_user = limiter.shared_limit(
     key_func=caller_or_ip,
     methods=["POST"],
 )
+
+
+def retry_after_only_when_limited(response: Response) -> Response:
+    """flask-limiter writes `Retry-After` on every response of a limited route; it tells a
+    client to wait, so only a 429 carries it (the `X-RateLimit-*` headers stay on every one)."""
+    if response.status_code != 429:
+        response.headers.pop("Retry-After", None)
+    return response
+
+
+def init_limiter(app: Flask) -> None:
+    """Bind the limiter; its header pass is then followed by `retry_after_only_when_limited`."""
+    # after_request hooks run last-registered first: registered before the limiter's, this
+    # one sees the headers the limiter added.
+    app.after_request(retry_after_only_when_limited)
+    limiter.init_app(app)

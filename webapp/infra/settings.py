@@ -44,6 +44,13 @@ MAIL_BACKENDS = {
     # flask-mailman splits a dotted name into module and class only if it ends in EmailBackend.
     "file": "webapp.infra.mail_files.EmlFileEmailBackend",
 }
+# LOG_FORMAT's choices; webapp/infra/logging.py has a formatter for each (no Flask here).
+LOG_FORMATS = ("json", "text")
+# gunicorn's address when BIND is not set (gunicorn.conf.py).
+BIND_WHEN_UNSET = "127.0.0.1:5000"
+# A server bound to every interface is opened on this machine through the loopback one.
+WILDCARD_HOSTS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "[::]": "[::1]"}
+GUNICORN_DEFAULT_PORT = "8000"
 # A dead Redis must cost a request a second at most, never hang it.
 REDIS_TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 
@@ -66,6 +73,18 @@ def ratelimit_passthrough(environ: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+def served_url(bind: str) -> str:
+    """The address a browser on this machine opens for gunicorn's BIND (`host:port`); a
+    unix socket has none, so the default bind's."""
+    bind = bind.strip()
+    if bind.startswith(("unix:", "fd://")):
+        bind = BIND_WHEN_UNSET
+    host, port = bind.rpartition(":")[::2]
+    if ":" not in bind or bind.endswith("]"):  # "localhost", "[::1]": gunicorn's own port
+        host, port = bind, GUNICORN_DEFAULT_PORT
+    return f"http://{WILDCARD_HOSTS.get(host, host)}:{port}"
+
+
 class Config(EnvironmentSettings):
     """The embedded default: SQLite under instance/, in-process cache and rate limits."""
 
@@ -80,6 +99,8 @@ class Config(EnvironmentSettings):
     REFRESH_TOKEN_TTL: EnvInt = 7 * 24 * 3600
     TRUSTED_PROXIES: EnvInt = 0
     LOG_LEVEL: str = "INFO"
+    # "json" for log collectors; "text", lines a person reads (`make run` sets it).
+    LOG_FORMAT: EnvStr = "json"
 
     DATABASE_URL: OptionalStr = None
     REDIS_URL: OptionalStr = None
@@ -123,8 +144,8 @@ class Config(EnvironmentSettings):
     # "background": after the commit a worker thread sends, so no request waits on SMTP;
     # "inline": sent before the request returns (tests read the mail at once).
     MAIL_DELIVERY: str = "background"
-    # The scheme and host that links in mails point to.
-    PUBLIC_URL: EnvStr = "http://127.0.0.1:5000"
+    # The scheme and host that links in mails point to; unset, the address BIND serves.
+    PUBLIC_URL: EnvStr = served_url(BIND_WHEN_UNSET)
 
     # Account security.
     REQUIRE_VERIFIED_EMAIL: EnvBool = False
@@ -152,7 +173,9 @@ class Config(EnvironmentSettings):
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         given = os.environ if environ is None else environ
-        super().__init__(given)
+        # Mails link to the server that sent them unless PUBLIC_URL names another address.
+        public_url = given.get("PUBLIC_URL") or served_url(given.get("BIND") or BIND_WHEN_UNSET)
+        super().__init__({**given, "PUBLIC_URL": public_url})
         self._engine_options = engine_options(self.SQLALCHEMY_DATABASE_URI, given)
         self._ratelimit_given = ratelimit_passthrough(given)
 
@@ -160,6 +183,13 @@ class Config(EnvironmentSettings):
     @classmethod
     def upper_case(cls, level: str) -> str:
         return level.upper()
+
+    @field_validator("LOG_FORMAT")
+    @classmethod
+    def known_log_format(cls, name: str) -> str:
+        if name.lower() not in LOG_FORMATS:
+            raise ValueError(f"LOG_FORMAT must be one of {list(LOG_FORMATS)}, got {name!r}")
+        return name.lower()
 
     @field_validator("MAIL_BACKEND")
     @classmethod

@@ -17,7 +17,8 @@ from webapp.services.mfa.service import MfaService
 from webapp.services.users.registration import RegistrationService
 from webapp.services.wallet.ledger import LedgerService
 
-# Demo data only; override with DEMO_PASSWORD. Never used outside seed-demo.
+# Demo data only; override with DEMO_PASSWORD. Never used outside seed-demo (make run's
+# banner names it).
 DEFAULT_DEMO_PASSWORD = "tally-demo-password"
 
 

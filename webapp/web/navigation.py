@@ -1,15 +1,21 @@
-"""Where pages send people: the page after login, and `next` only to a local path."""
+"""Where pages send people: the page after login (by role), and `next` only to a local path."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from flask import url_for
+from flask_login import current_user
 
 HOME_ENDPOINT = "web.dashboard"
+ADMIN_HOME_ENDPOINT = "web.admin_dashboard"
 
 
 def home_url() -> str:
+    """The page a logged-in person lands on when no `next` says otherwise: an admin runs the
+    site from /admin, a member's money is on /dashboard."""
+    if current_user.is_authenticated and current_user.is_admin:
+        return url_for(ADMIN_HOME_ENDPOINT)
     return url_for(HOME_ENDPOINT)
 
 
