@@ -195,12 +195,8 @@ class AuditService:
         """One page of the log, newest first (admins only): of one type, and/or involving one
         user — events about them (subject "user:<id>") or done by them (actor). A malformed
         cursor raises InvalidCursor."""
-        viewer.require_admin()
-        check_limit(limit)
         with UnitOfWork() as uow:
-            return uow.events.page_log(
-                limit=limit, cursor=cursor, event_type=event_type or None, user_id=user_id
-            )
+            return self._page(uow, viewer, limit, cursor, event_type, user_id)
 
     def described_page(
         self,
@@ -212,13 +208,24 @@ class AuditService:
         user_id: int | None = None,
     ) -> Page[EventLine]:
         """page(), described for the admin's events page (a fixed number of queries)."""
+        with UnitOfWork() as uow:
+            page = self._page(uow, viewer, limit, cursor, event_type, user_id)
+            return Page(describe(uow, page.items), page.next_cursor, page.has_more)
+
+    @staticmethod
+    def _page(
+        uow: UnitOfWork,
+        viewer: Principal,
+        limit: int,
+        cursor: str | None,
+        event_type: str | None,
+        user_id: int | None,
+    ) -> Page[Event]:
         viewer.require_admin()
         check_limit(limit)
-        with UnitOfWork() as uow:
-            page = uow.events.page_log(
-                limit=limit, cursor=cursor, event_type=event_type or None, user_id=user_id
-            )
-            return Page(describe(uow, page.items), page.next_cursor, page.has_more)
+        return uow.events.page_log(
+            limit=limit, cursor=cursor, event_type=event_type or None, user_id=user_id
+        )
 
     def recent_about_user(
         self, viewer: Principal, user_id: int, *, limit: int = RECENT_EVENTS
