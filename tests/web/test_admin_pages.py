@@ -5,6 +5,7 @@ checked for every page and every action."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -595,7 +596,7 @@ def test_revoking_sessions_logs_the_member_out_everywhere(app, admin_browser, cl
     response = admin_browser.post(action_url(page, people["member"], "sessions/revoke"))
     assert response.headers["Location"] == f"/admin/users/{people['member']}"
     after = soup(admin_browser.get(response.headers["Location"]))
-    assert flashes(after) == [f"Every session of user {people['member']} is ended."]
+    assert flashes(after) == [f"Every session of Member ({EMAIL}) is ended."]
     assert after.select("table.user-sessions") == []
     assert member.get("/settings").status_code == 302
     assert client.get("/api/v1/users/me", headers=headers).status_code == 401
@@ -680,8 +681,10 @@ def test_a_users_page_shows_profile_accounts_orders_sessions_and_events(
     kinds = [row[1] for row in table_rows(page, "table.user-events")]
     assert kinds[:2] == ["order.placed", "order.placed"]
     assert {"user.login", "user.created"} <= set(kinds)
-    subjects = {row[3] for row in table_rows(page, "table.user-events")}
+    subjects = set(event_subjects(page, "table.user-events"))
     assert {f"order:{first}", f"order:{second}", f"user:{people['member']}"} <= subjects
+    shown = {row[3] for row in table_rows(page, "table.user-events")}
+    assert {f"Order {first}", f"Order {second}", f"Member {EMAIL}"} <= shown
     deposit_form = page.find("form", action=f"/admin/users/{people['member']}/deposit")
     for name in ("account", "amount", "memo"):
         control = deposit_form.find(attrs={"name": name})
@@ -811,6 +814,11 @@ def event_rows(page) -> list[list[str]]:
     return table_rows(page, "table.admin-events")
 
 
+def event_subjects(page, selector: str = "table.admin-events") -> list[str]:
+    """Each row's subject as the log stores it ("user:4"), which the cell carries unseen."""
+    return [td["data-subject"] for td in page.select(f"{selector} tbody td.event-subject")]
+
+
 def test_the_events_page_lists_the_log_newest_first_with_links_to_subjects(
     app, admin_browser, client, people
 ):
@@ -825,9 +833,12 @@ def test_the_events_page_lists_the_log_newest_first_with_links_to_subjects(
     rows = event_rows(page)
     logged = list(reversed(events(app)))
     assert [row[1] for row in rows] == [e.type for e in logged]
-    assert [row[3] for row in rows] == [e.subject for e in logged]
+    assert event_subjects(page) == [e.subject for e in logged]
     body = page.select("table.admin-events tbody tr")
-    links = {row[3]: tr.select("td")[3].find("a") for row, tr in zip(rows, body, strict=True)}
+    links = {
+        subject: tr.select("td")[3].find("a")
+        for subject, tr in zip(event_subjects(page), body, strict=True)
+    }
     assert links[f"order:{bought}"]["href"] == f"/orders/{bought}"
     assert links[f"product:{mug['id']}"]["href"] == f"/admin/products/{mug['id']}"
     assert links[f"user:{people['member']}"]["href"] == f"/admin/users/{people['member']}"
@@ -838,7 +849,8 @@ def test_the_events_page_lists_the_log_newest_first_with_links_to_subjects(
     assert links[opened]["href"] == f"/accounts/{opened.removeprefix('account:')}"
     assert all(link is not None for link in links.values())
     order_row = rows[[r[1] for r in rows].index("order.placed")]
-    assert order_row[2] == f"User {people['member']}"
+    assert order_row[2] == f"Member {EMAIL}"
+    assert order_row[3] == f"Order {bought}"
     assert admin_browser.get(f"/orders/{bought}").status_code == 200
 
 
@@ -866,9 +878,82 @@ def test_the_events_page_filters_by_user_about_or_by_them(app, admin_browser, cl
         for e in reversed(events(app))
         if e.subject == f"user:{member_id}" or e.actor_id == member_id
     ]
-    assert [(row[1], row[3]) for row in event_rows(page)] == [(e.type, e.subject) for e in expected]
+    rows = zip(event_rows(page), event_subjects(page), strict=True)
+    shown = [(row[1], subject) for row, subject in rows]
+    assert shown == [(e.type, e.subject) for e in expected]
     assert {"user.created", "user.login"} <= {row[1] for row in event_rows(page)}
     assert page.find("input", attrs={"name": "user"})["value"] == people["member"]
+
+
+def event_row(page, event_type: str) -> Any:
+    """The newest row of `event_type`: its cells by column."""
+    row = next(
+        tr
+        for tr in page.select("table.admin-events tbody tr")
+        if tr.select_one("code").string == event_type
+    )
+    return dict(
+        zip(("when", "type", "by", "subject", "data", "request"), row.select("td"), strict=True)
+    )
+
+
+def test_the_events_page_names_people_by_name_and_email_never_by_number(
+    app, admin_browser, client, people
+):
+    account = deposit(client, people, "member", 12_50)
+    admin_browser.post(f"/admin/users/{people['other']}/roles", data={"roles": ["user", "admin"]})
+    page = soup(admin_browser.get("/admin/events"))
+    granted = event_row(page, "user.updated")
+    assert granted["by"].get_text(" ", strip=True) == f"Admin {ADMIN_EMAIL}"
+    assert granted["by"].a["href"] == f"/admin/users/{people['admin']}"
+    assert granted["subject"].get_text(" ", strip=True) == f"Other {OTHER_EMAIL}"
+    assert granted["subject"].a["href"] == f"/admin/users/{people['other']}"
+    assert facts(granted["data"], "dl") == {"Roles": "user → admin, user"}
+    deposited = event_row(page, "deposit.completed")
+    assert facts(deposited["data"], "dl") == {
+        "Account": f"Account {account} (Main, Member)",
+        "Amount": "12.50 USD",
+    }
+    table = page.select_one("table.admin-events").get_text(" ")
+    assert not re.search(r"\b(User|Member) \d|user:\d|\w=\"", table), table
+
+
+def test_a_transfer_event_reads_from_whom_to_whom_and_how_much(app, admin_browser, client, people):
+    source = deposit(client, people, "member", 10_00)
+    target = main_account(client, people, "other")["id"]
+    transfer(client, people, source, target, 2_50)
+    moved = event_row(soup(admin_browser.get("/admin/events")), "transfer.completed")
+    assert moved["by"].get_text(" ", strip=True) == f"Member {EMAIL}"
+    assert facts(moved["data"], "dl") == {
+        "From": f"Account {source} (Main, Member)",
+        "To": f"Account {target} (Main, Other)",
+        "Amount": "2.50 USD",
+    }
+
+
+def test_people_and_accounts_no_row_holds_are_named_by_number_not_a_500(app, admin_browser):
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(
+            insert(Event),
+            [
+                {
+                    "type": "test.gone",
+                    "subject": "user:9999",
+                    "data": {"userId": "9998", "accountId": "9997", "amount": 5, "currency": "EUR"},
+                    "created_at": datetime.now(UTC),
+                }
+            ],
+        )
+    response = admin_browser.get("/admin/events")
+    assert response.status_code == 200
+    gone = event_row(soup(response), "test.gone")
+    assert gone["by"].get_text(strip=True) == "System"
+    assert gone["subject"].get_text(strip=True) == "Member #9999 (deleted)"
+    assert facts(gone["data"], "dl") == {
+        "User": "Member #9998 (deleted)",
+        "Account": "Account 9997",
+        "Amount": "0.05 EUR",
+    }
 
 
 @pytest.mark.parametrize("value", ["abc", "0", "-1", "1.5"])
@@ -904,13 +989,14 @@ def test_older_pages_walk_the_whole_log_once_and_keep_the_filter(app, admin_brow
     while url:
         page = soup(admin_browser.get(url))
         seen.extend(row[3] for row in event_rows(page))
+        assert all(subject.startswith("thing:") for subject in event_subjects(page))
         older = page.select_one("nav.pager a[rel=next]")
         url = older["href"] if older else None
         if url:
             assert "type=test.noise" in url and "cursor=" in url
         pages += 1
     assert pages == 3
-    assert seen == [f"thing:{n}" for n in range(119, -1, -1)]
+    assert seen == [f"Thing {n}" for n in range(119, -1, -1)]
     assert page.select_one("nav.pager a").get_text(strip=True) == "Newest"
 
 
@@ -949,7 +1035,20 @@ def test_the_events_page_runs_the_same_statements_for_few_or_many_events(
     log_events(app, 150)
     many = statements_for(count_statements, admin_browser, "/admin/events")
     assert many == few
-    assert few <= 4
+    assert few <= 6  # the page of events, then the accounts and the people it names
+
+
+def test_the_events_page_names_many_people_and_accounts_in_the_same_statements(
+    app, admin_browser, client, people, count_statements
+):
+    add_members(app, 5)
+    few = statements_for(count_statements, admin_browser, "/admin/events")
+    add_members(app, 40, start=5)
+    for who in ("member", "other"):
+        deposit(client, people, who, 1_00)
+    many = statements_for(count_statements, admin_browser, "/admin/events")
+    assert many == few
+    assert len(event_rows(soup(admin_browser.get("/admin/events")))) == 50
 
 
 def test_a_users_page_runs_the_same_statements_however_much_they_have(
@@ -972,9 +1071,8 @@ def test_a_users_page_runs_the_same_statements_however_much_they_have(
         client.post("/api/v1/tokens", json={"name": f"t{n}", "scopes": ["read"]}, headers=headers)
     many = statements_for(count_statements, admin_browser, url)
     assert many == few
-    assert (
-        few <= 9
-    )  # the dossier lists personal access tokens too: one query, whatever their number
+    # Tokens are one query whatever their number; the events' accounts and people two more.
+    assert few <= 11
 
 
 def test_the_dashboard_runs_the_same_statements_whatever_the_activity(

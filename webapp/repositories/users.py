@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
 from sqlalchemy import ColumnElement, case, func, or_, select
 
@@ -22,6 +23,12 @@ class UserRepository(Repository[User]):
 
     def find_by_email(self, email: str) -> User | None:
         return self.session.scalar(select(User).where(User.email == email))
+
+    def names_by_ids(self, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+        """(name, email) of the users with these ids, in one query: columns only, so the
+        roles are not loaded too (ids with no user are left out)."""
+        statement = select(User.id, User.name, User.email).where(User.id.in_(sorted(set(ids))))
+        return {row.id: (row.name, row.email) for row in self.session.execute(statement)}
 
     def emails_with_skeleton(self, skeleton: str) -> list[str]:
         return list(self.session.scalars(select(User.email).where(User.email_skeleton == skeleton)))

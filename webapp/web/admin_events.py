@@ -56,7 +56,7 @@ def admin_events() -> str:
     page = None
     if form.validate():
         try:
-            page = audit.page(
+            page = audit.described_page(
                 current_user.principal,
                 limit=EVENTS_PAGE_SIZE,
                 cursor=cursor,

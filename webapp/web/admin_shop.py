@@ -120,10 +120,10 @@ def admin_archive_product(product_id: int) -> Response:
 @role_required(ROLE_ADMIN)
 def admin_orders() -> str:
     form = OrderFilterForm(formdata=request.args)
-    page = None
+    listing = None
     if form.validate():
         try:
-            page = OrderService().list_for(
+            listing = OrderService().listing_for_admin(
                 current_user.principal,
                 limit=ORDERS_PAGE_SIZE,
                 cursor=request.args.get("cursor") or None,
@@ -132,5 +132,9 @@ def admin_orders() -> str:
         except ValidationError as error:
             show_error(form, error)
     return render_template(
-        "admin/orders.html", page=page, form=form, paged=bool(request.args.get("cursor"))
+        "admin/orders.html",
+        page=listing.page if listing else None,
+        buyers=listing.buyers if listing else {},
+        form=form,
+        paged=bool(request.args.get("cursor")),
     )

@@ -52,6 +52,12 @@ def back() -> str:
     return safe_next(request.args.get("next")) or url_for("web.admin_users")
 
 
+def named(user_id: int) -> str:
+    """How a message names a user: "Bob Example (bob@example.com)", never by number."""
+    user = UserDirectory().get(user_id)
+    return f"{user.name} ({user.email})"
+
+
 def refusal(error: ValidationError | Conflict) -> str:
     reasons = [
         f"{CHANGED_FIELD_LABELS.get(name, name)}: {message}"
@@ -179,7 +185,7 @@ def admin_reactivate_user(user_id: int) -> Response:
 def admin_revoke_sessions(user_id: int) -> Response:
     if ActionForm().validate_on_submit():
         UserAdminService().revoke_sessions(current_user.id, user_id)
-        flash(f"Every session of user {user_id} is ended.", "success")
+        flash(f"Every session of {named(user_id)} is ended.", "success")
     return redirect(back())
 
 
@@ -193,7 +199,7 @@ def admin_reset_mfa(user_id: int) -> Response:
             flash(f"Nothing changed. {error.message}", "error")
         else:
             flash(
-                f"The second factor of user {user_id} is off; they were mailed about it.",
+                f"The second factor of {named(user_id)} is off; they were mailed about it.",
                 "success",
             )
     return redirect(back())
@@ -208,5 +214,5 @@ def admin_revoke_token(user_id: int, token_id: int) -> Response:
         except NotFound:
             flash("Nothing changed. That token is already revoked or expired.", "error")
         else:
-            flash(f"Token {token_id} of user {user_id} is revoked.", "success")
+            flash(f"Token {token_id} of {named(user_id)} is revoked.", "success")
     return redirect(back())

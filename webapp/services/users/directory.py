@@ -8,11 +8,12 @@ from typing import Generic, TypeVar
 
 from webapp.core import email_address
 from webapp.core.errors import NotFound, ValidationError
-from webapp.models import Account, AuthSession, Event, Order, User
+from webapp.models import Account, AuthSession, Order, User
 from webapp.models.base import utcnow
 from webapp.models.user import ROLES
 from webapp.repositories.keyset import Page
 from webapp.services.access_tokens import AccessTokenView
+from webapp.services.audit import EventLine, describe
 from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork
 from webapp.services.user_rows import NO_SUCH_USER, load_user
@@ -76,7 +77,7 @@ class UserDossier:
     accounts: list[Account]  # oldest first: "Main" leads
     orders: list[Order]  # newest first, items loaded, at most DOSSIER_ORDERS
     sessions: list[AuthSession]  # active ones, newest first
-    events: list[Event]  # newest about or by the user, at most DOSSIER_EVENTS
+    events: list[EventLine]  # newest about or by the user, at most DOSSIER_EVENTS, described
     tokens: list[AccessTokenView]  # live personal access tokens, newest first (never values)
 
 
@@ -150,7 +151,7 @@ class UserDirectory:
                 accounts=uow.accounts.list_for_user(user_id),
                 orders=uow.orders.recent_for_user(user_id, DOSSIER_ORDERS),
                 sessions=uow.sessions.list_active_for(user_id),
-                events=uow.events.recent_involving(user_id, DOSSIER_EVENTS),
+                events=describe(uow, uow.events.recent_involving(user_id, DOSSIER_EVENTS)),
                 tokens=[
                     AccessTokenView.of(row)
                     for row in uow.access_tokens.list_live_for(user_id, utcnow())
