@@ -48,9 +48,10 @@ def member_page(admin_page, member_id):
     return admin_page
 
 
-def reset_form(page):
+def reset_button(page):
+    """The member page's "Reset second factor" button: a link to its confirmation."""
     return soup(page.get(page.member_url)).select_one(
-        f'form[action^="{page.member_url}/mfa/reset"]'
+        f'a[href^="{page.member_url}/mfa/reset/confirm"]'
     )
 
 
@@ -59,10 +60,10 @@ def test_the_member_page_says_whether_the_email_is_verified_and_a_factor_is_on(
 ):
     assert facts(member_page)["Email verified"] == "No"
     assert facts(member_page)["Second factor"] == "Off"
-    assert reset_form(member_page) is None
+    assert reset_button(member_page) is None
     turn_on_api(member_page.application.test_client(), bearer(login(EMAIL)), clock)
     assert facts(member_page)["Second factor"] == "On"
-    assert reset_form(member_page) is not None
+    assert reset_button(member_page) is not None
 
 
 def test_an_admin_resets_a_members_second_factor_and_the_member_is_told(
@@ -102,7 +103,7 @@ def test_an_admins_factor_has_no_reset_button_and_a_forged_post_changes_nothing(
     turn_on_api(app.test_client(), bearer(login("other-admin@example.com")), clock)
     admin_page.member_url = f"/admin/users/{other_id}"
     assert facts(admin_page)["Second factor"] == "On"
-    assert reset_form(admin_page) is None
+    assert reset_button(admin_page) is None
     mails_before = len(sent_mails(app))
     response = admin_page.post(f"/admin/users/{other_id}/mfa/reset", follow_redirects=True)
     assert any(message.startswith("Nothing changed.") for message in flashes(soup(response)))

@@ -379,10 +379,11 @@ def test_the_user_list_shows_every_user_with_roles_and_actions(admin_browser, pe
         assert page.find("label").parent is not None
         assert box.find_parent("label") is not None
     actions = [form["action"].split("?")[0] for form in member_row.find_all("form")]
-    assert actions == [
-        f"/admin/users/{people['member']}/roles",
-        f"/admin/users/{people['member']}/deactivate",
-        f"/admin/users/{people['member']}/sessions/revoke",
+    assert actions == [f"/admin/users/{people['member']}/roles"]
+    confirmations = [link["href"].split("?")[0] for link in member_row.select("a.button")]
+    assert confirmations == [
+        f"/admin/users/{people['member']}/deactivate/confirm",
+        f"/admin/users/{people['member']}/sessions/revoke/confirm",
     ]
     link = member_row.find("a", href=f"/admin/users/{people['member']}")
     assert link.string == "Member"
@@ -490,10 +491,15 @@ def test_a_bad_filter_is_shown_on_its_field(admin_browser, query, field, message
 
 
 def action_url(page, user_id: str, action: str) -> str:
-    """The action address a form on `page` posts to (with its `next`)."""
-    return page.find(
-        "form", action=lambda a: a and a.startswith(f"/admin/users/{user_id}/{action}")
-    )["action"]
+    """The action address a form on `page` posts to, or its confirmation page's form does
+    (with its `next`)."""
+    prefix = f"/admin/users/{user_id}/{action}"
+    form = page.find("form", action=lambda a: a and a.startswith(prefix))
+    if form is not None:
+        return form["action"]
+    confirm = page.find("a", href=lambda h: h and h.startswith(f"{prefix}/confirm"))
+    path, _, query = confirm["href"].partition("?")
+    return f"{path.removesuffix('/confirm')}?{query}" if query else path.removesuffix("/confirm")
 
 
 def latest_event(app: Flask, event_type: str) -> Event:
@@ -573,7 +579,7 @@ def test_deactivating_ends_the_members_sessions_and_reactivating_lets_them_back(
     assert event.actor_id == int(people["admin"])
 
     row = after.select("table.admin-users tbody tr")[0]
-    assert [b.string for b in row.select("form button")] == [
+    assert [b.string for b in row.select("form button, a.button")] == [
         "Save roles",
         "Reactivate",
         "Revoke sessions",

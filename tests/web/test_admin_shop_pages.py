@@ -305,14 +305,14 @@ def test_archiving_takes_the_product_out_of_the_shop_at_once(admin_browser, clie
     api_product(client, tokens, sku="CUP", name="Cup")
     assert len(shop_rows(client)) == 2
     page = soup(admin_browser.get("/admin/products"))
-    button = page.find("form", action=f"/admin/products/{product['id']}/archive")
-    assert button.find("button").string == "Archive"
+    button = page.find("a", href=f"/admin/products/{product['id']}/archive/confirm")
+    assert button.string == "Archive"
     response = admin_browser.post(f"/admin/products/{product['id']}/archive")
     assert response.status_code == 302
     page = soup(admin_browser.get(response.headers["Location"]))
     assert flashes(page) == ["The product is archived: it is no longer sold."]
     assert [row[4] for row in table_rows(page, "table.admin-products")] == ["Archived", "Active"]
-    assert page.find("form", action=f"/admin/products/{product['id']}/archive") is None
+    assert page.find("a", href=f"/admin/products/{product['id']}/archive/confirm") is None
     assert [row[0] for row in shop_rows(client)] == ["Cup"]
     assert client.get(f"/shop/{product['id']}").status_code == 404
     assert [p["isActive"] for p in products(client, tokens)] == [False, True]

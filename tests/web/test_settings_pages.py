@@ -71,13 +71,13 @@ def session_rows(client) -> list[SessionRow]:
     rows = []
     for tr in soup(response).select("tbody tr"):
         cells = tr.find_all("td")
-        form = tr.find("form", attrs={"method": "post"})
+        confirm = tr.find("a", href=lambda href: href and href.endswith("/confirm"))
         rows.append(
             SessionRow(
                 kind=cells[0].contents[0].strip(),
                 current="current" in (tr.get("class") or []),
                 text=tr.get_text(" ", strip=True),
-                revoke_url=form["action"],
+                revoke_url=confirm["href"].removesuffix("/confirm"),
             )
         )
     return rows
@@ -109,7 +109,7 @@ def test_settings_shows_the_profile_the_password_form_and_the_sessions(member_cl
         assert page.find("label", attrs={"for": field["id"]}), name
     assert page.find("form", action="/settings/profile")["method"] == "post"
     assert page.find("form", action="/settings/password")["method"] == "post"
-    assert page.find("form", action="/settings/logout-everywhere")["method"] == "post"
+    assert page.find("a", href="/settings/logout-everywhere/confirm").string == "Log out everywhere"
     assert "no-store" in response.headers["Cache-Control"]
 
 
@@ -396,8 +396,8 @@ def csrf_client(app, registered_member):
     return csrf_browser
 
 
-def form_token(client, action: str) -> str:
-    form = soup(client.get("/settings")).find("form", action=action)
+def form_token(client, action: str, page: str = "/settings") -> str:
+    form = soup(client.get(page)).find("form", action=action)
     return form.find("input", attrs={"name": "csrf_token"})["value"]
 
 
@@ -441,7 +441,9 @@ def test_revoking_a_session_without_the_csrf_token_is_refused(csrf_client):
 
 
 def test_logging_out_everywhere_with_the_token_from_the_page_works(csrf_client):
-    token = form_token(csrf_client, "/settings/logout-everywhere")
+    token = form_token(
+        csrf_client, "/settings/logout-everywhere", page="/settings/logout-everywhere/confirm"
+    )
     response = csrf_client.post("/settings/logout-everywhere", data={"csrf_token": token})
     assert response.status_code == 302
     assert is_anonymous(csrf_client)
