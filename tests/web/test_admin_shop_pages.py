@@ -10,7 +10,15 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.support.clients import PASSWORD, bearer
-from tests.support.pages import all_field_errors, browser, flashes, soup, table_rows
+from tests.support.pages import (
+    all_field_errors,
+    browser,
+    confirm_url_of,
+    confirmation_page,
+    flashes,
+    soup,
+    table_rows,
+)
 from webapp.core.money import NOT_AN_AMOUNT
 from webapp.models.order import ORDER_STATUSES
 
@@ -298,6 +306,22 @@ def test_editing_an_unknown_product_is_the_404_page(admin_browser):
     form = {"sku": "X", "name": "X", "price": "1", "stock": "1"}
     assert admin_browser.post("/admin/products/999999", data=form).status_code == 404
     assert admin_browser.post("/admin/products/999999/archive").status_code == 404
+
+
+def test_archiving_asks_first_naming_the_product_and_the_asking_keeps_it_on_sale(
+    admin_browser, client, tokens
+):
+    product = api_product(client, tokens)
+    url = confirm_url_of(soup(admin_browser.get(f"/admin/products/{product['id']}")), "Archive")
+    asked = confirmation_page(admin_browser, url)
+    assert asked.heading == f"Archive {product['name']}?"
+    assert f"SKU {product['sku']}" in asked.text
+    assert (asked.action, asked.back) == (
+        f"/admin/products/{product['id']}/archive",
+        "/admin/products",
+    )
+    assert [row[0] for row in shop_rows(client)] == [product["name"]]
+    assert admin_browser.get("/admin/products/999999/archive/confirm").status_code == 404
 
 
 def test_archiving_takes_the_product_out_of_the_shop_at_once(admin_browser, client, tokens):

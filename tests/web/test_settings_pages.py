@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.support.clients import PASSWORD
-from tests.support.pages import browser, field_errors, flashes, soup
+from tests.support.pages import browser, confirmation_page, field_errors, flashes, soup
 from webapp.infra.extensions import db
 from webapp.models import User
 from webapp.services.users.administration import UserAdminService
@@ -316,6 +316,46 @@ def test_revoking_another_browser_session_ends_it_and_keeps_this_one(member_clie
     assert is_anonymous(other)
     rows = session_rows(member_client)
     assert [(row.kind, row.current) for row in rows] == [("Browser", True)]
+
+
+def test_logging_a_session_out_asks_first_naming_it_and_the_asking_ends_nothing(member_client, app):
+    other = browser(app, headers={"User-Agent": "Other Browser/1.0"})
+    target = next(row for row in session_rows(member_client) if not row.current)
+    asked = confirmation_page(member_client, f"{target.revoke_url}/confirm")
+    assert asked.heading == "Log out that session?"
+    assert "Kind Browser" in asked.text and "Other Browser/1.0" in asked.text
+    assert (asked.action, asked.back) == (target.revoke_url, "/settings")
+    assert not is_anonymous(other)
+    assert len(session_rows(member_client)) == 2
+
+    member_client.post(asked.action)
+    assert is_anonymous(other)
+
+
+def test_the_confirmation_for_this_session_says_it_logs_this_browser_out(member_client):
+    this = next(row for row in session_rows(member_client) if row.current)
+    asked = confirmation_page(member_client, f"{this.revoke_url}/confirm")
+    assert asked.heading == "Log out this browser?"
+    assert not is_anonymous(member_client)
+
+
+def test_the_confirmation_for_another_members_session_is_the_404_page(member_client, app, register):
+    register("other@example.com", "Other")
+    theirs = session_rows(browser(app, email="other@example.com"))[0]
+    response = member_client.get(f"{theirs.revoke_url}/confirm")
+    assert response.status_code == 404
+    assert soup(response).select_one(".error-status").string == "404"
+
+
+def test_logging_out_everywhere_asks_first_and_the_asking_ends_nothing(member_client, app):
+    other = browser(app)
+    token = api_token(app)
+    asked = confirmation_page(member_client, "/settings/logout-everywhere/confirm")
+    assert asked.heading == "Log out everywhere?"
+    assert "Active sessions 3" in asked.text
+    assert (asked.action, asked.back) == ("/settings/logout-everywhere", "/settings")
+    assert not is_anonymous(other) and not is_anonymous(member_client)
+    assert api_me_status(app, token) == 200
 
 
 def test_revoking_the_api_session_kills_its_access_token(member_client, app):
