@@ -1,7 +1,8 @@
 """Admin pages about members: the searchable list with its actions, and one member's page.
 
 Each action is a CSRF-protected POST answering with a flash message and a redirect back to
-the page it was sent from (`next`, a local path, which keeps the list's search and page)."""
+the page it was sent from (`next`, a local path, which keeps the list's search and page); a
+destructive one is reached through its confirmation page, which keeps that `next`."""
 
 from __future__ import annotations
 
