@@ -644,7 +644,7 @@ def test_revoking_sessions_logs_the_member_out_everywhere(app, admin_browser, cl
     response = admin_browser.post(action_url(page, people["member"], "sessions/revoke"))
     assert response.headers["Location"] == f"/admin/users/{people['member']}"
     after = soup(admin_browser.get(response.headers["Location"]))
-    assert flashes(after) == [f"Every session of user {people['member']} is ended."]
+    assert flashes(after) == [f"Every session of Member ({EMAIL}) is ended."]
     assert after.select("table.user-sessions") == []
     assert member.get("/settings").status_code == 302
     assert client.get("/api/v1/users/me", headers=headers).status_code == 401

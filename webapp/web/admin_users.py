@@ -163,6 +163,12 @@ def admin_set_roles(user_id: int) -> Response:
     return update_user(user_id, "{user.email} now has the roles: {roles}.", roles=form.roles.data)
 
 
+def named(user_id: int) -> str:
+    """A member as a message after an action names them: by name and email."""
+    user = UserDirectory().get(user_id)
+    return f"{user.name} ({user.email})"
+
+
 def member_facts(user: User) -> list[tuple[str, str]]:
     return [("Name", user.name), ("Email", user.email)]
 
@@ -225,7 +231,7 @@ def admin_revoke_sessions_confirm(user_id: int) -> str:
 def admin_revoke_sessions(user_id: int) -> Response:
     if ActionForm().validate_on_submit():
         UserAdminService().revoke_sessions(current_user.id, user_id)
-        flash(f"Every session of user {user_id} is ended.", "success")
+        flash(f"Every session of {named(user_id)} is ended.", "success")
     return redirect(back())
 
 
@@ -251,7 +257,7 @@ def admin_reset_mfa(user_id: int) -> Response:
             flash(f"Nothing changed. {error.message}", "error")
         else:
             flash(
-                f"The second factor of user {user_id} is off; they were mailed about it.",
+                f"The second factor of {named(user_id)} is off; they were mailed about it.",
                 "success",
             )
     return redirect(back())
@@ -283,5 +289,5 @@ def admin_revoke_token(user_id: int, token_id: int) -> Response:
         except NotFound:
             flash("Nothing changed. That token is already revoked or expired.", "error")
         else:
-            flash(f"Token {token_id} of user {user_id} is revoked.", "success")
+            flash(f"Token {token_id} of {named(user_id)} is revoked.", "success")
     return redirect(back())
