@@ -1,6 +1,7 @@
 """An admin's rounds, in a real browser: log in (landing on /admin), search the users,
-deactivate one (whose own open browser is logged out on its next click), change a product's
-price (the shop shows the new one at once) and read both changes in the audit log.
+deactivate one through its confirmation page (whose own open browser is logged out on its
+next click), change a product's price (the shop shows the new one at once) and read both
+changes in the audit log.
 
 Screenshots: admin-dashboard and admin-users at 1280x900 and 390x844, and the steps between.
 """
@@ -48,9 +49,14 @@ def test_an_admin_deactivates_a_member_reprices_a_product_and_reads_the_audit_lo
     victim_id = row.locator("td").first.inner_text().strip()
     shot(admin, "admin-users-search")
 
-    # Deactivate from the search result: the admin stays on the same search.
+    # Deactivate from the search result, through its confirmation naming the member: the
+    # admin comes back to the same search.
     with admin.expect_navigation():
-        row.get_by_role("button", name="Deactivate").click()
+        row.get_by_role("link", name="Deactivate").click()
+    expect(admin.get_by_role("heading", level=1)).to_have_text("Deactivate Vic Victim?")
+    expect(admin.locator(".confirmation")).to_contain_text(victim_email)
+    shot(admin, "admin-user-deactivate-confirm")
+    submit(admin, "Deactivate Vic Victim")
     expect(admin.locator(".flash")).to_contain_text(f"{victim_email} is deactivated")
     expect(admin.get_by_label("Email or name")).to_have_value(victim_email)
     expect(row).to_contain_text("Deactivated")

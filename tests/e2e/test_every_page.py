@@ -24,7 +24,7 @@ from typing import Any
 import pyotp
 import pytest
 from e2e_harness import ADMIN_EMAIL, DEMO_PASSWORD, NewPage, Server, login, shot
-from playwright.sync_api import Page
+from playwright.sync_api import Page, Response
 from test_member_flow import PASSWORD, fresh_email, register, submit
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
@@ -41,6 +41,7 @@ class ContractPage:
     path: str
     visitor: str | None = None  # the email to log in as; None for a visitor
     via: str | None = None  # a link on `path` to follow to reach the page
+    then: str | None = None  # a link on that page to follow next (a confirmation page's)
     status: int = 200
     fill_cart: bool = False  # put two products in the (session) cart first
 
@@ -75,6 +76,35 @@ PAGES = [
     ContractPage("admin-products", "/admin/products", ADMIN_EMAIL),
     ContractPage("admin-orders", "/admin/orders", ADMIN_EMAIL),
     ContractPage("admin-events", "/admin/events", ADMIN_EMAIL),
+    # The one confirmation page before a destructive action, for each kind of target.
+    ContractPage(
+        "order-cancel-confirm",
+        "/orders",
+        MEMBER_EMAIL,
+        via="main a[href^='/orders/']",
+        then="a[href$='/cancel/confirm']",
+    ),
+    ContractPage(
+        "session-revoke-confirm", "/settings", MEMBER_EMAIL, via="a[href$='/revoke/confirm']"
+    ),
+    ContractPage(
+        "logout-everywhere-confirm",
+        "/settings",
+        MEMBER_EMAIL,
+        via="a[href='/settings/logout-everywhere/confirm']",
+    ),
+    ContractPage(
+        "admin-user-deactivate-confirm",
+        "/admin/users",
+        ADMIN_EMAIL,
+        via="table.admin-users a[href*='/deactivate/confirm']",
+    ),
+    ContractPage(
+        "admin-product-archive-confirm",
+        "/admin/products",
+        ADMIN_EMAIL,
+        via="a[href*='/archive/confirm']",
+    ),
 ]
 
 
@@ -84,16 +114,23 @@ def open_contract_page(page: Page, target: ContractPage) -> str:
         login(page, target.visitor)
     if target.fill_cart:
         add_products_to_cart(page, count=2)
-    response = page.goto(target.path)
-    if target.via:
-        link = page.locator(target.via).first
-        assert link.count(), f"no link {target.via!r} on {target.path} to reach {target}"
-        href = link.get_attribute("href")
-        assert href, f"{target.via!r} on {target.path} has no href"
-        response = page.goto(href)
+    response = follow_links(page, target)
     assert response is not None
     assert response.status == target.status, f"{page.url} answered {response.status}"
     return re.sub(r"^https?://[^/]+", "", page.url)
+
+
+def follow_links(page: Page, target: ContractPage) -> Response | None:
+    """Go to the page's path, then follow its `via` and `then` links; the last answer."""
+    response = page.goto(target.path)
+    for via in (target.via, target.then):
+        if via:
+            link = page.locator(via).first
+            assert link.count(), f"no link {via!r} on {page.url} to reach {target}"
+            href = link.get_attribute("href")
+            assert href, f"{via!r} on {page.url} has no href"
+            response = page.goto(href)
+    return response
 
 
 def add_products_to_cart(page: Page, count: int) -> None:
@@ -293,11 +330,7 @@ def test_every_page_has_a_title_that_says_where_you_are(new_page: NewPage) -> No
         if visitor:
             login(page, visitor)
         for target in (p for p in PAGES if p.visitor == visitor and not p.fill_cart):
-            page.goto(target.path)
-            if target.via:
-                href = page.locator(target.via).first.get_attribute("href")
-                assert href, f"no {target.via!r} on {target.path}"
-                page.goto(href)
+            follow_links(page, target)
             titles[target.name] = page.title()
     assert all(title.endswith(" · Tally") for title in titles.values()), titles
     assert len(set(titles.values())) == len(titles), f"pages share a title: {titles}"

@@ -1,7 +1,7 @@
 """A new member's first visit, in a real browser: register, see "Main" on the dashboard,
 receive a deposit from an admin (who works in a browser of their own), send money to another
-member by email, fill the cart with two products, check out, see the order, cancel it and
-see the refund.
+member by email, fill the cart with two products, check out, see the order, cancel it (the
+confirmation page first, kept once, then confirmed) and see the refund.
 
 `member_flow` is the whole story; test_without_javascript.py runs it again with JavaScript
 off. Screenshots of each page at 1280x900 and at 390x844 go to tests/e2e/artifacts/.
@@ -50,6 +50,12 @@ def submit(page: Page, button: str) -> None:
     """Click a form's submit button and wait for the page it leads to."""
     with page.expect_navigation():
         page.get_by_role("button", name=button, exact=True).first.click()
+
+
+def follow(page: Page, link: str) -> None:
+    """Click a link (a destructive button leads to its confirmation) and wait for its page."""
+    with page.expect_navigation():
+        page.get_by_role("link", name=link, exact=True).first.click()
 
 
 def register(page: Page, name: str, email: str, password: str = PASSWORD) -> None:
@@ -186,12 +192,28 @@ def member_flow(new_page: NewPage, server: Server, prefix: str, javascript: bool
     member.goto("/cart")
     expect(member.get_by_text("Your cart is empty.")).to_be_visible()
 
-    # Cancelling refunds the total: the dashboard shows the refund and the balance is back.
+    # Cancelling asks first, on a page of its own naming the order and the refund; keeping
+    # the order goes back and moves nothing.
     member.goto(order_url)
-    submit(member, "Cancel order")
+    order_id = order_url.rsplit("/", 1)[1]
+    follow(member, "Cancel order")
+    expect(member).to_have_url(re.compile(rf"/orders/{order_id}/cancel/confirm$"))
+    expect(member.get_by_role("heading", level=1)).to_have_text(f"Cancel order {order_id}?")
+    expect(member.locator(".confirmation")).to_contain_text(f"{total} USD")
+    shots(member, f"{prefix}order-cancel-confirm")
+    follow(member, "Keep the order")
+    expect(member).to_have_url(re.compile(rf"/orders/{order_id}$"))
+    expect(member.locator(".order-status")).to_contain_text("Paid")
+    assert main_balance(member) == Decimal("84.75") - total
+
+    # Confirming refunds the total: the dashboard shows the refund and the balance is back.
+    member.goto(order_url)
+    follow(member, "Cancel order")
+    submit(member, f"Cancel order {order_id} and refund {total} USD")
+    expect(member).to_have_url(re.compile(rf"/orders/{order_id}$"))
     expect(member.locator(".flash")).to_contain_text(f"{total} USD refunded")
     expect(member.locator(".order-status")).to_contain_text("Cancelled")
-    expect(member.get_by_role("button", name="Cancel order")).to_have_count(0)
+    expect(member.get_by_role("link", name="Cancel order")).to_have_count(0)
     assert main_balance(member) == Decimal("84.75")
     refund = member.locator("table.activity tbody tr").first
     expect(refund).to_contain_text("Refund")

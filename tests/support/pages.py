@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from bs4 import BeautifulSoup
@@ -50,3 +51,36 @@ def browser(
     response = client.post("/login", data={"email": email, "password": password}, **request)
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
+
+
+@dataclass(frozen=True)
+class ConfirmationPage:
+    """A destructive action's confirmation page: what it says, and the form that acts."""
+
+    heading: str
+    text: str
+    action: str
+    csrf_token: str | None
+    back: str
+
+
+def confirm_url_of(page: BeautifulSoup, label: str) -> str:
+    """The address a destructive button labelled `label` leads to: its confirmation page."""
+    link = page.find("a", string=label, href=lambda href: href and "/confirm" in href)
+    assert link is not None, f"no confirmation link {label!r}"
+    return link["href"]
+
+
+def confirmation_page(client: FlaskClient, url: str) -> ConfirmationPage:
+    response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    page = soup(response)
+    form = page.select_one("form.confirmation-choices")
+    token = form.find("input", attrs={"name": "csrf_token"})
+    return ConfirmationPage(
+        heading=page.h1.get_text(strip=True),
+        text=page.select_one(".confirmation").get_text(" ", strip=True),
+        action=form["action"],
+        csrf_token=token["value"] if token else None,
+        back=form.find("a")["href"],
+    )

@@ -10,7 +10,15 @@ import pytest
 from tests.support.access_tokens import pat, token_rows
 from tests.support.audit_log import events
 from tests.support.clients import PASSWORD
-from tests.support.pages import browser, field_errors, flashes, soup, table_rows
+from tests.support.pages import (
+    browser,
+    confirm_url_of,
+    confirmation_page,
+    field_errors,
+    flashes,
+    soup,
+    table_rows,
+)
 from webapp.services.access_tokens import NAME_RULE
 from webapp.services.users.registration import RegistrationService
 
@@ -79,6 +87,29 @@ def test_revoking_from_the_list_kills_the_token(app, client, page):
     assert client.get("/api/v1/users/me", headers=pat(value)).status_code == 401
     again = page.post(f"{PAGE}/{row.id}/revoke", follow_redirects=True)
     assert "That token is already revoked or expired." in flashes(soup(again))
+
+
+def test_revoking_asks_first_naming_the_token_and_the_asking_leaves_it_working(app, client, page):
+    value = shown_token(make(page, name="nightly export"))
+    [row] = token_rows(app)
+    url = confirm_url_of(soup(page.get(PAGE)), "Revoke")
+    assert url == f"{PAGE}/{row.id}/revoke/confirm"
+    asked = confirmation_page(page, url)
+    assert asked.heading == "Revoke the token “nightly export”?"
+    assert "Name nightly export Scopes read" in asked.text
+    assert (asked.action, asked.back) == (f"{PAGE}/{row.id}/revoke", PAGE)
+    assert client.get("/api/v1/users/me", headers=pat(value)).status_code == 200
+    page.post(asked.action)
+    assert client.get("/api/v1/users/me", headers=pat(value)).status_code == 401
+    assert page.get(url).status_code == 404
+
+
+def test_the_revoke_confirmation_of_another_members_token_is_the_404_page(app, page):
+    with app.app_context():
+        RegistrationService().register(email="other@example.com", password=PASSWORD, name="Other")
+    make(browser(app, "other@example.com"))
+    [row] = token_rows(app)
+    assert page.get(f"{PAGE}/{row.id}/revoke/confirm").status_code == 404
 
 
 def test_another_members_token_cannot_be_revoked_from_the_page(app, client, page):

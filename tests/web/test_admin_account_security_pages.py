@@ -10,7 +10,7 @@ from tests.support.access_tokens import make_token, pat
 from tests.support.audit_log import events
 from tests.support.clients import PASSWORD, bearer
 from tests.support.mfa import Clock, fixed_clock, sent_mails, turn_on_api
-from tests.support.pages import browser, flashes, soup, table_rows
+from tests.support.pages import browser, confirmation_page, flashes, soup, table_rows
 from webapp.services.users.registration import RegistrationService
 
 EMAIL = "member@example.com"
@@ -48,9 +48,10 @@ def member_page(admin_page, member_id):
     return admin_page
 
 
-def reset_form(page):
+def reset_button(page):
+    """The member page's "Reset second factor" button: a link to its confirmation."""
     return soup(page.get(page.member_url)).select_one(
-        f'form[action^="{page.member_url}/mfa/reset"]'
+        f'a[href^="{page.member_url}/mfa/reset/confirm"]'
     )
 
 
@@ -59,10 +60,10 @@ def test_the_member_page_says_whether_the_email_is_verified_and_a_factor_is_on(
 ):
     assert facts(member_page)["Email verified"] == "No"
     assert facts(member_page)["Second factor"] == "Off"
-    assert reset_form(member_page) is None
+    assert reset_button(member_page) is None
     turn_on_api(member_page.application.test_client(), bearer(login(EMAIL)), clock)
     assert facts(member_page)["Second factor"] == "On"
-    assert reset_form(member_page) is not None
+    assert reset_button(member_page) is not None
 
 
 def test_an_admin_resets_a_members_second_factor_and_the_member_is_told(
@@ -74,9 +75,9 @@ def test_an_admin_resets_a_members_second_factor_and_the_member_is_told(
         f"/admin/users/{member_id}/mfa/reset?next={member_page.member_url}", follow_redirects=True
     )
     assert response.status_code == 200
-    assert f"The second factor of Member ({EMAIL}) is off; they were mailed about it." in flashes(
-        soup(response)
-    )
+    assert flashes(soup(response)) == [
+        f"The second factor of Member ({EMAIL}) is off; they were mailed about it."
+    ]
     assert facts(member_page)["Second factor"] == "Off"
     # The member logs in with the password alone again, and is mailed about it.
     assert (
@@ -89,6 +90,23 @@ def test_an_admin_resets_a_members_second_factor_and_the_member_is_told(
     assert [mail.to for mail in mails] == [[EMAIL]]
     [disabled] = events(app, "user.mfa_disabled")
     assert disabled.subject == f"user:{member_id}"
+
+
+def test_resetting_a_factor_asks_first_naming_the_member_and_the_asking_changes_nothing(
+    app, member_page, member_id, login, clock
+):
+    turn_on_api(app.test_client(), bearer(login(EMAIL)), clock)
+    mails_before = len(sent_mails(app))
+    asked = confirmation_page(member_page, reset_button(member_page)["href"])
+    assert asked.heading == "Reset the second factor of Member?"
+    assert f"Name Member Email {EMAIL}" in asked.text
+    assert asked.action == f"{member_page.member_url}/mfa/reset?next={member_page.member_url}"
+    assert asked.back == member_page.member_url
+    assert facts(member_page)["Second factor"] == "On"
+    assert events(app, "user.mfa_disabled") == []
+    assert len(sent_mails(app)) == mails_before
+    member_page.post(asked.action)
+    assert facts(member_page)["Second factor"] == "Off"
 
 
 def test_resetting_a_factor_that_is_off_changes_nothing_and_says_so(app, member_page, member_id):
@@ -104,7 +122,7 @@ def test_an_admins_factor_has_no_reset_button_and_a_forged_post_changes_nothing(
     turn_on_api(app.test_client(), bearer(login("other-admin@example.com")), clock)
     admin_page.member_url = f"/admin/users/{other_id}"
     assert facts(admin_page)["Second factor"] == "On"
-    assert reset_form(admin_page) is None
+    assert reset_button(admin_page) is None
     mails_before = len(sent_mails(app))
     response = admin_page.post(f"/admin/users/{other_id}/mfa/reset", follow_redirects=True)
     assert any(message.startswith("Nothing changed.") for message in flashes(soup(response)))
@@ -144,12 +162,37 @@ def test_an_admin_revokes_a_members_token_and_it_stops_working(app, member_page,
         f"/admin/users/{member_id}/tokens/{made['id']}/revoke?next={member_page.member_url}",
         follow_redirects=True,
     )
-    assert f"Token {made['id']} of Member ({EMAIL}) is revoked." in flashes(soup(response))
+    assert flashes(soup(response)) == [f"Token {made['id']} of Member ({EMAIL}) is revoked."]
     assert client.get("/api/v1/users/me", headers=pat(made)).status_code == 401
     assert token_rows(member_page) == []
     [revoked] = events(app, "user.token_revoked")
     assert revoked.subject == f"user:{member_id}"
     assert made["token"] not in str(revoked.data)
+
+
+def test_revoking_a_members_token_asks_first_naming_the_member_and_the_token(
+    app, member_page, member_id, login
+):
+    client = app.test_client()
+    made = make_token(client, bearer(login(EMAIL)), name="ci")
+    link = soup(member_page.get(member_page.member_url)).select_one("table.user-tokens a.button")
+    asked = confirmation_page(member_page, link["href"])
+    assert asked.heading == "Revoke the token “ci” of Member?"
+    assert f"Name Member Email {EMAIL} Name ci" in asked.text
+    revoke = f"{member_page.member_url}/tokens/{made['id']}/revoke"
+    assert asked.action == f"{revoke}?next={member_page.member_url}"
+    assert client.get("/api/v1/users/me", headers=pat(made)).status_code == 200
+    assert events(app, "user.token_revoked") == []
+
+
+def test_the_confirmation_of_another_members_token_through_this_member_is_the_404_page(
+    app, member_page, login
+):
+    with app.app_context():
+        RegistrationService().register(email="o@example.com", password=PASSWORD, name="O")
+    theirs = make_token(app.test_client(), bearer(login("o@example.com")))
+    url = f"{member_page.member_url}/tokens/{theirs['id']}/revoke/confirm"
+    assert member_page.get(url).status_code == 404
 
 
 def test_revoking_another_members_token_through_this_member_changes_nothing(

@@ -17,7 +17,15 @@ from sqlalchemy import insert, update
 
 from tests.support.audit_log import events
 from tests.support.clients import PASSWORD, bearer
-from tests.support.pages import all_field_errors, browser, flashes, soup, table_rows
+from tests.support.pages import (
+    all_field_errors,
+    browser,
+    confirm_url_of,
+    confirmation_page,
+    flashes,
+    soup,
+    table_rows,
+)
 from webapp.core.money import NOT_AN_AMOUNT
 from webapp.infra.extensions import db
 from webapp.infra.metrics import observed_totals
@@ -380,10 +388,11 @@ def test_the_user_list_shows_every_user_with_roles_and_actions(admin_browser, pe
         assert page.find("label").parent is not None
         assert box.find_parent("label") is not None
     actions = [form["action"].split("?")[0] for form in member_row.find_all("form")]
-    assert actions == [
-        f"/admin/users/{people['member']}/roles",
-        f"/admin/users/{people['member']}/deactivate",
-        f"/admin/users/{people['member']}/sessions/revoke",
+    assert actions == [f"/admin/users/{people['member']}/roles"]
+    confirmations = [link["href"].split("?")[0] for link in member_row.select("a.button")]
+    assert confirmations == [
+        f"/admin/users/{people['member']}/deactivate/confirm",
+        f"/admin/users/{people['member']}/sessions/revoke/confirm",
     ]
     link = member_row.find("a", href=f"/admin/users/{people['member']}")
     assert link.string == "Member"
@@ -491,10 +500,15 @@ def test_a_bad_filter_is_shown_on_its_field(admin_browser, query, field, message
 
 
 def action_url(page, user_id: str, action: str) -> str:
-    """The action address a form on `page` posts to (with its `next`)."""
-    return page.find(
-        "form", action=lambda a: a and a.startswith(f"/admin/users/{user_id}/{action}")
-    )["action"]
+    """The action address a form on `page` posts to, or its confirmation page's form does
+    (with its `next`)."""
+    prefix = f"/admin/users/{user_id}/{action}"
+    form = page.find("form", action=lambda a: a and a.startswith(prefix))
+    if form is not None:
+        return form["action"]
+    confirm = page.find("a", href=lambda h: h and h.startswith(f"{prefix}/confirm"))
+    path, _, query = confirm["href"].partition("?")
+    return f"{path.removesuffix('/confirm')}?{query}" if query else path.removesuffix("/confirm")
 
 
 def latest_event(app: Flask, event_type: str) -> Event:
@@ -574,7 +588,7 @@ def test_deactivating_ends_the_members_sessions_and_reactivating_lets_them_back(
     assert event.actor_id == int(people["admin"])
 
     row = after.select("table.admin-users tbody tr")[0]
-    assert [b.string for b in row.select("form button")] == [
+    assert [b.string for b in row.select("form button, a.button")] == [
         "Save roles",
         "Reactivate",
         "Revoke sessions",
@@ -586,6 +600,41 @@ def test_deactivating_ends_the_members_sessions_and_reactivating_lets_them_back(
     assert api_user(client, people, people["member"])["isActive"] is True
     assert latest_event(app, "user.updated").data == {"isActive": {"from": False, "to": True}}
     assert browser(app, EMAIL).get("/settings").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("label", "action", "heading"),
+    [
+        ("Deactivate", "deactivate", "Deactivate Member?"),
+        ("Revoke sessions", "sessions/revoke", "End every session of Member?"),
+    ],
+)
+def test_an_account_action_asks_first_naming_the_member_and_the_asking_changes_nothing(
+    app, admin_browser, client, people, label, action, heading
+):
+    member = browser(app, EMAIL)
+    before = event_ids(app)
+    member_url = f"/admin/users/{people['member']}"
+    url = confirm_url_of(soup(admin_browser.get(member_url)), label)
+    assert url == f"{member_url}/{action}/confirm?next={member_url}"
+    asked = confirmation_page(admin_browser, url)
+    assert asked.heading == heading
+    assert f"Name Member Email {EMAIL}" in asked.text
+    assert (asked.action, asked.back) == (f"{member_url}/{action}?next={member_url}", member_url)
+    assert event_ids(app) == before
+    assert member.get("/settings").status_code == 200
+    assert api_user(client, people, people["member"])["isActive"] is True
+
+    assert admin_browser.post(asked.action).headers["Location"] == member_url
+    assert member.get("/settings").status_code == 302
+
+
+def test_an_account_confirmation_is_403_for_a_member_and_404_for_an_unknown_user(
+    app, member_browser, admin_browser, people
+):
+    url = f"/admin/users/{people['other']}/deactivate/confirm"
+    assert member_browser.get(url).status_code == 403
+    assert admin_browser.get("/admin/users/999999/deactivate/confirm").status_code == 404
 
 
 def test_revoking_sessions_logs_the_member_out_everywhere(app, admin_browser, client, people):

@@ -12,7 +12,15 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.support.clients import PASSWORD, bearer
-from tests.support.pages import all_field_errors, browser, flashes, soup, table_rows
+from tests.support.pages import (
+    all_field_errors,
+    browser,
+    confirm_url_of,
+    confirmation_page,
+    flashes,
+    soup,
+    table_rows,
+)
 from webapp.core.money import NOT_AN_AMOUNT
 from webapp.models.order import ORDER_STATUSES
 from webapp.repositories.users import UserRepository
@@ -303,19 +311,35 @@ def test_editing_an_unknown_product_is_the_404_page(admin_browser):
     assert admin_browser.post("/admin/products/999999/archive").status_code == 404
 
 
+def test_archiving_asks_first_naming_the_product_and_the_asking_keeps_it_on_sale(
+    admin_browser, client, tokens
+):
+    product = api_product(client, tokens)
+    url = confirm_url_of(soup(admin_browser.get(f"/admin/products/{product['id']}")), "Archive")
+    asked = confirmation_page(admin_browser, url)
+    assert asked.heading == f"Archive {product['name']}?"
+    assert f"SKU {product['sku']}" in asked.text
+    assert (asked.action, asked.back) == (
+        f"/admin/products/{product['id']}/archive",
+        "/admin/products",
+    )
+    assert [row[0] for row in shop_rows(client)] == [product["name"]]
+    assert admin_browser.get("/admin/products/999999/archive/confirm").status_code == 404
+
+
 def test_archiving_takes_the_product_out_of_the_shop_at_once(admin_browser, client, tokens):
     product = api_product(client, tokens)
     api_product(client, tokens, sku="CUP", name="Cup")
     assert len(shop_rows(client)) == 2
     page = soup(admin_browser.get("/admin/products"))
-    button = page.find("form", action=f"/admin/products/{product['id']}/archive")
-    assert button.find("button").string == "Archive"
+    button = page.find("a", href=f"/admin/products/{product['id']}/archive/confirm")
+    assert button.string == "Archive"
     response = admin_browser.post(f"/admin/products/{product['id']}/archive")
     assert response.status_code == 302
     page = soup(admin_browser.get(response.headers["Location"]))
     assert flashes(page) == ["The product is archived: it is no longer sold."]
     assert [row[4] for row in table_rows(page, "table.admin-products")] == ["Archived", "Active"]
-    assert page.find("form", action=f"/admin/products/{product['id']}/archive") is None
+    assert page.find("a", href=f"/admin/products/{product['id']}/archive/confirm") is None
     assert [row[0] for row in shop_rows(client)] == ["Cup"]
     assert client.get(f"/shop/{product['id']}").status_code == 404
     assert [p["isActive"] for p in products(client, tokens)] == [False, True]

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.support.clients import PASSWORD
-from tests.support.pages import browser, field_errors, flashes, soup
+from tests.support.pages import browser, confirmation_page, field_errors, flashes, soup
 from webapp.infra.extensions import db
 from webapp.models import User
 from webapp.services.users.administration import UserAdminService
@@ -71,13 +71,13 @@ def session_rows(client) -> list[SessionRow]:
     rows = []
     for tr in soup(response).select("tbody tr"):
         cells = tr.find_all("td")
-        form = tr.find("form", attrs={"method": "post"})
+        confirm = tr.find("a", href=lambda href: href and href.endswith("/confirm"))
         rows.append(
             SessionRow(
                 kind=cells[0].contents[0].strip(),
                 current="current" in (tr.get("class") or []),
                 text=tr.get_text(" ", strip=True),
-                revoke_url=form["action"],
+                revoke_url=confirm["href"].removesuffix("/confirm"),
             )
         )
     return rows
@@ -109,7 +109,7 @@ def test_settings_shows_the_profile_the_password_form_and_the_sessions(member_cl
         assert page.find("label", attrs={"for": field["id"]}), name
     assert page.find("form", action="/settings/profile")["method"] == "post"
     assert page.find("form", action="/settings/password")["method"] == "post"
-    assert page.find("form", action="/settings/logout-everywhere")["method"] == "post"
+    assert page.find("a", href="/settings/logout-everywhere/confirm").string == "Log out everywhere"
     assert "no-store" in response.headers["Cache-Control"]
 
 
@@ -318,6 +318,46 @@ def test_revoking_another_browser_session_ends_it_and_keeps_this_one(member_clie
     assert [(row.kind, row.current) for row in rows] == [("Browser", True)]
 
 
+def test_logging_a_session_out_asks_first_naming_it_and_the_asking_ends_nothing(member_client, app):
+    other = browser(app, headers={"User-Agent": "Other Browser/1.0"})
+    target = next(row for row in session_rows(member_client) if not row.current)
+    asked = confirmation_page(member_client, f"{target.revoke_url}/confirm")
+    assert asked.heading == "Log out that session?"
+    assert "Kind Browser" in asked.text and "Other Browser/1.0" in asked.text
+    assert (asked.action, asked.back) == (target.revoke_url, "/settings")
+    assert not is_anonymous(other)
+    assert len(session_rows(member_client)) == 2
+
+    member_client.post(asked.action)
+    assert is_anonymous(other)
+
+
+def test_the_confirmation_for_this_session_says_it_logs_this_browser_out(member_client):
+    this = next(row for row in session_rows(member_client) if row.current)
+    asked = confirmation_page(member_client, f"{this.revoke_url}/confirm")
+    assert asked.heading == "Log out this browser?"
+    assert not is_anonymous(member_client)
+
+
+def test_the_confirmation_for_another_members_session_is_the_404_page(member_client, app, register):
+    register("other@example.com", "Other")
+    theirs = session_rows(browser(app, email="other@example.com"))[0]
+    response = member_client.get(f"{theirs.revoke_url}/confirm")
+    assert response.status_code == 404
+    assert soup(response).select_one(".error-status").string == "404"
+
+
+def test_logging_out_everywhere_asks_first_and_the_asking_ends_nothing(member_client, app):
+    other = browser(app)
+    token = api_token(app)
+    asked = confirmation_page(member_client, "/settings/logout-everywhere/confirm")
+    assert asked.heading == "Log out everywhere?"
+    assert "Active sessions 3" in asked.text
+    assert (asked.action, asked.back) == ("/settings/logout-everywhere", "/settings")
+    assert not is_anonymous(other) and not is_anonymous(member_client)
+    assert api_me_status(app, token) == 200
+
+
 def test_revoking_the_api_session_kills_its_access_token(member_client, app):
     token = api_token(app)
     assert api_me_status(app, token) == 200
@@ -396,8 +436,8 @@ def csrf_client(app, registered_member):
     return csrf_browser
 
 
-def form_token(client, action: str) -> str:
-    form = soup(client.get("/settings")).find("form", action=action)
+def form_token(client, action: str, page: str = "/settings") -> str:
+    form = soup(client.get(page)).find("form", action=action)
     return form.find("input", attrs={"name": "csrf_token"})["value"]
 
 
@@ -441,7 +481,9 @@ def test_revoking_a_session_without_the_csrf_token_is_refused(csrf_client):
 
 
 def test_logging_out_everywhere_with_the_token_from_the_page_works(csrf_client):
-    token = form_token(csrf_client, "/settings/logout-everywhere")
+    token = form_token(
+        csrf_client, "/settings/logout-everywhere", page="/settings/logout-everywhere/confirm"
+    )
     response = csrf_client.post("/settings/logout-everywhere", data={"csrf_token": token})
     assert response.status_code == 302
     assert is_anonymous(csrf_client)

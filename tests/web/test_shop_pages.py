@@ -12,7 +12,16 @@ from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
 
 from tests.support.clients import PASSWORD, bearer
-from tests.support.pages import browser, field_errors, flashes, form_errors, soup, table_rows
+from tests.support.pages import (
+    browser,
+    confirm_url_of,
+    confirmation_page,
+    field_errors,
+    flashes,
+    form_errors,
+    soup,
+    table_rows,
+)
 from webapp.models.order import MAX_ITEMS_PER_ORDER, MAX_QUANTITY
 
 EMAIL = "member@example.com"
@@ -623,9 +632,8 @@ def test_the_order_page_shows_the_item_snapshots_and_a_cancel_button(member_brow
     ]
     assert page.select_one(".order-status").get_text(strip=True) == "Paid"
     assert page.select_one(".order-total").get_text(strip=True) == "28.00 USD"
-    cancel = page.find("form", action=f"{location}/cancel")
-    assert cancel["method"] == "post"
-    assert cancel.find("button").string == "Cancel order"
+    assert page.find("a", href=f"{location}/cancel/confirm").string == "Cancel order"
+    assert page.find("form", action=f"{location}/cancel") is None
 
 
 @pytest.mark.parametrize("whose", ["another member's", "unknown"])
@@ -640,6 +648,36 @@ def test_another_members_or_an_unknown_order_is_the_404_page(member_browser, sho
     assert "12.50" not in response.get_data(as_text=True)
     before = shop.state()
     assert member_browser.post(f"/orders/{order_id}/cancel").status_code == 404
+    assert shop.state() == before
+
+
+def test_cancel_asks_first_naming_the_order_and_the_refund_and_the_asking_moves_nothing(
+    member_browser, shop
+):
+    add(member_browser, shop.mug, 2)
+    location = checkout(member_browser).headers["Location"]
+    order_id = location.rsplit("/", 1)[1]
+    before = shop.state()
+    url = confirm_url_of(soup(member_browser.get(location)), "Cancel order")
+    assert url == f"{location}/cancel/confirm"
+    asked = confirmation_page(member_browser, url)
+    assert asked.heading == f"Cancel order {order_id}?"
+    assert f"Order {order_id} Refund 25.00 USD" in asked.text
+    assert f"Cancel order {order_id} and refund 25.00 USD" in asked.text
+    assert (asked.action, asked.back) == (f"{location}/cancel", location)
+    assert shop.state() == before
+    response = member_browser.post(asked.action, follow_redirects=True)
+    assert flashes(soup(response)) == [f"Order {order_id} is cancelled: 25.00 USD refunded."]
+    assert shop.balance(shop.main) == 100_00
+
+
+def test_the_cancel_confirmation_of_another_members_order_is_the_404_page(member_browser, shop):
+    shop.deposit(shop.other_main, 10_00)
+    theirs = shop.order(shop.other, shop.other_main, (shop.cup, 1))
+    before = shop.state()
+    response = member_browser.get(f"/orders/{theirs}/cancel/confirm")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
     assert shop.state() == before
 
 

@@ -274,6 +274,11 @@ class AccessTokenService:
             items = [AccessTokenView.of(row) for row in page.items]
         return Page(items=items, next_cursor=page.next_cursor, has_more=page.has_more)
 
+    def get(self, principal: Principal, token_id: int) -> AccessTokenView:
+        """One of the caller's tokens that still works: 404 for another member's alike."""
+        principal.require_login_session()
+        return self._live(principal.user_id, token_id)
+
     def revoke(self, principal: Principal, token_id: int) -> None:
         """Revoke one of the caller's tokens: 404 for an unknown id and for another
         member's alike."""
@@ -291,12 +296,26 @@ class AccessTokenService:
                 for row in uow.access_tokens.list_live_for(user_id, utcnow())
             ]
 
+    def get_for_user(self, admin: Principal, user_id: int, token_id: int) -> AccessTokenView:
+        """A member's token that still works, as an admin sees it; 404 when it is not theirs."""
+        admin.require_admin()
+        return self._live(user_id, token_id)
+
     def revoke_for_user(self, admin: Principal, user_id: int, token_id: int) -> None:
         """Revoke a member's token (admin); 404 when it is not theirs or not live."""
         admin.require_admin()
         self._revoke(user_id, token_id, actor_id=admin.user_id)
 
     # --- shared -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _live(user_id: int, token_id: int) -> AccessTokenView:
+        with UnitOfWork() as uow:
+            row = uow.access_tokens.find_by_id(token_id)
+            live = row is not None and row.revoked_at is None and row.expires_at > utcnow()
+            if row is None or not live or row.user_id != user_id:
+                raise NotFound(NO_SUCH_TOKEN)
+            return AccessTokenView.of(row)
 
     @staticmethod
     def _revoke(user_id: int, token_id: int, *, actor_id: int) -> None:

@@ -12,8 +12,13 @@ from werkzeug.wrappers import Response
 
 from webapp.core.errors import NotFound, ValidationError
 from webapp.models.security import TOKEN_MAX_DAYS, TOKEN_MIN_DAYS
-from webapp.services.access_tokens import AccessTokenService, CreatedAccessToken
+from webapp.services.access_tokens import (
+    AccessTokenService,
+    AccessTokenView,
+    CreatedAccessToken,
+)
 from webapp.web.blueprint import bp
+from webapp.web.confirmation import Confirmation, moment, render_confirmation
 from webapp.web.forms import AccessTokenForm, ActionForm, show_error
 
 
@@ -25,12 +30,23 @@ def render_tokens(
     return render_template(
         "settings/tokens.html",
         form=form or AccessTokenForm(),
-        action=ActionForm(),
         page=page,
         paged=cursor is not None,
         created=created,
         days=(TOKEN_MIN_DAYS, TOKEN_MAX_DAYS),
     )
+
+
+def token_facts(token: AccessTokenView) -> list[tuple[str, str]]:
+    """A token as its confirmation names it (also the admin's, for a member's token)."""
+    last_used = moment(token.last_used_at) if token.last_used_at else "Never"
+    return [
+        ("Name", token.name),
+        ("Scopes", ", ".join(token.scopes)),
+        ("Created", moment(token.created_at)),
+        ("Expires", moment(token.expires_at)),
+        ("Last used", last_used),
+    ]
 
 
 @bp.get("/settings/tokens")
@@ -57,6 +73,23 @@ def settings_tokens_create() -> str:
             # Shown in this answer only: the token is stored as a digest.
             return render_tokens(created=created)
     return render_tokens(form=form)
+
+
+@bp.get("/settings/tokens/<id:token_id>/revoke/confirm")
+@login_required
+def settings_tokens_revoke_confirm(token_id: int) -> str:
+    token = AccessTokenService().get(current_user.principal, token_id)
+    return render_confirmation(
+        Confirmation(
+            question=f"Revoke the token “{token.name}”?",
+            facts=token_facts(token),
+            consequence="Every script that uses it is refused from then on. This cannot be"
+            " undone: you would make a new token.",
+            act=f"Revoke “{token.name}”",
+            keep="Keep the token",
+            back=url_for("web.settings_tokens"),
+        )
+    )
 
 
 @bp.post("/settings/tokens/<id:token_id>/revoke")

@@ -12,6 +12,7 @@ from webapp.models.user import ROLE_ADMIN
 from webapp.services.shop.catalog import CatalogService, ProductRecord
 from webapp.services.shop.orders import OrderService
 from webapp.web.blueprint import bp
+from webapp.web.confirmation import Confirmation, render_confirmation
 from webapp.web.forms import (
     ActionForm,
     OrderFilterForm,
@@ -33,7 +34,6 @@ def render_products(form: ProductCreateForm | None = None) -> str:
         page=page,
         paged=bool(cursor),
         form=form or ProductCreateForm(formdata=None),
-        action=ActionForm(),
     )
 
 
@@ -104,7 +104,28 @@ def admin_edit_product(product_id: int) -> str | Response:
             else:
                 flash(f"Product {updated.sku} is saved.", "success")
                 return redirect(url_for("web.admin_edit_product", product_id=product.id))
-    return render_template("admin/product.html", product=product, form=form, action=ActionForm())
+    return render_template("admin/product.html", product=product, form=form)
+
+
+@bp.get("/admin/products/<id:product_id>/archive/confirm")
+@role_required(ROLE_ADMIN)
+def admin_archive_product_confirm(product_id: int) -> str:
+    product = CatalogService().get(product_id, include_archived=True)
+    return render_confirmation(
+        Confirmation(
+            question=f"Archive {product.name}?",
+            facts=[
+                ("Product", product.name),
+                ("SKU", product.sku),
+                ("In stock", str(product.stock)),
+            ],
+            consequence=f"{product.name} leaves the shop and can no longer be ordered;"
+            " past orders keep it.",
+            act=f"Archive {product.name}",
+            keep="Keep selling it",
+            back=url_for("web.admin_products"),
+        )
+    )
 
 
 @bp.post("/admin/products/<id:product_id>/archive")

@@ -1,7 +1,8 @@
 """Admin pages about members: the searchable list with its actions, and one member's page.
 
 Each action is a CSRF-protected POST answering with a flash message and a redirect back to
-the page it was sent from (`next`, a local path, which keeps the list's search and page)."""
+the page it was sent from (`next`, a local path, which keeps the list's search and page); a
+destructive one is reached through its confirmation page, which keeps that `next`."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from webapp.services.mfa.service import MfaService, admin_may_reset
 from webapp.services.users.administration import UserAdminService
 from webapp.services.users.directory import UserDirectory, UserDossier
 from webapp.services.wallet.ledger import LedgerService
+from webapp.web.access_tokens import token_facts
 from webapp.web.blueprint import bp
+from webapp.web.confirmation import Confirmation, render_confirmation
 from webapp.web.forms import ActionForm, DepositForm, UserFilterForm, UserRolesForm, show_error
 from webapp.web.navigation import safe_next
 from webapp.web.session_auth import role_required
@@ -166,6 +169,37 @@ def admin_set_roles(user_id: int) -> Response:
     return update_user(user_id, "{user.email} now has the roles: {roles}.", roles=form.roles.data)
 
 
+def member_facts(user: User) -> list[tuple[str, str]]:
+    return [("Name", user.name), ("Email", user.email)]
+
+
+def confirm_for_member(user_id: int, **says: str) -> str:
+    """The confirmation of an action on one member, naming them by name and email."""
+    user = UserDirectory().get_for(current_user.principal, user_id)
+    return render_confirmation(
+        Confirmation(
+            question=says["question"].format(user=user),
+            facts=member_facts(user),
+            consequence=says["consequence"].format(user=user),
+            act=says["act"].format(user=user),
+            keep="Keep things as they are",
+            back=back(),
+        )
+    )
+
+
+@bp.get("/admin/users/<id:user_id>/deactivate/confirm")
+@role_required(ROLE_ADMIN)
+def admin_deactivate_user_confirm(user_id: int) -> str:
+    return confirm_for_member(
+        user_id,
+        question="Deactivate {user.name}?",
+        consequence="{user.name} can no longer log in, every session of theirs ends and"
+        " their tokens stop working, until an admin reactivates them.",
+        act="Deactivate {user.name}",
+    )
+
+
 @bp.post("/admin/users/<id:user_id>/deactivate")
 @role_required(ROLE_ADMIN)
 def admin_deactivate_user(user_id: int) -> Response:
@@ -180,6 +214,18 @@ def admin_reactivate_user(user_id: int) -> Response:
     return update_user(user_id, "{user.email} is active again.", is_active=True)
 
 
+@bp.get("/admin/users/<id:user_id>/sessions/revoke/confirm")
+@role_required(ROLE_ADMIN)
+def admin_revoke_sessions_confirm(user_id: int) -> str:
+    return confirm_for_member(
+        user_id,
+        question="End every session of {user.name}?",
+        consequence="{user.name} is logged out of every browser and API login and must log"
+        " in again; the account stays active.",
+        act="End the sessions of {user.name}",
+    )
+
+
 @bp.post("/admin/users/<id:user_id>/sessions/revoke")
 @role_required(ROLE_ADMIN)
 def admin_revoke_sessions(user_id: int) -> Response:
@@ -187,6 +233,18 @@ def admin_revoke_sessions(user_id: int) -> Response:
         UserAdminService().revoke_sessions(current_user.id, user_id)
         flash(f"Every session of {named(user_id)} is ended.", "success")
     return redirect(back())
+
+
+@bp.get("/admin/users/<id:user_id>/mfa/reset/confirm")
+@role_required(ROLE_ADMIN)
+def admin_reset_mfa_confirm(user_id: int) -> str:
+    return confirm_for_member(
+        user_id,
+        question="Reset the second factor of {user.name}?",
+        consequence="Their authenticator and recovery codes stop working, they log in with"
+        " their password alone, and they are mailed about it.",
+        act="Reset the second factor of {user.name}",
+    )
 
 
 @bp.post("/admin/users/<id:user_id>/mfa/reset")
@@ -203,6 +261,23 @@ def admin_reset_mfa(user_id: int) -> Response:
                 "success",
             )
     return redirect(back())
+
+
+@bp.get("/admin/users/<id:user_id>/tokens/<id:token_id>/revoke/confirm")
+@role_required(ROLE_ADMIN)
+def admin_revoke_token_confirm(user_id: int, token_id: int) -> str:
+    user = UserDirectory().get_for(current_user.principal, user_id)
+    token = AccessTokenService().get_for_user(current_user.principal, user_id, token_id)
+    return render_confirmation(
+        Confirmation(
+            question=f"Revoke the token “{token.name}” of {user.name}?",
+            facts=[*member_facts(user), *token_facts(token)],
+            consequence=f"Every script of {user.name} that uses it is refused from then on.",
+            act=f"Revoke “{token.name}”",
+            keep="Keep the token",
+            back=back(),
+        )
+    )
 
 
 @bp.post("/admin/users/<id:user_id>/tokens/<id:token_id>/revoke")

@@ -8,11 +8,13 @@ from werkzeug.wrappers import Response
 
 from webapp.core.errors import ValidationError
 from webapp.infra.ratelimits import password_check_per_user
+from webapp.models import AuthSession
 from webapp.services.auth import AuthService
 from webapp.services.users.directory import UserDirectory
 from webapp.services.users.passwords import PasswordService
 from webapp.services.users.profile import ProfileService
 from webapp.web.blueprint import bp
+from webapp.web.confirmation import Confirmation, moment, render_confirmation
 from webapp.web.forms import ActionForm, PasswordForm, ProfileForm, show_error
 
 
@@ -71,6 +73,39 @@ def change_password() -> str | Response:
     return render_settings(password=form)
 
 
+def session_facts(session: AuthSession) -> list[tuple[str, str]]:
+    kind = "Browser" if session.kind == "browser" else "API tokens"
+    last_used = moment(session.last_used_at) if session.last_used_at else "—"
+    facts = [
+        ("Kind", kind),
+        ("Started", moment(session.created_at)),
+        ("Last used", last_used),
+        ("From", session.ip_address or "—"),
+    ]
+    if session.user_agent:
+        facts.append(("Device", session.user_agent))
+    return facts
+
+
+@bp.get("/settings/sessions/<id:session_id>/revoke/confirm")
+@login_required
+def revoke_session_confirm(session_id: int) -> str:
+    session = UserDirectory().session_of(current_user.id, session_id)
+    this_one = session.id == current_user.session_id
+    return render_confirmation(
+        Confirmation(
+            question="Log out this browser?" if this_one else "Log out that session?",
+            facts=session_facts(session),
+            consequence="You will be logged out here and sent to the login page."
+            if this_one
+            else "Whoever uses that session is logged out; your other sessions stay.",
+            act="Log out this session",
+            keep="Stay logged in",
+            back=url_for("web.settings"),
+        )
+    )
+
+
 @bp.post("/settings/sessions/<id:session_id>/revoke")
 @login_required
 def revoke_session(session_id: int) -> Response:
@@ -82,6 +117,23 @@ def revoke_session(session_id: int) -> Response:
             return redirect(url_for("web.login"))
         flash("That session is logged out.", "success")
     return redirect(url_for("web.settings"))
+
+
+@bp.get("/settings/logout-everywhere/confirm")
+@login_required
+def logout_everywhere_confirm() -> str:
+    count = len(UserDirectory().sessions_of(current_user.id))
+    return render_confirmation(
+        Confirmation(
+            question="Log out everywhere?",
+            facts=[("Active sessions", str(count))],
+            consequence="Every session of yours ends, this one included: browsers and API"
+            " logins alike. You will log in again here.",
+            act="Log out everywhere",
+            keep="Stay logged in",
+            back=url_for("web.settings"),
+        )
+    )
 
 
 @bp.post("/settings/logout-everywhere")

@@ -18,6 +18,8 @@ from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork
 from webapp.services.user_rows import NO_SUCH_USER, load_user
 
+NO_SUCH_SESSION = "No such session."
+
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 100
@@ -161,3 +163,10 @@ class UserDirectory:
     def sessions_of(self, user_id: int) -> list[AuthSession]:
         with UnitOfWork() as uow:
             return uow.sessions.list_active_for(user_id)
+
+    def session_of(self, user_id: int, session_id: int) -> AuthSession:
+        """One of the user's active sessions: 404 for another user's or an ended one alike."""
+        found = next((s for s in self.sessions_of(user_id) if s.id == session_id), None)
+        if found is None:
+            raise NotFound(NO_SUCH_SESSION)
+        return found

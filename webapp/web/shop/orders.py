@@ -10,6 +10,7 @@ from webapp.core.errors import Conflict
 from webapp.core.money import format_money
 from webapp.services.shop.orders import OrderService
 from webapp.web.blueprint import bp
+from webapp.web.confirmation import Confirmation, render_confirmation
 from webapp.web.forms import ActionForm
 from webapp.web.session_auth import members_only
 
@@ -34,7 +35,25 @@ def orders() -> str:
 @login_required
 def order(order_id: int) -> str:
     found = OrderService().get(current_user.principal, order_id)
-    return render_template("shop/order.html", order=found, action=ActionForm())
+    return render_template("shop/order.html", order=found)
+
+
+@bp.get("/orders/<id:order_id>/cancel/confirm")
+@login_required
+def cancel_order_confirm(order_id: int) -> str:
+    found = OrderService().get(current_user.principal, order_id)
+    refund = format_money(found.total, found.currency)
+    return render_confirmation(
+        Confirmation(
+            question=f"Cancel order {found.id}?",
+            facts=[("Order", str(found.id)), ("Refund", refund)],
+            consequence=f"{refund} goes back to account {found.account_id}, and the items"
+            " return to stock. This cannot be undone.",
+            act=f"Cancel order {found.id} and refund {refund}",
+            keep="Keep the order",
+            back=order_page(found.id),
+        )
+    )
 
 
 @bp.post("/orders/<id:order_id>/cancel")
