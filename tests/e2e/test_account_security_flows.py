@@ -60,6 +60,16 @@ def log_out(page: Page) -> None:
     expect(page.get_by_role("link", name="Log in").first).to_be_visible()
 
 
+def turn_on_second_factor(page: Page) -> pyotp.TOTP:
+    """Turn the logged-in member's second factor on from /settings/security; their app."""
+    page.goto("/settings/security")
+    submit(page, "Turn on")
+    totp = pyotp.TOTP(page.locator("#totp-secret").inner_text().strip())
+    page.get_by_label("Code").fill(totp.now())
+    submit(page, "Confirm and turn on")
+    return totp
+
+
 def test_a_forgotten_password_is_reset_from_the_link_in_the_mail(
     new_page: NewPage, server: Server
 ) -> None:
@@ -176,11 +186,7 @@ def test_without_javascript_the_codes_download_and_no_copy_button_shows(
     address = fresh_email("scriptless")
     page = new_page(javascript=False)
     register(page, "Noa Noscript", address)
-    page.goto("/settings/security")
-    submit(page, "Turn on")
-    totp = pyotp.TOTP(page.locator("#totp-secret").inner_text().strip())
-    page.get_by_label("Code").fill(totp.now())
-    submit(page, "Confirm and turn on")
+    turn_on_second_factor(page)
     expect(page.locator(".recovery-codes li")).to_have_count(10)
     expect(page.get_by_role("link", name="Download")).to_be_visible()
     expect(page.locator("button[data-copy-from]")).to_be_hidden()
