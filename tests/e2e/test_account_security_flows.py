@@ -16,7 +16,7 @@ from pathlib import Path
 import pyotp
 from e2e_harness import NewPage, Server, login, shot
 from playwright.sync_api import Page, expect
-from test_member_flow import PASSWORD, flash, fresh_email, register, submit
+from test_member_flow import PASSWORD, flash, fresh_email, register, shots, submit
 
 NEW_PASSWORD = "another long e2e password"
 RESET_LINK = re.compile(r"https?://[^\s\"'<>]+/reset-password/[A-Za-z0-9._~-]+")
@@ -58,6 +58,16 @@ def newest_reset_link(server: Server, address: str) -> str:
 def log_out(page: Page) -> None:
     submit(page, "Log out")
     expect(page.get_by_role("link", name="Log in").first).to_be_visible()
+
+
+def turn_on_second_factor(page: Page) -> pyotp.TOTP:
+    """Turn the logged-in member's second factor on from /settings/security; their app."""
+    page.goto("/settings/security")
+    submit(page, "Turn on")
+    totp = pyotp.TOTP(page.locator("#totp-secret").inner_text().strip())
+    page.get_by_label("Code").fill(totp.now())
+    submit(page, "Confirm and turn on")
+    return totp
 
 
 def test_a_forgotten_password_is_reset_from_the_link_in_the_mail(
@@ -119,7 +129,26 @@ def test_a_second_factor_is_turned_on_and_then_asked_for_at_login(
     expect(page.locator(".flash")).to_contain_text("The second factor is on")
     expect(page.locator("#second-factor")).to_contain_text("The second factor is on")
     expect(page.locator(".recovery-codes li")).to_have_count(10)
-    shot(page, "second-factor-on")
+    expect(page).to_have_url(re.compile(r"/settings/security$"))  # a GET: a reload posts nothing
+    expect(page.get_by_label("Code", exact=True).first).to_have_value("")
+    shots(page, "second-factor-on")
+    codes = [c.strip() for c in page.locator(".recovery-codes code").all_inner_texts()]
+
+    # "Download" saves them as a text file; "Copy" puts them on the clipboard.
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download").click()
+    assert download.value.suggested_filename == "tally-recovery-codes.txt"
+    saved = Path(download.value.path()).read_text(encoding="utf-8")
+    assert [line for line in saved.splitlines() if line in codes] == codes
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copy").click()
+    expect(page.locator(".copy-status")).to_have_text("Copied.")
+    assert page.evaluate("navigator.clipboard.readText()").split() == codes
+
+    # Shown once: a reload shows the page without them.
+    page.reload()
+    expect(page.locator(".recovery-codes li")).to_have_count(0)
+    expect(page.locator("#recovery-codes-left")).to_have_text("10")
 
     # The password alone is not enough now: /login/verify asks for a code.
     log_out(page)
@@ -151,6 +180,23 @@ def test_a_second_factor_is_turned_on_and_then_asked_for_at_login(
     assert page.outside_requests == []  # type: ignore[attr-defined]
 
 
+def test_without_javascript_the_codes_download_and_no_copy_button_shows(
+    new_page: NewPage, server: Server
+) -> None:
+    address = fresh_email("scriptless")
+    page = new_page(javascript=False)
+    register(page, "Noa Noscript", address)
+    turn_on_second_factor(page)
+    expect(page.locator(".recovery-codes li")).to_have_count(10)
+    expect(page.get_by_role("link", name="Download")).to_be_visible()
+    expect(page.locator("button[data-copy-from]")).to_be_hidden()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download").click()
+    codes = [c.strip() for c in page.locator(".recovery-codes code").all_inner_texts()]
+    assert codes[0] in Path(download.value.path()).read_text(encoding="utf-8")
+    assert page.outside_requests == []  # type: ignore[attr-defined]
+
+
 def test_a_personal_access_token_is_shown_once_and_works_against_the_api(
     new_page: NewPage, server: Server
 ) -> None:
@@ -169,7 +215,13 @@ def test_a_personal_access_token_is_shown_once_and_works_against_the_api(
     token = page.locator("#token-value").inner_text().strip()
     assert token
     expect(page.locator("#tokens")).to_contain_text("nightly export")
-    shot(page, "token-made")
+    expect(page).to_have_url(re.compile(r"/settings/tokens$"))  # a GET: a reload posts nothing
+    expect(page.get_by_label("Name")).to_have_value("")
+    shots(page, "token-made")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copy").click()
+    expect(page.locator(".copy-status")).to_have_text("Copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == token
 
     request = urllib.request.Request(
         f"{server.url}/api/v1/users/me", headers={"Authorization": f"Bearer {token}"}

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyotp
 import pytest
 from e2e_harness import ADMIN_EMAIL, DEMO_PASSWORD, NewPage, Server, login, shot
 from playwright.sync_api import Page, Response
+from test_account_security_flows import turn_on_second_factor
 from test_member_flow import PASSWORD, fresh_email, register, submit
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
@@ -223,11 +223,7 @@ def test_the_pages_behind_mailed_links_and_the_second_step_pass_the_same_checks(
     shot(page, f"page-verify-email-{width}")
     check_page(page, "/verify-email/<token>", width)
 
-    page.goto("/settings/security")
-    submit(page, "Turn on")
-    totp = pyotp.TOTP(page.locator("#totp-secret").inner_text().strip())
-    page.get_by_label("Code").fill(totp.now())
-    submit(page, "Confirm and turn on")
+    turn_on_second_factor(page)
     submit(page, "Log out")
     page.goto("/login")
     page.get_by_label("Email").fill(address)

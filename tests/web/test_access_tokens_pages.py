@@ -1,5 +1,5 @@
-"""/settings/tokens in the browser: make a token (shown once, in that answer only), list,
-revoke; the form gets the service's rules; and a token opens no page."""
+"""/settings/tokens in the browser: make a token (shown once, on the page the POST redirects
+to), list, revoke; the form gets the service's rules; and a token opens no page."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from tests.support.pages import (
 )
 from webapp.services.access_tokens import NAME_RULE
 from webapp.services.users.registration import RegistrationService
+from webapp.web import show_once
 
 EMAIL = "member@example.com"
 PAGE = "/settings/tokens"
@@ -39,7 +40,9 @@ def page(app, member_id):
 
 
 def make(page, name: str = "export", scopes=("read",), days: str = "30"):
-    return page.post(PAGE, data={"name": name, "scopes": list(scopes), "expires_in_days": days})
+    """The page the member sees after making a token (the POST's redirect followed)."""
+    data = {"name": name, "scopes": list(scopes), "expires_in_days": days}
+    return page.post(PAGE, data=data, follow_redirects=True)
 
 
 def shown_token(response) -> str | None:
@@ -58,12 +61,20 @@ def test_the_page_has_a_labelled_form_and_no_tokens_yet(page):
     assert "no-store" in response.headers["Cache-Control"]
 
 
-def test_making_a_token_shows_it_once_in_that_answer_only(app, client, page):
-    response = make(page, name="nightly export", scopes=("read", "write"))
+def test_making_a_token_shows_it_once_on_the_page_the_post_redirects_to(app, client, page):
+    data = {"name": "nightly export", "scopes": ["read", "write"], "expires_in_days": "30"}
+    posted = page.post(PAGE, data=data)
+    assert posted.status_code == 302 and posted.headers["Location"] == PAGE
+    assert shown_token(posted) is None
+    with page.session_transaction() as session:
+        kept = str(dict(session))
+    response = page.get(PAGE)
     assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
     value = shown_token(response)
     assert value and TOKEN.fullmatch(value)
-    assert value not in str(response.headers)  # not in the (signed, readable) cookie
+    assert value not in str(posted.headers) and value not in str(response.headers)
+    assert value not in kept  # not in the (signed, readable) cookie
     again = page.get(PAGE)
     assert value not in again.get_data(as_text=True)
     assert shown_token(again) is None
@@ -75,6 +86,43 @@ def test_making_a_token_shows_it_once_in_that_answer_only(app, client, page):
     assert me.get_json()["data"]["email"] == EMAIL
     assert "never" not in table_rows(soup(page.get(PAGE)), "#tokens")[0][4]
     assert [e.data["name"] for e in events(app, "user.token_created")] == ["nightly export"]
+
+
+def test_after_making_a_token_the_form_is_empty_again(page):
+    response = make(page, name="nightly export", scopes=("write",), days="7")
+    assert shown_token(response)
+    html = soup(response)
+    assert html.select_one("input[name=name]").get("value", "") == ""
+    checked = [box["value"] for box in html.select("input[name=scopes][checked]")]
+    assert checked == ["read"]  # the form's default, not the scope just used
+    assert html.select_one("input[name=expires_in_days]")["value"] == "90"
+    assert field_errors(html, "name") == []
+
+
+def test_the_new_token_is_not_shown_to_another_browser_of_the_member(app, page):
+    value = shown_token(make(page))
+    assert value
+    assert value not in browser(app).get(PAGE).get_data(as_text=True)
+
+
+def test_the_new_token_has_a_copy_button_that_needs_javascript(page):
+    html = soup(make(page))
+    copy = html.select_one("#new-token button[data-copy-from=token-value]")
+    assert copy.has_attr("hidden") and copy["type"] == "button"
+    assert html.select_one("#new-token script")["src"].startswith("/static/js/copy.js?v=")
+
+
+def test_when_the_cache_cannot_hold_the_token_the_answer_shows_it(page, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(show_once.cache, "set", refuse)
+    data = {"name": "nightly export", "scopes": ["read"], "expires_in_days": "30"}
+    response = page.post(PAGE, data=data)
+    assert response.status_code == 200 and TOKEN.fullmatch(shown_token(response) or "")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert soup(response).select_one("input[name=name]").get("value", "") == ""
+    assert shown_token(page.get(PAGE)) is None
 
 
 def test_revoking_from_the_list_kills_the_token(app, client, page):

@@ -4,6 +4,7 @@ asks for a code on a second step (/login/verify) before the session is logged in
 from __future__ import annotations
 
 import time
+from urllib.parse import unquote
 
 import pytest
 
@@ -15,6 +16,7 @@ from webapp.services.auth import BAD_CREDENTIALS
 from webapp.services.mfa.service import WRONG_CODE, WRONG_PASSWORD
 from webapp.services.users.administration import UserAdminService
 from webapp.services.users.registration import RegistrationService
+from webapp.web import show_once
 
 EMAIL = "member@example.com"
 SECURITY = "/settings/security"
@@ -37,11 +39,20 @@ def page(app, member_id):
     return browser(app)
 
 
+def shown_codes(response) -> list[str]:
+    return [c.get_text(strip=True) for c in soup(response).select(".recovery-codes code")]
+
+
+def redirects_to_the_page(response) -> bool:
+    return response.status_code == 302 and response.headers["Location"] == SECURITY
+
+
 def turn_on(page, clock: Clock) -> tuple[str, list[str]]:
     assert page.post(f"{SECURITY}/totp").status_code == 302
     secret = soup(page.get(SECURITY)).select_one("#totp-secret").get_text(strip=True)
-    shown = soup(page.post(f"{SECURITY}/totp/confirm", data={"code": code(secret, clock)}))
-    codes = [c.get_text(strip=True) for c in shown.select(".recovery-codes code")]
+    confirmed = page.post(f"{SECURITY}/totp/confirm", data={"code": code(secret, clock)})
+    assert redirects_to_the_page(confirmed)
+    codes = shown_codes(page.get(SECURITY))
     clock.tick()
     return secret, codes
 
@@ -90,10 +101,11 @@ def test_turning_on_shows_a_qr_code_and_the_secret_then_the_codes_once(app, page
     assert len(secret) == 32
 
     confirmed = page.post(f"{SECURITY}/totp/confirm", data={"code": code(secret, clock)})
-    assert confirmed.status_code == 200
-    codes = [c.get_text(strip=True) for c in soup(confirmed).select(".recovery-codes code")]
+    assert redirects_to_the_page(confirmed)
+    shown = page.get(SECURITY)
+    codes = shown_codes(shown)
     assert len(set(codes)) == 10
-    assert confirmed.headers["Cache-Control"] == "no-store"
+    assert shown.headers["Cache-Control"] == "no-store"
 
     again = page.get(SECURITY).get_data(as_text=True)
     assert not any(c in again for c in codes) and secret not in again  # shown once only
@@ -147,10 +159,102 @@ def test_new_recovery_codes_from_the_page(page, factor, clock):
     response = page.post(
         f"{SECURITY}/recovery-codes", data={"regenerate-code": code(secret, clock)}
     )
-    new = [c.get_text(strip=True) for c in soup(response).select(".recovery-codes code")]
+    assert redirects_to_the_page(response)
+    new = shown_codes(page.get(SECURITY))
     assert len(new) == 10 and not set(new) & set(old)
     wrong = page.post(f"{SECURITY}/recovery-codes", data={"regenerate-code": "000000"})
     assert field_errors(soup(wrong), "regenerate-code") == [WRONG_CODE]
+
+
+def code_boxes(response) -> dict[str, str]:
+    """Every code and password box of the page, by name, with the value it comes filled with."""
+    boxes = soup(response).select("input[name$=code], input[type=password]")
+    return {box["name"]: box.get("value", "") for box in boxes}
+
+
+def test_after_turning_on_the_page_is_a_get_and_every_box_is_empty(page, clock):
+    page.post(f"{SECURITY}/totp")
+    secret = soup(page.get(SECURITY)).select_one("#totp-secret").get_text(strip=True)
+    typed = code(secret, clock)
+    confirmed = page.post(f"{SECURITY}/totp/confirm", data={"code": typed})
+    assert redirects_to_the_page(confirmed)
+    shown = page.get(SECURITY)
+    assert "The second factor is on" in " ".join(flashes(soup(shown)))
+    assert code_boxes(shown) == {"regenerate-code": "", "password": "", "code": ""}
+    assert typed not in shown.get_data(as_text=True)
+
+
+def test_after_new_recovery_codes_the_page_is_a_get_and_every_box_is_empty(page, factor, clock):
+    secret, _codes = factor
+    typed = code(secret, clock)
+    response = page.post(f"{SECURITY}/recovery-codes", data={"regenerate-code": typed})
+    assert redirects_to_the_page(response)
+    shown = page.get(SECURITY)
+    assert len(shown_codes(shown)) == 10
+    assert "New recovery codes" in " ".join(flashes(soup(shown)))
+    assert code_boxes(shown) == {"regenerate-code": "", "password": "", "code": ""}
+    assert typed not in shown.get_data(as_text=True)
+
+
+def test_new_codes_are_shown_on_the_next_page_once_and_never_travel_in_the_cookie(
+    app, page, factor, clock
+):
+    secret, _codes = factor
+    posted = page.post(f"{SECURITY}/recovery-codes", data={"regenerate-code": code(secret, clock)})
+    with page.session_transaction() as session:
+        kept = str(dict(session))
+    shown = page.get(SECURITY)
+    codes = shown_codes(shown)
+    assert len(codes) == 10
+    assert shown.headers["Cache-Control"] == "no-store"
+    for code_ in codes:
+        assert code_ not in kept and code_ not in str(posted.headers)
+        assert code_ not in str(shown.headers)
+    again = page.get(SECURITY)
+    assert shown_codes(again) == [] and not any(c in again.get_data(as_text=True) for c in codes)
+    assert soup(again).select_one("#recovery-codes-download") is None
+    # Another browser of the same member never sees them.
+    other = browser(app)
+    assert shown_codes(other.get(SECURITY)) == []
+
+
+def test_the_download_link_is_a_text_file_of_the_codes_and_copy_needs_javascript(page, clock):
+    page.post(f"{SECURITY}/totp")
+    secret = soup(page.get(SECURITY)).select_one("#totp-secret").get_text(strip=True)
+    page.post(f"{SECURITY}/totp/confirm", data={"code": code(secret, clock)})
+    shown = soup(page.get(SECURITY))
+    codes = [c.get_text(strip=True) for c in shown.select(".recovery-codes code")]
+    link = shown.select_one("#recovery-codes-download")
+    assert link["download"] == "tally-recovery-codes.txt"
+    prefix = "data:text/plain;charset=utf-8,"
+    assert link["href"].startswith(prefix)
+    text = unquote(link["href"].removeprefix(prefix))
+    assert [line for line in text.splitlines() if line in codes] == codes
+    assert EMAIL in text
+    copy = shown.select_one("button[data-copy-from=recovery-codes-list]")
+    assert copy.has_attr("hidden") and copy["type"] == "button"  # shown by the script only
+    assert shown.select_one("#recovery-codes-list") is not None
+    script = shown.select_one("#recovery-codes script")["src"]
+    assert script.startswith("/static/js/copy.js?v=")
+    assert page.get(script).status_code == 200
+
+
+def test_when_the_cache_cannot_hold_the_codes_the_answer_shows_them_with_empty_boxes(
+    page, factor, clock, monkeypatch
+):
+    def refuse(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(show_once.cache, "set", refuse)
+    secret, old = factor
+    typed = code(secret, clock)
+    response = page.post(f"{SECURITY}/recovery-codes", data={"regenerate-code": typed})
+    assert response.status_code == 200
+    new = shown_codes(response)
+    assert len(new) == 10 and not set(new) & set(old)
+    assert response.headers["Cache-Control"] == "no-store"
+    assert code_boxes(response) == {"regenerate-code": "", "password": "", "code": ""}
+    assert shown_codes(page.get(SECURITY)) == []
 
 
 # --- logging in with the factor on ----------------------------------------------------------

@@ -63,6 +63,13 @@ class SessionRow:
     current: bool
     text: str
     revoke_url: str
+    user_agent: str | None  # the full header, kept in the title of the device's name
+
+
+def device_of(tr) -> tuple[str, str] | None:
+    """A session row's device as shown ("Firefox on Linux") and its full User-Agent."""
+    shown = tr.select_one(".user-agent")
+    return (shown.get_text(strip=True), shown["title"]) if shown else None
 
 
 def session_rows(client) -> list[SessionRow]:
@@ -78,6 +85,7 @@ def session_rows(client) -> list[SessionRow]:
                 current="current" in (tr.get("class") or []),
                 text=tr.get_text(" ", strip=True),
                 revoke_url=confirm["href"].removesuffix("/confirm"),
+                user_agent=(tr.select_one(".user-agent") or {}).get("title"),
             )
         )
     return rows
@@ -290,10 +298,53 @@ def test_the_sessions_list_shows_this_browser_other_browsers_and_api_tokens(memb
     current = next(row for row in rows if row.current)
     assert "(this one)" in current.text
     assert "127.0.0.1" in current.text
-    assert any("Other Browser/1.0" in row.text for row in rows if not row.current)
+    other = next(row for row in rows if not row.current and row.kind == "Browser")
+    assert "Unknown browser" in other.text and other.user_agent == "Other Browser/1.0"
     for row in rows:
         assert row.revoke_url.startswith("/settings/sessions/")
         assert row.revoke_url.endswith("/revoke")
+
+
+FIREFOX_ON_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+CHROME_ON_WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)"
+    " Chrome/131.0.0.0 Safari/537.36"
+)
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "shown"),
+    [
+        (FIREFOX_ON_LINUX, "Firefox on Linux"),
+        (CHROME_ON_WINDOWS, "Chrome on Windows"),
+        ("curl/8.5.0", "curl"),
+        ("python-requests/2.32.3", "Python Requests"),
+        ("Other Browser/1.0", "Unknown browser"),
+    ],
+)
+def test_the_sessions_list_names_the_browser_and_keeps_the_full_user_agent_in_its_title(
+    member_client, app, user_agent, shown
+):
+    browser(app, headers={"User-Agent": user_agent})
+    html = soup(member_client.get("/settings"))
+    devices = [device_of(tr) for tr in html.select("tbody tr")]
+    assert (shown, user_agent) in devices
+    assert user_agent not in html.select_one("tbody").get_text()  # only in the title
+
+
+def test_a_session_without_a_user_agent_shows_none(member_client, app):
+    browser(app, headers={"User-Agent": ""})
+    html = soup(member_client.get("/settings"))
+    assert len(html.select("tbody tr")) == 2
+    assert len(html.select("tbody .user-agent")) == 1  # this browser's only
+
+
+def test_the_send_a_new_link_button_stands_apart_from_the_profile_form(member_client):
+    html = soup(member_client.get("/settings"))
+    resend = html.find("button", string="Send a new link")
+    assert resend is not None
+    assert resend.find_parent(class_="email-verification") is not None
+    assert resend.find_parent("form").get("action") == "/settings/verify-email"
 
 
 def test_the_sessions_list_shows_only_this_members_sessions(member_client, app, register):
@@ -323,7 +374,8 @@ def test_logging_a_session_out_asks_first_naming_it_and_the_asking_ends_nothing(
     target = next(row for row in session_rows(member_client) if not row.current)
     asked = confirmation_page(member_client, f"{target.revoke_url}/confirm")
     assert asked.heading == "Log out that session?"
-    assert "Kind Browser" in asked.text and "Other Browser/1.0" in asked.text
+    assert "Kind Browser" in asked.text
+    assert "Device Unknown browser (Other Browser/1.0)" in asked.text
     assert (asked.action, asked.back) == (target.revoke_url, "/settings")
     assert not is_anonymous(other)
     assert len(session_rows(member_client)) == 2

@@ -1,10 +1,13 @@
 """/settings/tokens: personal access tokens for scripts.
 
-A new token is shown in the answer to the POST that made it, and nowhere else: it is not
-flashed, since the session cookie is signed, not encrypted, and would carry it.
+A new token is shown once, on the page the POST that made it redirects to (Post/Redirect/
+Get, `webapp.web.show_once`), and nowhere else: it is not flashed, since the session cookie
+is signed, not encrypted, and would carry it.
 """
 
 from __future__ import annotations
+
+from dataclasses import asdict
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -20,21 +23,40 @@ from webapp.services.access_tokens import (
 from webapp.web.blueprint import bp
 from webapp.web.confirmation import Confirmation, moment, render_confirmation
 from webapp.web.forms import AccessTokenForm, ActionForm, show_error
+from webapp.web.show_once import hold_for_next_page, page_showing, take_held
+
+HELD_TOKEN = "new-token"
 
 
 def render_tokens(
     form: AccessTokenForm | None = None, created: CreatedAccessToken | None = None
-) -> str:
+) -> Response:
+    """The page; without a form, an empty one (never filled from the POST being answered)."""
     cursor = (request.args.get("cursor") or None) if request.method == "GET" else None
     page = AccessTokenService().list(current_user.principal, cursor=cursor)
-    return render_template(
-        "settings/tokens.html",
-        form=form or AccessTokenForm(),
-        page=page,
-        paged=cursor is not None,
-        created=created,
-        days=(TOKEN_MIN_DAYS, TOKEN_MAX_DAYS),
+    return page_showing(
+        render_template(
+            "settings/tokens.html",
+            form=form or AccessTokenForm(formdata=None),
+            page=page,
+            paged=cursor is not None,
+            created=created,
+            days=(TOKEN_MIN_DAYS, TOKEN_MAX_DAYS),
+        ),
+        secret=bool(created),
     )
+
+
+def held_token() -> CreatedAccessToken | None:
+    """The token made by this session's last POST, if this is the page it redirected to."""
+    held = take_held(HELD_TOKEN)
+    if not isinstance(held, dict):
+        return None
+    try:
+        view = AccessTokenService().get(current_user.principal, held["id"])
+    except NotFound:  # revoked in between: its value is of no use any more
+        return None
+    return CreatedAccessToken(**asdict(view), token=held["token"])
 
 
 def token_facts(token: AccessTokenView) -> list[tuple[str, str]]:
@@ -51,13 +73,13 @@ def token_facts(token: AccessTokenView) -> list[tuple[str, str]]:
 
 @bp.get("/settings/tokens")
 @login_required
-def settings_tokens() -> str:
-    return render_tokens()
+def settings_tokens() -> Response:
+    return render_tokens(created=held_token())
 
 
 @bp.post("/settings/tokens")
 @login_required
-def settings_tokens_create() -> str:
+def settings_tokens_create() -> Response:
     form = AccessTokenForm()
     if form.validate_on_submit():
         try:
@@ -70,7 +92,9 @@ def settings_tokens_create() -> str:
         except ValidationError as error:
             show_error(form, error)
         else:
-            # Shown in this answer only: the token is stored as a digest.
+            # Shown on the next page only: the token is stored as a digest.
+            if hold_for_next_page(HELD_TOKEN, {"id": created.id, "token": created.token}):
+                return redirect(url_for("web.settings_tokens"))
             return render_tokens(created=created)
     return render_tokens(form=form)
 

@@ -18,8 +18,10 @@ from webapp.core.errors import Conflict, ValidationError
 from webapp.services.mfa.service import MfaService, RecoveryCodes
 from webapp.web.blueprint import bp
 from webapp.web.forms import ActionForm, CodeForm, TotpDisableForm, show_error
+from webapp.web.show_once import hold_for_next_page, page_showing, take_held
 
 QR_SCALE = 4
+HELD_CODES = "recovery-codes"
 
 
 def qr_svg(uri: str) -> Markup:
@@ -35,26 +37,30 @@ def render_security(
     confirm: CodeForm | None = None,
     disable: TotpDisableForm | None = None,
     regenerate: CodeForm | None = None,
-    codes: RecoveryCodes | None = None,
-) -> str:
+    codes: list[str] | None = None,
+) -> Response:
+    """The page; a form not given is shown empty (never filled from the POST being answered)."""
     status = MfaService().status(current_user.id)
     enrollment = status.enrollment
-    return render_template(
-        "settings/security.html",
-        status=status,
-        qr=qr_svg(enrollment.otpauth_uri) if enrollment else None,
-        action=ActionForm(),
-        confirm=confirm or CodeForm(),
-        disable=disable or TotpDisableForm(),
-        regenerate=regenerate or CodeForm(prefix="regenerate"),
-        codes=codes.recovery_codes if codes else None,
+    return page_showing(
+        render_template(
+            "settings/security.html",
+            status=status,
+            qr=qr_svg(enrollment.otpauth_uri) if enrollment else None,
+            action=ActionForm(),
+            confirm=confirm or CodeForm(formdata=None),
+            disable=disable or TotpDisableForm(formdata=None),
+            regenerate=regenerate or CodeForm(formdata=None, prefix="regenerate"),
+            codes=codes,
+        ),
+        secret=bool(codes),
     )
 
 
 @bp.get("/settings/security")
 @login_required
-def settings_security() -> str:
-    return render_security()
+def settings_security() -> Response:
+    return render_security(codes=take_held(HELD_CODES))
 
 
 @bp.post("/settings/security/totp")
@@ -73,11 +79,12 @@ def answer_security_form(
     shown_as: Literal["confirm", "disable", "regenerate"],
     call: Callable[[], RecoveryCodes | None],
     done: str,
-) -> str | Response:
+) -> Response:
     """One /settings/security form: `call` the service once the form is valid. Its refusal
     of a field (a wrong code or password) goes on the form, shown again as `shown_as`; a
-    refusal of the state (already on, not on) is flashed. New recovery codes are shown in
-    this answer only: they are stored as digests."""
+    refusal of the state (already on, not on) is flashed. Success redirects to the page;
+    new recovery codes (stored as digests) are held for that next page only, or shown in
+    this answer if they cannot be held."""
     if form.validate_on_submit():
         try:
             codes = call()
@@ -88,15 +95,15 @@ def answer_security_form(
             return redirect(url_for("web.settings_security"))
         else:
             flash(done, "success")
-            if codes is None:
+            if codes is None or hold_for_next_page(HELD_CODES, codes.recovery_codes):
                 return redirect(url_for("web.settings_security"))
-            return render_security(codes=codes)
+            return render_security(codes=codes.recovery_codes)
     return render_security(**{shown_as: form})
 
 
 @bp.post("/settings/security/totp/confirm")
 @login_required
-def settings_security_confirm() -> str | Response:
+def settings_security_confirm() -> Response:
     form = CodeForm()
     return answer_security_form(
         form,
@@ -108,7 +115,7 @@ def settings_security_confirm() -> str | Response:
 
 @bp.post("/settings/security/totp/disable")
 @login_required
-def settings_security_disable() -> str | Response:
+def settings_security_disable() -> Response:
     form = TotpDisableForm()
     return answer_security_form(
         form,
@@ -122,7 +129,7 @@ def settings_security_disable() -> str | Response:
 
 @bp.post("/settings/security/recovery-codes")
 @login_required
-def settings_security_recovery_codes() -> str | Response:
+def settings_security_recovery_codes() -> Response:
     form = CodeForm(prefix="regenerate")
     return answer_security_form(
         form,

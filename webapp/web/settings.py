@@ -16,6 +16,7 @@ from webapp.services.users.profile import ProfileService
 from webapp.web.blueprint import bp
 from webapp.web.confirmation import Confirmation, moment, render_confirmation
 from webapp.web.forms import ActionForm, PasswordForm, ProfileForm, show_error
+from webapp.web.template_filters import describe_user_agent
 
 
 def render_settings(
@@ -83,7 +84,9 @@ def session_facts(session: AuthSession) -> list[tuple[str, str]]:
         ("From", session.ip_address or "—"),
     ]
     if session.user_agent:
-        facts.append(("Device", session.user_agent))
+        facts.append(
+            ("Device", f"{describe_user_agent(session.user_agent)} ({session.user_agent})")
+        )
     return facts
 
 
