@@ -19,6 +19,7 @@ page-<name>-<width>-dark.png.
 
 from __future__ import annotations
 
+import itertools
 import re
 import subprocess
 import sys
@@ -517,3 +518,37 @@ def test_an_admins_top_bar_stays_on_one_line_at_desktop_width(
     )
     assert max(bottoms) - min(bottoms) <= 8, f"the top bar wraps: item bottoms {bottoms}"
     shot(page, "admin-top-bar-1280")
+
+
+def test_the_admin_charts_labels_are_readable_on_a_phone(new_page: NewPage) -> None:
+    """The chart is drawn for 720 units and shrunk to the phone: its labels must still be
+    10px or more, side by side without touching, and inside the drawing."""
+    page = new_page(width=PHONE_WIDTH, height=844)
+    login(page, ADMIN_EMAIL)
+    page.goto("/admin")
+    svg = page.eval_on_selector("svg.bar-chart", "s => s.getBoundingClientRect().toJSON()")
+    labels = page.eval_on_selector_all(
+        "svg.bar-chart text",
+        """texts => texts.filter(t => t.getClientRects().length)
+            .map(t => ({text: t.textContent, day: t.classList.contains('day-label'),
+                        size: parseFloat(getComputedStyle(t).fontSize)
+                              * t.getScreenCTM().a,
+                        box: t.getBoundingClientRect().toJSON()}))""",
+    )
+    assert labels, "the chart has no labels"
+    small = [(label["text"], round(label["size"], 1)) for label in labels if label["size"] < 10]
+    assert small == [], f"chart labels smaller than 10px at {PHONE_WIDTH}px: {small}"
+    outside = [
+        label["text"]
+        for label in labels
+        if label["box"]["left"] < svg["left"] - 0.5 or label["box"]["right"] > svg["right"] + 0.5
+    ]
+    assert outside == [], f"chart labels cut at the drawing's edge: {outside}"
+    days = sorted((label["box"] for label in labels if label["day"]), key=lambda b: b["left"])
+    touching = [
+        (round(a["right"]), round(b["left"]))
+        for a, b in itertools.pairwise(days)
+        if a["right"] > b["left"] - 2
+    ]
+    assert touching == [], f"day labels overlap at {PHONE_WIDTH}px: {touching}"
+    assert len(days) >= 7, f"only {len(days)} day labels left on a phone"

@@ -14,7 +14,7 @@ from typing import Protocol
 WIDTH = 720
 HEIGHT = 260
 MARGIN_LEFT = 52  # room for the value labels of the axis, drawn larger on a phone
-MARGIN_RIGHT = 8
+MARGIN_RIGHT = 20  # room for half of the last day label, drawn larger on a phone
 MARGIN_TOP = 12
 MARGIN_BOTTOM = 36  # room for the day labels, drawn larger on a phone
 # Of each day's slot: the two bars take this share, the rest is the gap between days.
