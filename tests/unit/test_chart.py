@@ -89,3 +89,10 @@ def test_each_tick_sits_at_the_height_of_its_value():
         (5, BASELINE - PLOT_HEIGHT / 2),
         (10, MARGIN_TOP),
     ]
+
+
+def test_every_other_day_counted_back_from_today_is_minor_so_a_phone_can_drop_its_label():
+    chart = bar_chart(fortnight())
+    labelled = [g.label for g in chart.groups if not g.minor]
+    assert labelled == [f"03-{d:02d}" for d in range(2, 15, 2)]
+    assert chart.groups[-1].minor is False  # today is always labelled

@@ -13,10 +13,10 @@ from typing import Protocol
 
 WIDTH = 720
 HEIGHT = 260
-MARGIN_LEFT = 44  # room for the value labels of the axis
-MARGIN_RIGHT = 8
+MARGIN_LEFT = 52  # room for the value labels of the axis, drawn larger on a phone
+MARGIN_RIGHT = 20  # room for half of the last day label, drawn larger on a phone
 MARGIN_TOP = 12
-MARGIN_BOTTOM = 32  # room for the day labels
+MARGIN_BOTTOM = 36  # room for the day labels, drawn larger on a phone
 # Of each day's slot: the two bars take this share, the rest is the gap between days.
 BARS_SHARE = 0.7
 
@@ -50,6 +50,9 @@ class BarGroup:
     label: str  # "03-14"
     label_x: float
     bars: tuple[Bar, Bar]
+    # Every other day counted back from the last: its label is left out on a narrow screen,
+    # where fourteen labels drawn large enough to read do not fit side by side.
+    minor: bool = False
 
     @property
     def summary(self) -> str:
@@ -132,6 +135,7 @@ def bar_chart(days: Sequence[DayCounts]) -> BarChart:
                     bar("orders", counts.orders, left),
                     bar("transfers", counts.transfers, left + bar_width),
                 ),
+                minor=(len(days) - 1 - index) % 2 == 1,
             )
         )
     return BarChart(
@@ -140,7 +144,7 @@ def bar_chart(days: Sequence[DayCounts]) -> BarChart:
         plot_left=MARGIN_LEFT,
         plot_right=WIDTH - MARGIN_RIGHT,
         baseline_y=baseline,
-        label_y=baseline + MARGIN_BOTTOM * 0.6,
+        label_y=baseline + MARGIN_BOTTOM * 0.7,
         groups=groups,
         ticks=[Tick(value, _rounded(baseline - height_of(value))) for value in axis_ticks(highest)],
         highest=highest,
