@@ -501,8 +501,11 @@ def test_a_members_cart_is_the_same_after_logging_out_and_in_again(member_browse
     expected = [("Mug", "12.50 USD", "2", "25.00 USD"), ("Cup", "3.00 USD", "1", "3.00 USD")]
     assert cart_lines(soup(member_browser.get("/cart"))) == expected
     assert nav_cart(member_browser) == "Cart (3)"
-    # and on another device
-    assert cart_lines(soup(browser(app).get("/cart"))) == expected
+    # and on another device, where a change shows in the first one's top bar
+    other_device = browser(app)
+    assert cart_lines(soup(other_device.get("/cart"))) == expected
+    add(other_device, shop.cup, 1)
+    assert nav_cart(member_browser) == "Cart (4)"
     assert shop.state()["orders"] == []
 
 

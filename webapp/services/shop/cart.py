@@ -9,7 +9,8 @@ the most one order line may hold, in one transaction.
 Whether a line may be ordered is the order service's to say (`OrderService.check_cart`, by
 the rules `place` enforces: a product still sold, 1 to MAX_QUANTITY, the stock); this
 service words a refusal for the quantity field it answers. The products of a cart are read
-in one query, so showing a cart runs the same statements whatever its number of lines.
+in one query, so showing a cart runs the same statements whatever its number of lines;
+the navigation's count of a member's items is cached (`cart_quantity.py`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import TypeVar
 
 from webapp.core.errors import OutOfStock
 from webapp.models.order import MAX_QUANTITY
+from webapp.services.shop.cart_quantity import cart_changed, cart_quantity
 from webapp.services.shop.catalog import ProductRecord
 from webapp.services.shop.orders import CartCheck, LineRequest, OrderService
 from webapp.services.unit_of_work import UnitOfWork, transaction
@@ -85,9 +87,8 @@ class CartService:
             return CartView(cart, self._check(uow, cart))
 
     def quantity(self, member: int) -> int:
-        """How many items the member's cart holds (for the navigation)."""
-        with UnitOfWork() as uow:
-            return uow.cart_items.quantity_held(member)
+        """How many items the member's cart holds (for the navigation; cached)."""
+        return cart_quantity(member)
 
     def holds(self, member: int | None, held: Cart, product_id: int) -> bool:
         """Whether the cart has a line of this product."""
@@ -142,13 +143,13 @@ class CartService:
 
         return self._run(member, work)
 
-    def merge_at_login(self, member: int, held: Cart) -> Cart:
+    def merge_at_login(self, member: int, held: Cart) -> Cart | None:
         """Add a visitor's cart to the member's stored one, in one transaction; returns the
-        member's cart after it. Quantities of a product in both are added, capped at
-        MAX_QUANTITY; a product no longer sold is kept (the cart page says so), one that does
-        not exist is dropped."""
+        member's cart after it (None, and no statement, when `held` is empty). Quantities of
+        a product in both are added, capped at MAX_QUANTITY; a product no longer sold is kept
+        (the cart page says so), one that does not exist is dropped."""
         if not held:
-            return self.view(member, {}).cart
+            return None
 
         def work(uow: UnitOfWork) -> Cart:
             stored = self._cart(uow, member, {})
@@ -159,13 +160,17 @@ class CartService:
                     uow.cart_items.put(member, product_id, quantity)
             return cart
 
-        return transaction(work)
+        cart = transaction(work)
+        cart_changed(member)
+        return cart
 
     @staticmethod
     def _run(member: int | None, work: Callable[[UnitOfWork], T]) -> T:
         """A member's change in a transaction; a visitor's only reads."""
         if member is not None:
-            return transaction(work)
+            result = transaction(work)
+            cart_changed(member)
+            return result
         with UnitOfWork() as uow:
             return work(uow)
 

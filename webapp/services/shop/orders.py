@@ -41,6 +41,7 @@ from webapp.services.email_verification import require_verified_email
 from webapp.services.events import DomainEvent, subject
 from webapp.services.idempotency import IdempotencyService
 from webapp.services.principal import Principal
+from webapp.services.shop.cart_quantity import cart_changed
 from webapp.services.shop.catalog import CatalogService, ProductRecord
 from webapp.services.unit_of_work import UnitOfWork, transaction
 from webapp.services.user_rows import Person, load_people
@@ -294,6 +295,7 @@ class OrderService:
                 raise CartChanged()
             order = self.place(buyer, account_id=account_id, lines=shown)
             uow.cart_items.empty(buyer.user_id)
+            uow.on_commit(lambda: cart_changed(buyer.user_id))
             return order
 
         def produce() -> tuple[int, dict[str, str]]:
