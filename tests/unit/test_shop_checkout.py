@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.support.clients import PASSWORD
-from webapp.core.errors import CartChanged
+from webapp.core.errors import CartChanged, InsufficientFunds
 from webapp.infra.extensions import db
 from webapp.models import Account, IdempotencyKey, Order, Product
 from webapp.services.auth import AuthService
@@ -78,6 +78,7 @@ def test_checkout_of_a_cart_changed_since_shown_raises_cart_changed_and_orders_n
         OrderService().checkout(shop.buyer, key="form-1", account_id=shop.account_id, shown=shown)
     assert (raised.value.code, raised.value.status) == ("CART_CHANGED", 409)
     assert state(shop) == before == (0, 0, 100_00, 10, 10)
+    assert CartService().view(shop.buyer.user_id, {}).cart == {shop.mug: 1, shop.cup: 1}
 
 
 def test_checkout_compares_the_cart_in_product_order_and_places_it_once(shop):
@@ -96,3 +97,13 @@ def test_checkout_compares_the_cart_in_product_order_and_places_it_once(shop):
     )
     assert (again.replayed, again.order.id) == (True, first.order.id)
     assert state(shop) == (1, 1, 100_00 - 28_00, 8, 9)
+
+
+def test_a_refused_checkout_leaves_the_stored_cart_as_it_was(shop):
+    fill_cart(shop, (shop.mug, 9))  # 112.50, the account holds 100.00
+    shown = [LineRequest(shop.mug, 9)]
+    before = state(shop)
+    with pytest.raises(InsufficientFunds):
+        OrderService().checkout(shop.buyer, key="form-1", account_id=shop.account_id, shown=shown)
+    assert state(shop) == before == (0, 0, 100_00, 10, 10)
+    assert CartService().view(shop.buyer.user_id, {}).cart == {shop.mug: 9}
