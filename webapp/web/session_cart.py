@@ -51,8 +51,10 @@ def cart_quantity() -> int:
 
 def take_session_cart(user_id: int) -> None:
     """At login: the session cart merged into the member's stored cart (the caller clears
-    the session afterwards)."""
-    CartService().merge_at_login(user_id, cart_contents())
+    the session afterwards), and the top bar's count of it cached for the pages that follow."""
+    carts = CartService()
+    carts.merge_at_login(user_id, cart_contents())
+    carts.quantity(user_id)
 
 
 def cart_snapshot(cart: Cart) -> str:
