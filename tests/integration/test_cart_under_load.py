@@ -5,26 +5,17 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.support.clients import PASSWORD
+from tests.support.cart_world import cart_world
 from tests.support.concurrency import run_in_threads
 from webapp.infra.extensions import db
 from webapp.models import CartItem
-from webapp.services.auth import AuthService
 from webapp.services.shop.cart import CartService
-from webapp.services.shop.catalog import CatalogService
-from webapp.services.users.registration import RegistrationService
 
 
 def test_concurrent_additions_to_one_members_cart_all_count(app):
     with app.app_context():
-        registration = RegistrationService()
-        admin_id = registration.create_or_promote_admin(
-            email="admin@example.com", password=PASSWORD, name="Admin"
-        ).user.id
-        admin = AuthService().acting_as(admin_id)
-        member = registration.register(email="m@example.com", password=PASSWORD, name="M").id
-        mug = CatalogService().create(admin, sku="MUG", name="Mug", price=1_00, stock=100).id
-        cup = CatalogService().create(admin, sku="CUP", name="Cup", price=1_00, stock=100).id
+        world = cart_world(mug_stock=100, cup_stock=100)
+    member, mug, cup = world.member, world.mug, world.cup
 
     problems: list[str | None] = []
 

@@ -3,46 +3,23 @@ merge at login (quantities added, each line capped at MAX_QUANTITY, in one trans
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 from sqlalchemy import select
 
-from tests.support.clients import PASSWORD
+from tests.support.cart_world import CartWorld, cart_world
 from webapp.infra.extensions import db
 from webapp.models import CartItem
 from webapp.models.order import MAX_QUANTITY
-from webapp.services.auth import AuthService
-from webapp.services.principal import Principal
 from webapp.services.shop.cart import CartService
 from webapp.services.shop.catalog import CatalogService
-from webapp.services.users.registration import RegistrationService
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
 
-@dataclass(frozen=True)
-class Shop:
-    admin: Principal
-    member: int
-    other: int
-    mug: int  # 5 in stock
-    cup: int  # 2000 in stock
-
-
 @pytest.fixture
-def shop() -> Shop:
-    registration = RegistrationService()
-    admin_id = registration.create_or_promote_admin(
-        email="admin@example.com", password=PASSWORD, name="Admin"
-    ).user.id
-    admin = AuthService().acting_as(admin_id)
-    member = registration.register(email="m@example.com", password=PASSWORD, name="M").id
-    other = registration.register(email="o@example.com", password=PASSWORD, name="O").id
-    catalog = CatalogService()
-    mug = catalog.create(admin, sku="MUG", name="Mug", price=12_50, stock=5).id
-    cup = catalog.create(admin, sku="CUP", name="Cup", price=3_00, stock=2000).id
-    return Shop(admin, member, other, mug, cup)
+def shop() -> CartWorld:
+    """Mug: 5 in stock; cup: 2000."""
+    return cart_world(mug_stock=5, cup_stock=2000)
 
 
 def stored(user_id: int) -> dict[int, int]:
