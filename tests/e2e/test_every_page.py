@@ -52,7 +52,7 @@ class ContractPage:
     via: str | None = None  # a link on `path` to follow to reach the page
     then: str | None = None  # a link on that page to follow next (a confirmation page's)
     status: int = 200
-    fill_cart: bool = False  # put two products in the (session) cart first
+    fill_cart: bool = False  # put two products in the cart first (a visitor's: the session's)
 
     def __str__(self) -> str:
         return self.name
@@ -72,6 +72,7 @@ PAGES = [
     ContractPage("product", "/shop", MEMBER_EMAIL, via="main a[href^='/shop/']"),
     ContractPage("cart", "/cart", MEMBER_EMAIL),
     ContractPage("cart-with-items", "/cart", MEMBER_EMAIL, fill_cart=True),
+    ContractPage("visitor-cart-with-items", "/cart", fill_cart=True),
     ContractPage("orders", "/orders", MEMBER_EMAIL),
     ContractPage("order", "/orders", MEMBER_EMAIL, via="main a[href^='/orders/']"),
     ContractPage("settings", "/settings", MEMBER_EMAIL),

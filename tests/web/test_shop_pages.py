@@ -1,4 +1,5 @@
-"""The shop pages: the catalog, a product, the session cart, checkout and the member's orders.
+"""The shop pages: the catalog, a product, the cart (a member's kept across logins, a visitor's
+in the session), checkout and the member's orders.
 
 Money, stock and orders are read back through the API; on every refusal nothing moves."""
 
@@ -12,6 +13,7 @@ from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
 
 from tests.support.clients import PASSWORD, bearer
+from tests.support.mfa import code, fixed_clock, turn_on_api
 from tests.support.pages import (
     browser,
     confirm_url_of,
@@ -198,11 +200,11 @@ def test_a_product_page_shows_the_product_and_an_add_to_cart_form(member_browser
     assert form.find("label", attrs={"for": quantity["id"]}).get_text(strip=True) == "Quantity"
 
 
-def test_an_anonymous_visitor_sees_the_product_and_a_log_in_link(client, shop):
+def test_an_anonymous_visitor_sees_the_product_and_an_add_to_cart_form(client, shop):
     page = soup(client.get(f"/shop/{shop.mug}"))
     assert page.h1.get_text(strip=True) == "Mug"
-    assert page.find("form", action="/cart/add") is None
-    assert page.find("a", href=f"/login?next=/shop/{shop.mug}")
+    form = page.find("form", action="/cart/add")
+    assert form.find("input", attrs={"name": "product_id"})["value"] == shop.mug
 
 
 def test_a_sold_out_product_offers_no_add_to_cart_form(member_browser, shop):
@@ -315,22 +317,39 @@ def test_adding_an_unknown_or_archived_product_is_the_404_page(member_browser, s
     assert cart_lines(soup(member_browser.get("/cart"))) == []
 
 
-def test_adding_needs_a_login_and_comes_back_to_the_product(client, shop):
-    response = add(client, shop.mug, 1)
+def test_a_visitor_fills_a_session_cart_and_logs_in_to_check_out(client, shop):
+    response = add(client, shop.mug, 2)
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/login?next=/shop/{shop.mug}"
+    assert response.headers["Location"] == "/cart"
+    add(client, shop.cup, 1)
+    assert (
+        client.post("/cart/update", data={"product_id": shop.cup, "quantity": "3"}).status_code
+        == 302
+    )
+    page = soup(client.get("/cart"))
+    assert cart_lines(page) == [
+        ("Mug", "12.50 USD", "2", "25.00 USD"),
+        ("Cup", "3.00 USD", "3", "9.00 USD"),
+    ]
+    assert page.find("form", action="/cart/checkout") is None
+    assert page.select_one(".checkout").find("a", href="/login?next=/cart").string == "Log in"
+    nav = soup(client.get("/shop")).select_one("header nav")
+    assert nav.find("a", href="/cart").get_text(" ", strip=True) == "Cart (5)"
+    client.post("/cart/remove", data={"product_id": shop.mug})
+    assert [line[0] for line in cart_lines(soup(client.get("/cart")))] == ["Cup"]
+    assert shop.state()["orders"] == []
 
 
-@pytest.mark.parametrize("path", ["/cart", "/orders", "/orders/1"])
-def test_the_cart_and_orders_send_an_anonymous_visitor_to_login(client, shop, path):
+@pytest.mark.parametrize("path", ["/orders", "/orders/1"])
+def test_the_orders_send_an_anonymous_visitor_to_login(client, shop, path):
     response = client.get(path)
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=%2F")
 
 
-@pytest.mark.parametrize("path", ["/cart/update", "/cart/remove", "/cart/checkout"])
-def test_cart_buttons_send_an_anonymous_visitor_to_login_then_the_cart(client, shop, path):
-    response = client.post(path, data={"product_id": shop.mug, "quantity": "1"})
+def test_checkout_sends_an_anonymous_visitor_to_login_then_the_cart(client, shop):
+    add(client, shop.mug, 1)
+    response = client.post("/cart/checkout", data={"account": shop.main, "key": "k", "cart": ""})
     assert response.status_code == 302
     assert response.headers["Location"] == "/login?next=/cart"
     assert shop.orders() == []
@@ -453,6 +472,147 @@ def test_the_cart_marks_a_line_exactly_when_checkout_would_refuse_it(
     else:
         page = assert_refused(response, shop, before)
         assert field_errors(page, f"line-{shop.mug}") == [problem]
+
+
+# --- the cart across logins ---------------------------------------------------------------
+
+
+def log_out(client: FlaskClient) -> None:
+    assert client.post("/logout").status_code == 302
+
+
+def log_in(client: FlaskClient, email: str = EMAIL) -> None:
+    response = client.post("/login", data={"email": email, "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def nav_cart(client: FlaskClient) -> str | None:
+    link = soup(client.get("/shop")).select_one("header nav").find("a", href="/cart")
+    return link.get_text(" ", strip=True) if link else None
+
+
+def test_a_members_cart_is_the_same_after_logging_out_and_in_again(member_browser, app, shop):
+    add(member_browser, shop.mug, 2)
+    add(member_browser, shop.cup, 1)
+    log_out(member_browser)
+    assert cart_lines(soup(member_browser.get("/cart"))) == []
+    assert nav_cart(member_browser) is None
+    log_in(member_browser)
+    expected = [("Mug", "12.50 USD", "2", "25.00 USD"), ("Cup", "3.00 USD", "1", "3.00 USD")]
+    assert cart_lines(soup(member_browser.get("/cart"))) == expected
+    assert nav_cart(member_browser) == "Cart (3)"
+    # and on another device, where a change shows in the first one's top bar
+    other_device = browser(app)
+    assert cart_lines(soup(other_device.get("/cart"))) == expected
+    add(other_device, shop.cup, 1)
+    assert nav_cart(member_browser) == "Cart (4)"
+    assert shop.state()["orders"] == []
+
+
+def test_a_visitors_cart_is_added_to_the_stored_cart_at_login(member_browser, client, shop):
+    add(member_browser, shop.mug, 2)
+    log_out(member_browser)
+    add(client, shop.cup, 1)
+    add(client, shop.mug, 2)
+    log_in(client)
+    assert cart_lines(soup(client.get("/cart"))) == [
+        ("Mug", "12.50 USD", "4", "50.00 USD"),
+        ("Cup", "3.00 USD", "1", "3.00 USD"),
+    ]
+    # The session cart is gone: logging out leaves an empty visitor's cart.
+    log_out(client)
+    assert cart_lines(soup(client.get("/cart"))) == []
+    log_in(member_browser)
+    assert [line[2] for line in cart_lines(soup(member_browser.get("/cart")))] == ["4", "1"]
+
+
+def test_a_merged_line_is_capped_at_the_most_one_line_holds(member_browser, client, shop):
+    shop.patch(shop.cup, stock=5 * MAX_QUANTITY)
+    add(member_browser, shop.cup, MAX_QUANTITY - 100)
+    add(client, shop.cup, 300)
+    add(client, shop.mug, 1)
+    log_in(client)
+    quantities = [line[2] for line in cart_lines(soup(client.get("/cart")))]
+    assert quantities == [str(MAX_QUANTITY), "1"]
+
+
+def test_the_visitors_cart_is_merged_after_the_second_factor_step(client, shop, monkeypatch):
+    clock = fixed_clock(monkeypatch)
+    secret = turn_on_api(shop.api, shop.member, clock)["secret"]
+    add(client, shop.mug, 1)
+    response = client.post("/login", data={"email": EMAIL, "password": PASSWORD})
+    assert response.headers["Location"].startswith("/login/verify")
+    assert nav_cart(client) == "Cart (1)"  # still the visitor's
+    response = client.post("/login/verify", data={"code": code(secret, clock)})
+    assert response.status_code == 302
+    assert cart_lines(soup(client.get("/cart"))) == [("Mug", "12.50 USD", "1", "12.50 USD")]
+    log_out(client)
+    assert cart_lines(soup(client.get("/cart"))) == []
+
+
+def test_another_member_never_sees_a_members_cart(member_browser, app, shop):
+    add(member_browser, shop.mug, 2)
+    other = browser(app, OTHER_EMAIL)
+    assert cart_lines(soup(other.get("/cart"))) == []
+    assert nav_cart(other) == "Cart"
+    add(other, shop.cup, 1)
+    assert [line[0] for line in cart_lines(soup(member_browser.get("/cart")))] == ["Mug"]
+    assert other.post("/cart/remove", data={"product_id": shop.mug}).status_code == 302
+    assert cart_lines(soup(member_browser.get("/cart")))[0][2] == "2"
+
+
+def test_a_product_archived_in_a_stored_cart_is_shown_as_no_longer_sold(member_browser, app, shop):
+    add(member_browser, shop.mug, 1)
+    add(member_browser, shop.cup, 2)
+    shop.archive(shop.mug)
+    page = soup(browser(app).get("/cart"))
+    mug_row = page.select("table.cart tbody tr")[0]
+    assert "line-problem" in mug_row["class"]
+    assert mug_row.select_one(".unavailable").get_text(strip=True) == "(no longer sold)"
+    assert field_errors(page, f"line-{shop.mug}") == ["MUG is no longer sold"]
+    assert cart_total(page) == ["6.00 USD"]
+    before = shop.state()
+    assert_refused(checkout(member_browser), shop, before)
+    member_browser.post("/cart/remove", data={"product_id": shop.mug})
+    assert checkout(member_browser).status_code == 302
+    assert shop.balance(shop.main) == 100_00 - 6_00
+
+
+def test_checkout_empties_the_stored_cart(member_browser, app, shop):
+    add(member_browser, shop.mug, 1)
+    assert checkout(member_browser).status_code == 302
+    assert cart_lines(soup(browser(app).get("/cart"))) == []
+    assert nav_cart(member_browser) == "Cart"
+
+
+def test_a_refused_checkout_keeps_the_stored_cart(member_browser, app, shop):
+    tv = shop.product("TV", "Television", 60_00, 5)
+    add(member_browser, tv, 2)
+    before = shop.state()
+    assert_refused(checkout(member_browser), shop, before)
+    log_out(member_browser)
+    log_in(member_browser)
+    assert cart_lines(soup(member_browser.get("/cart"))) == [
+        ("Television", "60.00 USD", "2", "120.00 USD")
+    ]
+
+
+@pytest.mark.parametrize("who", ["member", "visitor"])
+def test_the_cart_page_runs_as_many_statements_for_20_lines_as_for_1(
+    member_browser, client, shop, count_statements, who
+):
+    page_of = member_browser if who == "member" else client
+    add(page_of, shop.mug, 1)
+    page_of.get("/cart")
+    with count_statements() as one:
+        assert page_of.get("/cart").status_code == 200
+    for n in range(19):
+        add(page_of, shop.product(f"P{n:02d}", f"Thing {n:02d}", 1_00, 5), 1)
+    page_of.get("/cart")
+    with count_statements() as many:
+        page = soup(page_of.get("/cart"))
+    assert len(cart_lines(page)) == 20
+    assert many.count == one.count
 
 
 # --- checkout -----------------------------------------------------------------------------

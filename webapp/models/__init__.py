@@ -2,6 +2,7 @@
 
 from webapp.models.account import Account
 from webapp.models.base import Base
+from webapp.models.cart import CartItem
 from webapp.models.event import Event
 from webapp.models.idempotency import IdempotencyKey
 from webapp.models.ledger import LedgerEntry, LedgerTransaction
@@ -15,6 +16,7 @@ __all__ = [
     "Account",
     "AuthSession",
     "Base",
+    "CartItem",
     "Event",
     "IdempotencyKey",
     "LedgerEntry",

@@ -49,6 +49,7 @@ from webapp.infra.sqlite import BEGIN_IMMEDIATE_OPTION, take_writer_turn
 from webapp.models import Event
 from webapp.repositories.access_tokens import PersonalAccessTokenRepository
 from webapp.repositories.accounts import AccountRepository
+from webapp.repositories.cart_items import CartItemRepository
 from webapp.repositories.events import EventRepository
 from webapp.repositories.health import HealthRepository
 from webapp.repositories.idempotency import IdempotencyKeyRepository
@@ -161,6 +162,10 @@ class UnitOfWork:
     @property
     def accounts(self) -> AccountRepository:
         return self._repository(AccountRepository)
+
+    @property
+    def cart_items(self) -> CartItemRepository:
+        return self._repository(CartItemRepository)
 
     @property
     def events(self) -> EventRepository:

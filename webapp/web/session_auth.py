@@ -21,6 +21,7 @@ from webapp.infra.extensions import login_manager
 from webapp.models import AuthSession
 from webapp.services.auth import AuthService
 from webapp.services.principal import Principal
+from webapp.web.session_cart import take_session_cart
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -80,9 +81,11 @@ def _note_use(session_id: int) -> None:
 
 
 def start_browser_session(auth_session: AuthSession) -> None:
-    """Log the browser in to a fresh session: nothing of the old cookie survives."""
+    """Log the browser in to a fresh session: nothing of the old cookie survives but the
+    visitor's cart, merged into the member's stored cart first."""
     principal = AuthService().principal_for_session(auth_session.user_id, auth_session.id)
     assert principal is not None, "a session just opened is active"
+    take_session_cart(principal.user_id)
     session.clear()
     login_user(SessionUser(principal))
     session[SEEN_KEY] = int(time.time())

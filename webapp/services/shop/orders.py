@@ -10,6 +10,7 @@ the order row is locked first, so an order is refunded once however many cancels
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -40,6 +41,7 @@ from webapp.services.email_verification import require_verified_email
 from webapp.services.events import DomainEvent, subject
 from webapp.services.idempotency import IdempotencyService
 from webapp.services.principal import Principal
+from webapp.services.shop.cart_quantity import cart_changed
 from webapp.services.shop.catalog import CatalogService, ProductRecord
 from webapp.services.unit_of_work import UnitOfWork, transaction
 from webapp.services.user_rows import Person, load_people
@@ -278,22 +280,26 @@ class OrderService:
         return transaction(work)
 
     def checkout(
-        self,
-        buyer: Principal,
-        *,
-        key: str,
-        account_id: int,
-        shown: list[LineRequest],
-        cart: list[LineRequest],
+        self, buyer: Principal, *, key: str, account_id: int, shown: list[LineRequest]
     ) -> CheckedOut:
-        """Order the cart as a page showed it (`shown`, in product id order), once per form
-        `key`: refused with CartChanged when the buyer's `cart` is no longer what was shown.
-        A form sent again gets the order its first send placed, whatever the cart is now."""
+        """Order the buyer's stored cart as a page showed it (`shown`, in product id order),
+        once per form `key`, and empty the cart in the same transaction (a refused checkout
+        leaves it as it was). Refused with CartChanged when the cart is no longer what was
+        shown. A form sent again gets the order its first send placed, whatever the cart is
+        now, and leaves the cart alone."""
 
-        def produce() -> tuple[int, dict[str, str]]:
-            if shown != sorted(cart, key=lambda line: line.product_id):
+        def order_the_cart(uow: UnitOfWork) -> Order:
+            uow.users.lock_for_update([buyer.user_id])  # the cart's writes queue behind this
+            cart = uow.cart_items.lines_of(buyer.user_id)
+            if shown != [LineRequest(pid, qty) for pid, qty in sorted(cart.items())]:
                 raise CartChanged()
             order = self.place(buyer, account_id=account_id, lines=shown)
+            uow.cart_items.empty(buyer.user_id)
+            uow.on_commit(lambda: cart_changed(buyer.user_id))
+            return order
+
+        def produce() -> tuple[int, dict[str, str]]:
+            order = transaction(order_the_cart)
             return 201, {"orderId": str(order.id)}
 
         outcome = IdempotencyService().run(
@@ -347,18 +353,23 @@ class OrderService:
 
         return transaction(work)
 
-    def check_cart(self, lines: list[LineRequest]) -> CartCheck:
+    def check_cart(
+        self, lines: list[LineRequest], products: Mapping[int, ProductRecord] | None = None
+    ) -> CartCheck:
         """What each cart line may be ordered as now, by the rules place() enforces (all but
         the paying account's currency and funds, which the cart does not know yet). Products
-        are read through the catalog cache; place() decides on the locked rows."""
+        are the ones given (loaded together by the caller; one missing is gone), or else
+        read through the catalog cache; place() decides on the locked rows."""
         checks = []
         for index, line in enumerate(lines):
-            try:
-                product: ProductRecord | None = CatalogService().get(
-                    line.product_id, include_archived=True
-                )
-            except NotFound:
-                product = None
+            product: ProductRecord | None
+            if products is not None:
+                product = products.get(line.product_id)
+            else:
+                try:
+                    product = CatalogService().get(line.product_id, include_archived=True)
+                except NotFound:
+                    product = None
             refusal = line_refusal(index, product, line.quantity)
             checks.append(LineCheck(line.product_id, line.quantity, product, refusal))
         return CartCheck(lines=checks, refusal=line_count_refusal(len(lines)))

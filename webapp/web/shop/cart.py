@@ -1,8 +1,8 @@
-"""The cart pages: the session cart with its checkout form, and adding, changing and removing
-lines. Every cart page and button needs a logged-in member (the cart belongs to one login).
+"""The cart pages: the cart with its checkout form, and adding, changing and removing lines.
 
-Whether a line may be ordered is the order service's to say (`OrderService.check_cart`, by
-the rules `place` enforces); these pages only word its answer for a quantity field.
+A logged-in member's cart is stored (the same after logging in again); a visitor's is kept
+in the session and merged into the member's at login (`web/session_cart.py`). Checking out
+needs a login. The rules of a cart are `CartService`'s; these pages only show its answers.
 """
 
 from __future__ import annotations
@@ -11,21 +11,23 @@ import re
 import uuid
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_login import login_required
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from webapp.core.errors import NotFound, OutOfStock
+from webapp.core.errors import NotFound
 from webapp.core.ids import ID_PATTERN
 from webapp.models import Account
 from webapp.models.order import MAX_QUANTITY
+from webapp.services.shop.cart import CartService
 from webapp.services.shop.catalog import CatalogService
-from webapp.services.shop.orders import CartCheck, OrderService
+from webapp.services.shop.orders import CartCheck
 from webapp.web.blueprint import bp
 from webapp.web.forms import ActionForm, CartLineForm, CartRemoveForm, CheckoutForm
-from webapp.web.session_auth import members_only
+from webapp.web.session_cart import cart_owner, cart_quantity, cart_snapshot, held_cart, keep
 from webapp.web.shop.catalog import render_product
-from webapp.web.shop.session_cart import cart_contents, cart_snapshot, line_requests, save_cart
 from webapp.web.wallet import account_choices, own_accounts
+
+bp.add_app_template_global(cart_quantity, "cart_quantity")
 
 
 def product_page_of_form() -> str:
@@ -53,19 +55,22 @@ def render_cart(
     form: CheckoutForm | None = None, line_errors: dict[int, list[str]] | None = None
 ) -> str:
     """The cart page: each line with what the order service would say of it now, or, for the
-    lines in `line_errors`, what a refused action said of them."""
-    cart = cart_contents()
-    check = OrderService().check_cart(line_requests(cart))
-    form = form or checkout_form(own_accounts(), check)
-    # Every rendering gets a new one-time key and the cart as it is shown now; a refused
-    # checkout keeps the account the member chose.
-    form.key.data = uuid.uuid4().hex
-    form.cart.data = cart_snapshot(cart)
-    problems = {line.product_id: [line.problem] if line.problem else [] for line in check.lines}
+    lines in `line_errors`, what a refused action said of them. A visitor gets no checkout
+    form, a link to log in instead."""
+    view = CartService().view(cart_owner(), held_cart())
+    if current_user.is_authenticated:
+        form = form or checkout_form(own_accounts(), view.check)
+        # Every rendering gets a new one-time key and the cart as it is shown now; a refused
+        # checkout keeps the account the member chose.
+        form.key.data = uuid.uuid4().hex
+        form.cart.data = cart_snapshot(view.cart)
+    problems = {
+        line.product_id: [line.problem] if line.problem else [] for line in view.check.lines
+    }
     problems.update(line_errors or {})
     return render_template(
         "shop/cart.html",
-        check=check,
+        check=view.check,
         problems=problems,
         form=form,
         action=ActionForm(),
@@ -74,29 +79,11 @@ def render_cart(
 
 
 @bp.get("/cart")
-@login_required
 def cart() -> str:
     return render_cart()
 
 
-def quantity_refused(check: CartCheck, product_id: int, in_cart: int = 0) -> str | None:
-    """The order service's refusal of this product's line, worded for its quantity field;
-    `in_cart` is what the cart held of it before (an addition's total is what was checked)."""
-    line = check.line(product_id)
-    held = f"; your cart holds {in_cart}" if in_cart else ""
-    if line.refusal is not None and not line.sold:
-        return f"cannot be ordered: {line.problem}"
-    if isinstance(line.refusal, OutOfStock) and line.product is not None:
-        return f"only {line.product.stock} in stock{held}"
-    if line.refusal is not None:
-        return f"{line.problem}{held}"
-    if check.refusal is not None:
-        return f"cannot be added: an order {check.problem}"
-    return None
-
-
 @bp.post("/cart/add")
-@members_only(back=product_page_of_form)
 def add_to_cart() -> str | Response:
     form = CartLineForm()
     form.validate_on_submit()
@@ -104,48 +91,47 @@ def add_to_cart() -> str | Response:
         raise NotFound("No such product.")
     product = CatalogService().get(int(form.product_id.data))
     if not form.quantity.errors:
-        cart = cart_contents()
-        in_cart = cart.get(product.id, 0)
-        wanted = {**cart, product.id: in_cart + form.quantity.data}
-        check = OrderService().check_cart(line_requests(wanted))
-        problem = quantity_refused(check, product.id, in_cart)
-        if problem is None:
-            save_cart(wanted)
+        change = CartService().add(cart_owner(), held_cart(), product.id, form.quantity.data)
+        if change.problem is None:
+            keep(change)
             flash(f"Added {form.quantity.data} of {product.name} to your cart.", "success")
             return redirect(url_for("web.cart"))
-        form.quantity.errors = [*form.quantity.errors, problem]
+        form.quantity.errors = [*form.quantity.errors, change.problem]
     return render_product(product, form)
 
 
-@bp.post("/cart/update")
-@members_only(back=cart_page)
-def update_cart() -> str | Response:
-    form = CartLineForm()
-    form.validate_on_submit()
-    cart = cart_contents()
-    product_id = None if form.product_id.errors else int(form.product_id.data)
-    if product_id is None or product_id not in cart:
-        flash("That product is not in your cart.", "error")
-        return redirect(url_for("web.cart"))
-    problems = list(form.quantity.errors)
-    wanted = {**cart, product_id: form.quantity.data}
-    if not problems:
-        problem = quantity_refused(OrderService().check_cart(line_requests(wanted)), product_id)
-        problems = [problem] if problem else []
-    if problems:
-        return render_cart(line_errors={product_id: [f"Quantity {p}" for p in problems]})
-    save_cart(wanted)
-    flash("Your cart is updated.", "success")
+def not_in_cart() -> Response:
+    flash("That product is not in your cart.", "error")
     return redirect(url_for("web.cart"))
 
 
+@bp.post("/cart/update")
+def update_cart() -> str | Response:
+    form = CartLineForm()
+    form.validate_on_submit()
+    service, owner, held = CartService(), cart_owner(), held_cart()
+    product_id = None if form.product_id.errors else int(form.product_id.data)
+    if product_id is None or not service.holds(owner, held, product_id):
+        return not_in_cart()
+    problems = list(form.quantity.errors)
+    if not problems:
+        change = service.set_quantity(owner, held, product_id, form.quantity.data)
+        if change is None:
+            return not_in_cart()
+        if change.problem is None:
+            keep(change)
+            flash("Your cart is updated.", "success")
+            return redirect(url_for("web.cart"))
+        problems = [change.problem]
+    return render_cart(line_errors={product_id: [f"Quantity {p}" for p in problems]})
+
+
 @bp.post("/cart/remove")
-@members_only(back=cart_page)
 def remove_from_cart() -> Response:
     form = CartRemoveForm()
     if form.validate_on_submit():
-        cart = cart_contents()
-        if cart.pop(int(form.product_id.data), None) is not None:
-            save_cart(cart)
+        change = CartService().remove(cart_owner(), held_cart(), int(form.product_id.data))
+        if change is not None:
+            keep(change)
             flash("The product is out of your cart.", "success")
     return redirect(url_for("web.cart"))

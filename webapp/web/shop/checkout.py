@@ -1,4 +1,5 @@
-"""Checkout: the cart as shown becomes one order, once, however often the form is sent.
+"""Checkout: the member's cart as shown becomes one order, once, however often the form is
+sent, and the cart is emptied with it.
 
 The form carries a one-time key (the idempotency key) and the cart as it was shown; a cart
 changed since (in another tab) is not ordered, and the service's refusals are shown on the
@@ -29,14 +30,8 @@ from webapp.services.shop.orders import LineRequest, OrderService
 from webapp.web.blueprint import bp
 from webapp.web.forms import EMPTY_CART, CheckoutForm, show_error
 from webapp.web.session_auth import members_only
+from webapp.web.session_cart import parse_snapshot
 from webapp.web.shop.cart import cart_page, render_cart
-from webapp.web.shop.session_cart import (
-    cart_contents,
-    cart_snapshot,
-    line_requests,
-    parse_snapshot,
-    save_cart,
-)
 from webapp.web.wallet import account_choices, own_accounts
 
 IN_FLIGHT = "This order is still being placed. Look at your orders before you try again."
@@ -90,7 +85,6 @@ def checkout() -> str | Response:
             key=form.key.data,
             account_id=form.account.data,
             shown=lines,
-            cart=line_requests(cart_contents()),
         )
     except IdempotencyKeyReused:
         form.form_errors.append(KEY_REUSED)
@@ -104,8 +98,6 @@ def checkout() -> str | Response:
         Conflict,
     ) as error:
         return render_cart(form, show_checkout_error(form, error, lines))
-    if cart_snapshot(cart_contents()) == snapshot:
-        save_cart({})
     order = placed.order
     if placed.replayed:
         flash("This order was already placed.", "info")
