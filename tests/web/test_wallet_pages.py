@@ -133,6 +133,54 @@ def test_the_dashboard_shows_only_the_ten_latest_movements_and_only_mine(member_
     page = soup(member_browser.get("/dashboard"))
     amounts = [row[-1] for row in table_rows(page, "table.activity")]
     assert amounts == [f"+0.{cents:02d} USD" for cents in range(12, 2, -1)]
+    more = page.select_one(".more-history")
+    assert more.get_text() == "See the full history of Main."
+    assert [a["href"] for a in more.find_all("a")] == [f"/accounts/{world.main}"]
+
+
+def test_the_full_history_link_names_every_account_when_there_are_several(member_browser, world):
+    savings = world.open_account(world.member, "Savings", "EUR")
+    travel = world.open_account(world.member, "Travel", "USD")
+    for cents in range(1, 11):  # with the opening deposit: 11 lines, one more than fits
+        world.deposit(savings, cents)
+    more = soup(member_browser.get("/dashboard")).select_one(".more-history")
+    assert more.get_text() == "See the full history of Main, Savings or Travel."
+    links = [a["href"] for a in more.find_all("a")]
+    assert links == [f"/accounts/{world.main}", f"/accounts/{savings}", f"/accounts/{travel}"]
+
+
+def test_the_dashboard_links_no_full_history_when_every_line_fits(member_browser, world):
+    for cents in range(1, 10):  # with the opening deposit: exactly ten lines
+        world.deposit(world.main, cents)
+    page = soup(member_browser.get("/dashboard"))
+    assert len(table_rows(page, "table.activity")) == 10
+    assert page.select_one(".more-history") is None
+
+
+def test_a_new_members_empty_dashboard_says_how_money_gets_in(app, register):
+    register("newcomer@example.com", "Newcomer")
+    response = browser(app, "newcomer@example.com").get("/dashboard")
+    assert response.status_code == 200
+    page = soup(response)
+    assert table_rows(page, "table.accounts")[0][-1] == "0.00 USD"
+    assert page.select_one(".wallet-empty").get_text(" ", strip=True) == (
+        "Your wallet is empty. Money arrives when another member sends it to you — give them "
+        "your email, newcomer@example.com — or when an administrator makes a deposit."
+    )
+    assert page.select_one("table.activity") is None
+    assert page.select_one("main .empty:not(.wallet-empty)").get_text(strip=True) == (
+        "No money has moved yet."
+    )
+    # Sending and shopping need money: the page offers neither.
+    content = page.select_one("main")
+    assert content.find("a", href="/transfer") is None
+    assert content.find("a", href="/shop") is None
+
+
+def test_a_member_with_money_is_not_told_the_wallet_is_empty(member_browser, world):
+    page = soup(member_browser.get("/dashboard"))
+    assert page.select_one(".wallet-empty") is None
+    assert page.select_one("main").find("a", href="/transfer")
 
 
 def test_the_dashboard_sends_an_anonymous_visitor_to_login(client):

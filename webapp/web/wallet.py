@@ -52,6 +52,8 @@ def dashboard() -> str:
         "wallet/dashboard.html",
         accounts=accounts,
         activity=LedgerService().recent_activity(accounts, limit=RECENT_ACTIVITY),
+        # Sending and shopping need money: a member with none is told how money gets in.
+        wallet_empty=not any(account.balance for account in accounts),
     )
 
 

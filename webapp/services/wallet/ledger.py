@@ -96,6 +96,14 @@ class History:
 
 
 @dataclass(frozen=True)
+class RecentActivity:
+    """The latest lines across a member's accounts, and whether older ones exist."""
+
+    lines: list[MoneyLine]
+    has_more: bool
+
+
+@dataclass(frozen=True)
 class TransferRequest:
     """A transfer as a member asks for it, before it is checked."""
 
@@ -310,7 +318,10 @@ class LedgerService:
                 last_entry_mismatches=uow.ledger.last_entry_mismatches(),
             )
 
-    def recent_activity(self, accounts: list[Account], limit: int = 10) -> list[MoneyLine]:
+    def recent_activity(self, accounts: list[Account], limit: int = 10) -> RecentActivity:
+        """The `limit` latest lines on these accounts, newest first; one more is read to tell
+        whether the full history holds older ones."""
         with UnitOfWork() as uow:
-            entries = uow.ledger.recent_for_accounts([a.id for a in accounts], limit)
-            return money_lines(uow, entries)
+            entries = uow.ledger.recent_for_accounts([a.id for a in accounts], limit + 1)
+            lines = money_lines(uow, entries[:limit])
+        return RecentActivity(lines, has_more=len(entries) > limit)
