@@ -210,6 +210,7 @@ def test_a_sold_out_product_offers_no_add_to_cart_form(member_browser, shop):
     page = soup(member_browser.get(f"/shop/{shop.mug}"))
     assert page.select_one(".stock").get_text(strip=True) == "Sold out"
     assert page.find("form", action="/cart/add") is None
+    assert page.select_one("section .empty").get_text(strip=True) == "Sold out for now."
 
 
 @pytest.mark.parametrize("which", ["unknown", "archived"])
@@ -388,13 +389,32 @@ def test_a_product_archived_after_adding_is_marked_and_left_out_of_the_total(mem
     assert cart_total(page) == ["6.00 USD"]
 
 
+def quantity_offered(client: FlaskClient, product_id: str) -> tuple[str, str, str]:
+    """The product page's quantity input: its min, its max, and the hint under it."""
+    page = soup(client.get(f"/shop/{product_id}"))
+    quantity = page.find("input", id="quantity")
+    return quantity["min"], quantity["max"], page.select_one("#quantity-help").get_text(strip=True)
+
+
 def test_the_quantity_limits_on_the_pages_are_the_orders(member_browser, shop):
-    quantity = soup(member_browser.get(f"/shop/{shop.mug}")).find("input", id="quantity")
-    assert (quantity["min"], quantity["max"]) == ("1", str(MAX_QUANTITY))
-    assert f"1 to {MAX_QUANTITY}." in soup(member_browser.get(f"/shop/{shop.mug}")).text
+    plenty = shop.product("TEA", "Tea", 1_00, MAX_QUANTITY + 5)
+    assert quantity_offered(member_browser, plenty) == (
+        "1",
+        str(MAX_QUANTITY),
+        f"You can buy 1 to {MAX_QUANTITY}.",
+    )
+    add(member_browser, plenty, 1)
+    line = soup(member_browser.get("/cart")).find("input", id=f"quantity-{plenty}")
+    assert (line["min"], line["max"]) == ("1", str(MAX_QUANTITY))
+
+
+def test_the_quantity_limits_on_the_pages_are_what_is_in_stock(member_browser, shop):
+    assert quantity_offered(member_browser, shop.mug) == ("1", "5", "You can buy 1 to 5.")
     add(member_browser, shop.mug, 1)
     line = soup(member_browser.get("/cart")).find("input", id=f"quantity-{shop.mug}")
-    assert (line["min"], line["max"]) == ("1", str(MAX_QUANTITY))
+    assert (line["min"], line["max"]) == ("1", "5")
+    shop.patch(shop.mug, stock=1)
+    assert quantity_offered(member_browser, shop.mug) == ("1", "1", "You can buy 1.")
 
 
 def test_the_cart_never_holds_more_of_a_product_than_an_order_may(member_browser, shop):
