@@ -553,7 +553,7 @@ def test_a_role_set_without_the_user_role_is_refused_and_changes_nothing(
     )
     assert response.headers["Location"] == "/admin/users"
     assert flashes(soup(admin_browser.get("/admin/users"))) == [
-        "Nothing changed. Roles: must include 'user'"
+        "Nothing changed. The roles must include 'user'."
     ]
     assert api_user(client, people, people["member"])["roles"] == ["user"]
     assert event_ids(app) == before
@@ -565,7 +565,7 @@ def test_an_unknown_role_is_refused(app, admin_browser, client, people):
     )
     assert response.status_code == 302
     message = flashes(soup(admin_browser.get("/admin/users")))
-    assert message == ["Nothing changed. Roles: 'owner' is not a valid choice for this field."]
+    assert message == ["Nothing changed. 'owner' is not a valid choice for this field."]
     assert api_user(client, people, people["member"])["roles"] == ["user"]
 
 
@@ -677,8 +677,8 @@ def test_acting_on_an_unknown_user_is_the_404_page(admin_browser):
 @pytest.mark.parametrize(
     ("action", "form", "message"),
     [
-        ("roles", {"roles": ["user"]}, "Nothing changed. Roles: you cannot lock yourself out"),
-        ("deactivate", {}, "Nothing changed. Active: you cannot lock yourself out"),
+        ("roles", {"roles": ["user"]}, "Nothing changed. You cannot lock yourself out."),
+        ("deactivate", {}, "Nothing changed. You cannot lock yourself out."),
     ],
 )
 def test_an_admin_cannot_demote_or_deactivate_themselves(
@@ -772,7 +772,7 @@ def test_a_deposit_is_read_in_the_accounts_currency(app, admin_browser, client, 
     }
     assert balances[yen] == 1200
     page = soup(admin_browser.post(url, data={"account": yen, "amount": "12.5"}))
-    assert all_field_errors(page) == {"amount": ["has more than 0 decimal places"]}
+    assert all_field_errors(page) == {"amount": ["The amount has more than 0 decimal places."]}
 
 
 @pytest.mark.parametrize(
@@ -781,8 +781,8 @@ def test_a_deposit_is_read_in_the_accounts_currency(app, admin_browser, client, 
         ("12,5", NOT_AN_AMOUNT),
         ("1.2e1", NOT_AN_AMOUNT),
         ("-5", NOT_AN_AMOUNT),
-        ("12.505", "has more than 2 decimal places"),
-        ("0", "must be between 0.01 USD and 10000000000.00 USD"),
+        ("12.505", "The amount has more than 2 decimal places."),
+        ("0", "Enter an amount between 0.01 USD and 10000000000.00 USD."),
         ("", "This field is required."),
     ],
 )
@@ -1010,7 +1010,7 @@ def test_a_bad_user_filter_is_shown_on_its_field(admin_browser, value):
     response = admin_browser.get(f"/admin/events?user={value}")
     assert response.status_code == 200
     page = soup(response)
-    assert all_field_errors(page) == {"user": ["must be a user id, like 42"]}
+    assert all_field_errors(page) == {"user": ["Type a user id, like 42."]}
     assert page.select("table.admin-events") == []
 
 

@@ -281,12 +281,12 @@ def test_an_empty_cart_says_so_and_offers_no_checkout(member_browser, shop):
 @pytest.mark.parametrize(
     ("quantity", "message"),
     [
-        ("0", "must be between 1 and 1000"),
-        ("1001", "must be between 1 and 1000"),
+        ("0", "The quantity must be between 1 and 1000."),
+        ("1001", "The quantity must be between 1 and 1000."),
         ("abc", "Not a valid integer value."),
         ("1.5", "Not a valid integer value."),
         ("", "This field is required."),
-        ("6", "only 5 in stock"),
+        ("6", "The shop has only 5 in stock."),
     ],
 )
 def test_a_bad_quantity_is_refused_on_the_product_page(member_browser, shop, quantity, message):
@@ -302,7 +302,7 @@ def test_a_bad_quantity_is_refused_on_the_product_page(member_browser, shop, qua
 def test_the_cart_never_holds_more_than_the_stock(member_browser, shop):
     add(member_browser, shop.mug, 4)
     page = soup(add(member_browser, shop.mug, 2))
-    assert field_errors(page, "quantity") == ["only 5 in stock; your cart holds 4"]
+    assert field_errors(page, "quantity") == ["The shop has only 5 in stock. Your cart holds 4."]
     assert cart_lines(soup(member_browser.get("/cart")))[0][2] == "4"
 
 
@@ -355,7 +355,7 @@ def test_a_lines_quantity_can_be_changed_and_the_line_removed(member_browser, sh
 
 @pytest.mark.parametrize(
     ("quantity", "message"),
-    [("0", "Quantity must be between 1 and 1000"), ("9", "Quantity only 5 in stock")],
+    [("0", "The quantity must be between 1 and 1000."), ("9", "The shop has only 5 in stock.")],
 )
 def test_a_bad_quantity_update_is_shown_on_its_line(member_browser, shop, quantity, message):
     add(member_browser, shop.mug, 2)
@@ -422,7 +422,7 @@ def test_the_cart_never_holds_more_of_a_product_than_an_order_may(member_browser
     assert add(member_browser, shop.mug, MAX_QUANTITY).status_code == 302
     page = soup(add(member_browser, shop.mug, 1))
     assert field_errors(page, "quantity") == [
-        f"must be between 1 and {MAX_QUANTITY}; your cart holds {MAX_QUANTITY}"
+        f"The quantity must be between 1 and {MAX_QUANTITY}. Your cart holds {MAX_QUANTITY}."
     ]
     assert cart_lines(soup(member_browser.get("/cart")))[0][2] == str(MAX_QUANTITY)
 
@@ -435,7 +435,7 @@ def test_the_cart_never_holds_more_products_than_an_order_may(member_browser, sh
     one_too_many = shop.product("LAST", "Last", 1_00, 1)
     page = soup(add(member_browser, one_too_many, 1))
     assert field_errors(page, "quantity") == [
-        f"cannot be added: an order must hold 1 to {MAX_ITEMS_PER_ORDER} lines"
+        f"This product cannot be added. An order must hold 1 to {MAX_ITEMS_PER_ORDER} lines."
     ]
     assert len(cart_lines(soup(member_browser.get("/cart")))) == MAX_ITEMS_PER_ORDER
     # A product already in the full cart can still be added to.
@@ -447,9 +447,9 @@ def test_the_cart_never_holds_more_products_than_an_order_may(member_browser, sh
     [
         ({}, None),
         ({"stock": 2}, None),
-        ({"stock": 1}, "MUG: 1 left"),
-        ({"stock": 0}, "MUG: 0 left"),
-        ({"isActive": False}, "MUG is no longer sold"),
+        ({"stock": 1}, "The shop has only 1 of MUG in stock."),
+        ({"stock": 0}, "The shop has only 0 of MUG in stock."),
+        ({"isActive": False}, "The product MUG is no longer sold."),
     ],
 )
 def test_the_cart_marks_a_line_exactly_when_checkout_would_refuse_it(
@@ -541,7 +541,7 @@ def test_out_of_stock_keeps_the_cart_shows_why_and_moves_nothing(member_browser,
     before = shop.state()
     page = assert_refused(checkout(member_browser), shop, before)
     assert form_errors(page) == ["Not enough Mug in stock."]
-    assert field_errors(page, f"line-{shop.mug}") == ["MUG: 2 left"]
+    assert field_errors(page, f"line-{shop.mug}") == ["The shop has only 2 of MUG in stock."]
     assert cart_lines(page) == [("Mug", "12.50 USD", "3", "37.50 USD")]
     assert cart_lines(soup(member_browser.get("/cart"))) == cart_lines(page)
 
@@ -563,7 +563,7 @@ def test_a_product_archived_in_the_meantime_keeps_the_cart_and_moves_nothing(mem
     before = shop.state()
     page = assert_refused(member_browser.post("/cart/checkout", data=fields), shop, before)
     assert form_errors(page) == ["Some products in your cart cannot be ordered."]
-    assert field_errors(page, f"line-{shop.mug}") == ["MUG is no longer sold"]
+    assert field_errors(page, f"line-{shop.mug}") == ["The product MUG is no longer sold."]
     assert [line[0] for line in cart_lines(page)] == ["Mug", "Cup"]
 
 
@@ -572,7 +572,9 @@ def test_a_product_in_another_currency_is_refused_and_moves_nothing(member_brows
     add(member_browser, tea, 1)
     before = shop.state()
     page = assert_refused(checkout(member_browser), shop, before)
-    assert field_errors(page, "account") == ["TEA is priced in EUR, the account holds USD."]
+    assert field_errors(page, "account") == [
+        "The product TEA is priced in EUR; the account holds USD."
+    ]
     assert cart_total(page) == ["2.00 EUR"]
 
 

@@ -535,9 +535,9 @@ def assert_refused(response, world: World, field: str, message: str, before: dic
 @pytest.mark.parametrize(
     ("amount", "message"),
     [
-        ("12.505", "has more than 2 decimal places"),
+        ("12.505", "The amount has more than 2 decimal places."),
         ("abc", NOT_AN_AMOUNT),
-        ("0", "must be between 0.01 USD and 10000000000.00 USD"),
+        ("0", "Enter an amount between 0.01 USD and 10000000000.00 USD."),
         ("-5", NOT_AN_AMOUNT),
         ("NaN", NOT_AN_AMOUNT),
         # A decimal comma or a thousands separator is never guessed at: "1,50" once sent 150.00.
@@ -550,7 +550,7 @@ def assert_refused(response, world: World, field: str, message: str, before: dic
         ("\u0661\u0662", NOT_AN_AMOUNT),  # Arabic-Indic digits
         ("1.5.0", NOT_AN_AMOUNT),
         ("Infinity", NOT_AN_AMOUNT),
-        ("9" * 20, "is too large"),
+        ("9" * 20, "The amount is too large."),
         ("", "This field is required."),
         ("100.01", "The account does not hold enough money."),
     ],
@@ -565,9 +565,9 @@ def test_a_bad_amount_is_refused_next_to_the_amount_field(member_browser, world,
 @pytest.mark.parametrize(
     ("to", "message"),
     [
-        ("nobody@example.com", "no account or member by that name"),
-        ("not an account", "no account or member by that name"),
-        ("999999", "not found"),
+        ("nobody@example.com", "No account has this number and no member has this email."),
+        ("not an account", "No account has this number and no member has this email."),
+        ("999999", "No member has an account with this number."),
         ("", "This field is required."),
     ],
 )
@@ -582,7 +582,7 @@ def test_an_amount_out_of_range_is_worded_in_the_accounts_currency(member_browse
     other_yen = world.open_account(world.other, "Yen", "JPY")
     before = world.balances()
     response = send(member_browser, world, from_account=yen, to=other_yen, amount="0")
-    message = "must be between 1 JPY and 1000000000000 JPY"
+    message = "Enter an amount between 1 JPY and 1000000000000 JPY."
     assert_refused(response, world, "amount", message, before)
 
 
@@ -590,14 +590,16 @@ def test_an_amount_out_of_range_is_worded_in_the_accounts_currency(member_browse
 def test_a_recipient_that_cannot_be_an_account_id_is_not_guessed_at(member_browser, world, to):
     before = world.balances()
     response = send(member_browser, world, to=to)
-    assert_refused(response, world, "to", "no account or member by that name", before)
+    assert_refused(
+        response, world, "to", "No account has this number and no member has this email.", before
+    )
 
 
 @pytest.mark.parametrize("to", ["own id", EMAIL])
 def test_sending_to_the_same_account_is_refused(member_browser, world, to):
     before = world.balances()
     response = send(member_browser, world, to=world.main if to == "own id" else to)
-    message = "must be another account than the one you send from"
+    message = "Choose another account than the one you send from."
     assert_refused(response, world, "to", message, before)
 
 
