@@ -526,7 +526,7 @@ def test_granting_a_role_changes_the_roles_writes_the_event_and_comes_back(
     assert response.status_code == 302
     assert response.headers["Location"] == "/admin/users?q=member&page=1"
     after = soup(admin_browser.get(response.headers["Location"]))
-    assert flashes(after) == [f"{EMAIL} now has the roles: admin, user."]
+    assert flashes(after) == [f"Member ({EMAIL}) now has the roles: admin, user."]
     assert api_user(client, people, people["member"])["roles"] == ["admin", "user"]
     event = latest_event(app, "user.updated")
     assert (event.subject, event.actor_id) == (f"user:{people['member']}", int(people["admin"]))
@@ -578,7 +578,7 @@ def test_deactivating_ends_the_members_sessions_and_reactivating_lets_them_back(
     response = admin_browser.post(action_url(page, people["member"], "deactivate"))
     assert response.headers["Location"] == "/admin/users?page=1"
     after = soup(admin_browser.get("/admin/users?page=1"))
-    assert flashes(after) == [f"{EMAIL} is deactivated; every session is ended."]
+    assert flashes(after) == [f"Member ({EMAIL}) is deactivated; every session is ended."]
     assert user_rows(after)[0] == [people["member"], "Member", EMAIL, "Deactivated"]
     assert api_user(client, people, people["member"])["isActive"] is False
     assert member.get("/settings").status_code == 302
@@ -595,7 +595,7 @@ def test_deactivating_ends_the_members_sessions_and_reactivating_lets_them_back(
     ]
     response = admin_browser.post(action_url(after, people["member"], "reactivate"))
     assert flashes(soup(admin_browser.get(response.headers["Location"]))) == [
-        f"{EMAIL} is active again."
+        f"Member ({EMAIL}) is active again."
     ]
     assert api_user(client, people, people["member"])["isActive"] is True
     assert latest_event(app, "user.updated").data == {"isActive": {"from": False, "to": True}}

@@ -161,7 +161,9 @@ def admin_set_roles(user_id: int) -> Response:
     if not form.validate_on_submit():
         flash(f"Nothing changed. {' '.join(form.roles.errors)}", "error")
         return redirect(back())
-    return update_user(user_id, "{user.email} now has the roles: {roles}.", roles=form.roles.data)
+    return update_user(
+        user_id, "{user.name} ({user.email}) now has the roles: {roles}.", roles=form.roles.data
+    )
 
 
 def member_facts(user: User) -> list[tuple[str, str]]:
@@ -199,14 +201,16 @@ def admin_deactivate_user_confirm(user_id: int) -> str:
 @role_required(ROLE_ADMIN)
 def admin_deactivate_user(user_id: int) -> Response:
     return update_user(
-        user_id, "{user.email} is deactivated; every session is ended.", is_active=False
+        user_id,
+        "{user.name} ({user.email}) is deactivated; every session is ended.",
+        is_active=False,
     )
 
 
 @bp.post("/admin/users/<id:user_id>/reactivate")
 @role_required(ROLE_ADMIN)
 def admin_reactivate_user(user_id: int) -> Response:
-    return update_user(user_id, "{user.email} is active again.", is_active=True)
+    return update_user(user_id, "{user.name} ({user.email}) is active again.", is_active=True)
 
 
 @bp.get("/admin/users/<id:user_id>/sessions/revoke/confirm")
