@@ -126,6 +126,18 @@ def test_schema_errors_are_422_with_field_details(client, app):
     assert user_count(app) == 0
 
 
+def test_schema_errors_are_worded_as_full_sentences(client):
+    response = client.post(
+        REGISTER, json={"email": 12, "password": "correct-horse", "roles": ["admin"]}
+    )
+    error = assert_error(response, 422, "VALIDATION_ERROR")
+    assert error["details"] == {
+        "email": "Input should be a valid string.",
+        "name": "Field required.",
+        "roles": "Extra inputs are not permitted.",
+    }
+
+
 @pytest.mark.parametrize("value", [100, 1.5, True, None, [], {}])
 def test_strict_validation_never_coerces(client, app, value):
     response = client.post(

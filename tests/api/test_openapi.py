@@ -367,7 +367,7 @@ def test_a_patch_that_sends_nothing_changes_nothing_and_says_so(client, admin, b
     kwargs = {"json": body} if body is not None else {}
     response = client.patch(path, headers=admin, **kwargs)
     assert response.status_code == 422
-    assert response.get_json()["error"]["details"] == {"body": "send at least one field to change"}
+    assert response.get_json()["error"]["details"] == {"body": "Send at least one field to change."}
     assert assert_success(client.get(path)) == assert_success(product, 201)
 
 

@@ -60,7 +60,7 @@ def test_a_wrong_current_password_with_a_valid_name_changes_nothing(
         client.patch(ME, json=body, headers=bearer(caller)), 422, "VALIDATION_ERROR"
     )
 
-    assert error["details"] == {"currentPassword": "is incorrect"}
+    assert error["details"] == {"currentPassword": "The current password is incorrect."}
     assert assert_success(client.get(ME, headers=bearer(caller)))["name"] == "Member"
     assert logs_in(client, registered_member["email"], PASSWORD)
 

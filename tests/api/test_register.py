@@ -53,7 +53,7 @@ def test_an_email_registered_in_another_case_is_409(client, app):
     error = assert_error(
         client.post(REGISTER, json=body(email="grace@example.com")), 409, "CONFLICT"
     )
-    assert error["details"] == {"email": "is already registered"}
+    assert error["details"] == {"email": "This email is already registered."}
     with app.app_context():
         assert len(db.session.scalars(select(User)).all()) == 1
         assert len(db.session.scalars(select(Account)).all()) == 1

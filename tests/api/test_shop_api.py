@@ -270,7 +270,7 @@ def assert_nothing_moved(client, buyer, wallet, product_id, expected_stock=5):
 def test_out_of_stock_names_the_product_and_moves_nothing(client, admin, buyer, wallet):
     mug = create_product(client, admin, stock=1)
     error = assert_error(order(client, buyer, wallet, (mug["id"], 2)), 422, "OUT_OF_STOCK")
-    assert error["details"] == {"items.0.productId": "MUG: 1 left"}
+    assert error["details"] == {"items.0.productId": "The shop has only 1 of MUG in stock."}
     assert_nothing_moved(client, buyer, wallet, mug["id"], expected_stock=1)
 
 

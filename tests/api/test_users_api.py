@@ -94,7 +94,7 @@ def test_password_change_needs_the_current_password(client, registered_member, l
     error = assert_error(
         client.patch(ME, json=body, headers=bearer(tokens)), 422, "VALIDATION_ERROR"
     )
-    assert error["details"] == {"currentPassword": "is incorrect"}
+    assert error["details"] == {"currentPassword": "The current password is incorrect."}
     assert login()["accessToken"]  # the old password still works
 
 
@@ -110,7 +110,7 @@ def test_a_common_new_password_is_refused(client, registered_member, login):
 def test_register_refuses_a_common_password(client, app):
     body = {"email": "x@example.com", "password": "IloveYou", "name": "X"}
     error = assert_error(client.post("/api/v1/auth/register", json=body), 422, "VALIDATION_ERROR")
-    assert error["details"] == {"password": "is too common; choose another"}
+    assert error["details"] == {"password": "This password is too common. Choose another."}
     with app.app_context():
         assert db.session.scalars(select(User)).all() == []
 

@@ -57,7 +57,7 @@ def test_an_admin_deactivates_a_member_reprices_a_product_and_reads_the_audit_lo
     expect(admin.locator(".confirmation")).to_contain_text(victim_email)
     shot(admin, "admin-user-deactivate-confirm")
     submit(admin, "Deactivate Vic Victim")
-    expect(admin.locator(".flash")).to_contain_text(f"{victim_email} is deactivated")
+    expect(admin.locator(".flash")).to_contain_text(f"({victim_email}) is deactivated")
     expect(admin.get_by_label("Email or name")).to_have_value(victim_email)
     expect(row).to_contain_text("Deactivated")
     expect(row.get_by_role("button", name="Reactivate")).to_be_visible()

@@ -123,6 +123,7 @@ def member_flow(new_page: NewPage, server: Server, prefix: str, javascript: bool
     expect(member.get_by_role("link", name="Main", exact=True)).to_be_visible()
     assert main_balance(member) == 0
     expect(member.get_by_text("No money has moved yet.")).to_be_visible()
+    expect(member.locator(".wallet-empty")).to_contain_text(f"give them your email, {member_email}")
 
     register(friend, "Fred Friend", friend_email)
 

@@ -38,7 +38,12 @@ REFUSALS: dict[str, list[Rule]] = {
         (422, "INSUFFICIENT_FUNDS", None, None),
         (422, "CURRENCY_MISMATCH", None, None),
         (422, "IDEMPOTENCY_KEY_REUSED", None, None),
-        (422, "VALIDATION_ERROR", "toAccountId", "must differ from fromAccountId"),
+        (
+            422,
+            "VALIDATION_ERROR",
+            "toAccountId",
+            "Send to another account than the one you send from.",
+        ),
     ],
     "POST /orders": [
         (422, "INSUFFICIENT_FUNDS", None, None),
@@ -49,15 +54,18 @@ REFUSALS: dict[str, list[Rule]] = {
             422,
             "VALIDATION_ERROR",
             r"items\.\d+\.productId",
-            r".+ is no longer sold|appears twice; order it once with its total",
+            r"The product .+ is no longer sold\."
+            r"|This product appears twice in the order\. Order it once with its total\.",
         ),
     ],
-    "PATCH /users/me": [(422, "VALIDATION_ERROR", "currentPassword", "is incorrect")],
+    "PATCH /users/me": [
+        (422, "VALIDATION_ERROR", "currentPassword", "The current password is incorrect.")
+    ],
     "PATCH /users/{userId}": [
-        (422, "VALIDATION_ERROR", "roles|isActive", "you cannot lock yourself out"),
+        (422, "VALIDATION_ERROR", "roles|isActive", "You cannot lock yourself out."),
     ],
     "POST /auth/register": [
-        (422, "VALIDATION_ERROR", "password", "is too common; choose another"),
+        (422, "VALIDATION_ERROR", "password", "This password is too common. Choose another."),
         REFUSED_EMAIL,
     ],
     "POST /auth/password-reset": [REFUSED_EMAIL],
@@ -65,7 +73,7 @@ REFUSALS: dict[str, list[Rule]] = {
     "POST /auth/verify-email": [(422, "VALIDATION_ERROR", "token", re.escape(DEAD_LINK))],
     "POST /auth/password-reset/confirm": [
         (422, "VALIDATION_ERROR", "token", re.escape(DEAD_LINK)),
-        (422, "VALIDATION_ERROR", "newPassword", "is too common; choose another"),
+        (422, "VALIDATION_ERROR", "newPassword", "This password is too common. Choose another."),
     ],
     "POST /users/me/mfa/totp/confirm": [(422, "VALIDATION_ERROR", "code", re.escape(WRONG_CODE))],
     "DELETE /users/me/mfa/totp": [

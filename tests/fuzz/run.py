@@ -32,7 +32,7 @@ every later request would be a 401 that says nothing about the API:
 - POST /users/{id}/revoke-sessions: ends every session of that user; ids are small
   integers, so the admin's run would soon revoke its own.
 Not excluded: PATCH /users/{id}, whose only way to end the caller's token is deactivating
-or demoting themselves, which the service refuses ("you cannot lock yourself out");
+or demoting themselves, which the service refuses ("You cannot lock yourself out.");
 PATCH /users/me, whose password change keeps the caller's session.
 
 positive_data_acceptance stays on. Its expected statuses (schemathesis's defaults: 2xx,

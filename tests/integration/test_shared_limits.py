@@ -106,7 +106,7 @@ def test_the_current_password_gets_ten_guesses_a_user_across_the_page_and_the_ap
         error = assert_error(
             change_password_on_the_api(browser, tokens, wrong), 422, "VALIDATION_ERROR"
         )
-        assert error["details"] == {"currentPassword": "is incorrect"}
+        assert error["details"] == {"currentPassword": "The current password is incorrect."}
         assert change_password_on_the_page(browser, wrong).status_code == 200
     # The right password now, from either surface: the bucket is full, nothing changes.
     assert_error(change_password_on_the_api(browser, tokens, PASSWORD), 429, "RATE_LIMITED")

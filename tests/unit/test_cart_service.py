@@ -43,7 +43,7 @@ def test_more_than_the_stock_is_refused_and_stores_nothing(shop):
     carts = CartService()
     carts.add(shop.member, {}, shop.mug, 4)
     change = carts.add(shop.member, {}, shop.mug, 2)
-    assert change.problem == "only 5 in stock; your cart holds 4"
+    assert change.problem == "The shop has only 5 in stock. Your cart holds 4."
     assert change.cart == {shop.mug: 4} == stored(shop.member)
 
 
@@ -52,9 +52,9 @@ def test_an_archived_product_cannot_be_added_and_shows_as_not_sold(shop):
     carts.add(shop.member, {}, shop.mug, 1)
     CatalogService().archive(shop.admin, shop.mug)
     refused = carts.add(shop.member, {}, shop.mug, 1)
-    assert refused.problem == "cannot be ordered: MUG is no longer sold"
+    assert refused.problem == "The product MUG is no longer sold."
     line = carts.view(shop.member, {}).check.line(shop.mug)
-    assert (line.sold, line.problem) == (False, "MUG is no longer sold")
+    assert (line.sold, line.problem) == (False, "The product MUG is no longer sold.")
     assert stored(shop.member) == {shop.mug: 1}
 
 

@@ -526,7 +526,7 @@ def test_granting_a_role_changes_the_roles_writes_the_event_and_comes_back(
     assert response.status_code == 302
     assert response.headers["Location"] == "/admin/users?q=member&page=1"
     after = soup(admin_browser.get(response.headers["Location"]))
-    assert flashes(after) == [f"{EMAIL} now has the roles: admin, user."]
+    assert flashes(after) == [f"Member ({EMAIL}) now has the roles: admin, user."]
     assert api_user(client, people, people["member"])["roles"] == ["admin", "user"]
     event = latest_event(app, "user.updated")
     assert (event.subject, event.actor_id) == (f"user:{people['member']}", int(people["admin"]))
@@ -553,7 +553,7 @@ def test_a_role_set_without_the_user_role_is_refused_and_changes_nothing(
     )
     assert response.headers["Location"] == "/admin/users"
     assert flashes(soup(admin_browser.get("/admin/users"))) == [
-        "Nothing changed. Roles: must include 'user'"
+        "Nothing changed. The roles must include 'user'."
     ]
     assert api_user(client, people, people["member"])["roles"] == ["user"]
     assert event_ids(app) == before
@@ -565,7 +565,7 @@ def test_an_unknown_role_is_refused(app, admin_browser, client, people):
     )
     assert response.status_code == 302
     message = flashes(soup(admin_browser.get("/admin/users")))
-    assert message == ["Nothing changed. Roles: 'owner' is not a valid choice for this field."]
+    assert message == ["Nothing changed. 'owner' is not a valid choice for this field."]
     assert api_user(client, people, people["member"])["roles"] == ["user"]
 
 
@@ -578,7 +578,7 @@ def test_deactivating_ends_the_members_sessions_and_reactivating_lets_them_back(
     response = admin_browser.post(action_url(page, people["member"], "deactivate"))
     assert response.headers["Location"] == "/admin/users?page=1"
     after = soup(admin_browser.get("/admin/users?page=1"))
-    assert flashes(after) == [f"{EMAIL} is deactivated; every session is ended."]
+    assert flashes(after) == [f"Member ({EMAIL}) is deactivated; every session is ended."]
     assert user_rows(after)[0] == [people["member"], "Member", EMAIL, "Deactivated"]
     assert api_user(client, people, people["member"])["isActive"] is False
     assert member.get("/settings").status_code == 302
@@ -595,7 +595,7 @@ def test_deactivating_ends_the_members_sessions_and_reactivating_lets_them_back(
     ]
     response = admin_browser.post(action_url(after, people["member"], "reactivate"))
     assert flashes(soup(admin_browser.get(response.headers["Location"]))) == [
-        f"{EMAIL} is active again."
+        f"Member ({EMAIL}) is active again."
     ]
     assert api_user(client, people, people["member"])["isActive"] is True
     assert latest_event(app, "user.updated").data == {"isActive": {"from": False, "to": True}}
@@ -677,8 +677,8 @@ def test_acting_on_an_unknown_user_is_the_404_page(admin_browser):
 @pytest.mark.parametrize(
     ("action", "form", "message"),
     [
-        ("roles", {"roles": ["user"]}, "Nothing changed. Roles: you cannot lock yourself out"),
-        ("deactivate", {}, "Nothing changed. Active: you cannot lock yourself out"),
+        ("roles", {"roles": ["user"]}, "Nothing changed. You cannot lock yourself out."),
+        ("deactivate", {}, "Nothing changed. You cannot lock yourself out."),
     ],
 )
 def test_an_admin_cannot_demote_or_deactivate_themselves(
@@ -772,7 +772,7 @@ def test_a_deposit_is_read_in_the_accounts_currency(app, admin_browser, client, 
     }
     assert balances[yen] == 1200
     page = soup(admin_browser.post(url, data={"account": yen, "amount": "12.5"}))
-    assert all_field_errors(page) == {"amount": ["has more than 0 decimal places"]}
+    assert all_field_errors(page) == {"amount": ["The amount has more than 0 decimal places."]}
 
 
 @pytest.mark.parametrize(
@@ -781,8 +781,8 @@ def test_a_deposit_is_read_in_the_accounts_currency(app, admin_browser, client, 
         ("12,5", NOT_AN_AMOUNT),
         ("1.2e1", NOT_AN_AMOUNT),
         ("-5", NOT_AN_AMOUNT),
-        ("12.505", "has more than 2 decimal places"),
-        ("0", "must be between 0.01 USD and 10000000000.00 USD"),
+        ("12.505", "The amount has more than 2 decimal places."),
+        ("0", "Enter an amount between 0.01 USD and 10000000000.00 USD."),
         ("", "This field is required."),
     ],
 )
@@ -1010,7 +1010,7 @@ def test_a_bad_user_filter_is_shown_on_its_field(admin_browser, value):
     response = admin_browser.get(f"/admin/events?user={value}")
     assert response.status_code == 200
     page = soup(response)
-    assert all_field_errors(page) == {"user": ["must be a user id, like 42"]}
+    assert all_field_errors(page) == {"user": ["Type a user id, like 42."]}
     assert page.select("table.admin-events") == []
 
 

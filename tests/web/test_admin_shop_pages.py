@@ -196,25 +196,25 @@ def test_a_price_is_read_in_the_chosen_currency(admin_browser, client, tokens):
         "JPY",
     )
     page = soup(create(admin_browser, sku="YEN", price="12.5", currency="JPY"))
-    assert all_field_errors(page) == {"price": ["has more than 0 decimal places"]}
+    assert all_field_errors(page) == {"price": ["The amount has more than 0 decimal places."]}
 
 
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
     [
-        ({"price": "12.505"}, "price", "has more than 2 decimal places"),
+        ({"price": "12.505"}, "price", "The amount has more than 2 decimal places."),
         ({"price": "abc"}, "price", NOT_AN_AMOUNT),
         # "12,5" once priced the product at 125.00.
         ({"price": "12,5"}, "price", NOT_AN_AMOUNT),
         ({"price": "1,250.00"}, "price", NOT_AN_AMOUNT),
         ({"price": "1.2e1"}, "price", NOT_AN_AMOUNT),
-        ({"price": "0"}, "price", "must be between 0.01 USD and 10000000000.00 USD"),
+        ({"price": "0"}, "price", "Enter an amount between 0.01 USD and 10000000000.00 USD."),
         ({"price": "-1"}, "price", NOT_AN_AMOUNT),
         ({"price": ""}, "price", "This field is required."),
         ({"sku": ""}, "sku", "This field is required."),
-        ({"sku": "has space"}, "sku", "must be 1 to 64 letters, digits, '.', '_' or '-'"),
+        ({"sku": "has space"}, "sku", "The SKU must be 1 to 64 letters, digits, '.', '_' or '-'."),
         ({"name": ""}, "name", "This field is required."),
-        ({"stock": "-1"}, "stock", "must be between 0 and 1000000000"),
+        ({"stock": "-1"}, "stock", "The stock must be between 0 and 1000000000."),
         ({"stock": "many"}, "stock", "Not a valid integer value."),
         ({"currency": "XXX"}, "currency", "Not a valid choice."),
     ],
@@ -236,7 +236,7 @@ def test_a_duplicate_sku_is_refused_on_the_sku_field(admin_browser, client, toke
     api_product(client, tokens)
     before = products(client, tokens)
     page = soup(create(admin_browser, name="Another mug"))
-    assert all_field_errors(page) == {"sku": ["is already used by another product"]}
+    assert all_field_errors(page) == {"sku": ["This SKU is already used by another product."]}
     assert products(client, tokens) == before
 
 
@@ -285,11 +285,11 @@ def test_unticking_active_takes_the_product_out_of_the_shop_and_ticking_brings_i
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
     [
-        ({"price": "12.505"}, "price", "has more than 2 decimal places"),
-        ({"price": "0"}, "price", "must be between 0.01 USD and 10000000000.00 USD"),
+        ({"price": "12.505"}, "price", "The amount has more than 2 decimal places."),
+        ({"price": "0"}, "price", "Enter an amount between 0.01 USD and 10000000000.00 USD."),
         ({"sku": ""}, "sku", "This field is required."),
-        ({"sku": "CUP"}, "sku", "is already used by another product"),
-        ({"name": "   "}, "name", "must be 1 to 200 characters"),
+        ({"sku": "CUP"}, "sku", "This SKU is already used by another product."),
+        ({"name": "   "}, "name", "The name must be 1 to 200 characters."),
     ],
 )
 def test_a_bad_edit_is_refused_on_its_field_and_changes_nothing(

@@ -102,7 +102,7 @@ def test_a_common_password_is_refused_next_to_the_password_field(client, app):
     response = client.post("/register", data=register_form(password="password1"))
     assert response.status_code == 200
     page = soup(response)
-    assert field_errors(page, "password") == ["is too common; choose another"]
+    assert field_errors(page, "password") == ["This password is too common. Choose another."]
     assert page.find("input", attrs={"name": "password"})["aria-invalid"] == "true"
     assert user_count(app) == 0
     assert is_anonymous(client)
@@ -111,14 +111,14 @@ def test_a_common_password_is_refused_next_to_the_password_field(client, app):
 def test_a_short_password_is_refused_next_to_the_password_field(client, app):
     response = client.post("/register", data=register_form(password="Xy7#q"))
     assert response.status_code == 200
-    assert field_errors(soup(response), "password") == ["must be 8 to 128 characters"]
+    assert field_errors(soup(response), "password") == ["The password must be 8 to 128 characters."]
     assert user_count(app) == 0
 
 
 def test_a_password_over_128_characters_is_refused(client, app):
     response = client.post("/register", data=register_form(password="x" * 129))
     assert response.status_code == 200
-    assert field_errors(soup(response), "password") == ["must be 8 to 128 characters"]
+    assert field_errors(soup(response), "password") == ["The password must be 8 to 128 characters."]
     assert user_count(app) == 0
 
 
@@ -149,7 +149,7 @@ def test_empty_fields_are_each_marked_required(client, app):
 def test_an_email_already_registered_in_another_case_is_refused(client, app, registered_member):
     response = client.post("/register", data=register_form(email="MEMBER@example.com"))
     assert response.status_code == 200
-    assert field_errors(soup(response), "email") == ["is already registered"]
+    assert field_errors(soup(response), "email") == ["This email is already registered."]
     assert user_count(app) == 1
     assert is_anonymous(client)
 

@@ -176,14 +176,14 @@ def test_an_empty_name_is_refused_next_to_the_name_field(member_client, app):
 def test_a_blank_name_is_refused_next_to_the_name_field(member_client, app):
     response = member_client.post("/settings/profile", data={"name": "   "})
     assert response.status_code == 200
-    assert field_errors(soup(response), "name") == ["must be 1 to 100 characters"]
+    assert field_errors(soup(response), "name") == ["The name must be 1 to 100 characters."]
     assert stored_user(app).name == "Member"
 
 
 def test_a_name_over_100_characters_is_refused(member_client, app):
     response = member_client.post("/settings/profile", data={"name": "x" * 101})
     assert response.status_code == 200
-    assert field_errors(soup(response), "name") == ["must be 1 to 100 characters"]
+    assert field_errors(soup(response), "name") == ["The name must be 1 to 100 characters."]
     assert stored_user(app).name == "Member"
 
 
@@ -228,7 +228,9 @@ def test_a_wrong_current_password_is_refused_and_nothing_ends(member_client, app
         "/settings/password", data=password_form(current_password="not-the-password")
     )
     assert response.status_code == 200
-    assert field_errors(soup(response), "current_password") == ["is incorrect"]
+    assert field_errors(soup(response), "current_password") == [
+        "The current password is incorrect."
+    ]
     assert other.get("/settings").status_code == 200
     assert api_me_status(app, token) == 200
     assert browser(app, password=PASSWORD)
@@ -241,7 +243,7 @@ def test_a_common_new_password_is_refused_next_to_its_field(member_client, app):
     )
     assert response.status_code == 200
     page = soup(response)
-    assert field_errors(page, "new_password") == ["is too common; choose another"]
+    assert field_errors(page, "new_password") == ["This password is too common. Choose another."]
     assert page.find("input", attrs={"name": "new_password"})["aria-invalid"] == "true"
     assert other.get("/settings").status_code == 200
     assert browser(app, password=PASSWORD)
@@ -250,7 +252,9 @@ def test_a_common_new_password_is_refused_next_to_its_field(member_client, app):
 def test_a_short_new_password_is_refused_next_to_its_field(member_client, app):
     response = member_client.post("/settings/password", data=password_form(new_password="Xy7#q"))
     assert response.status_code == 200
-    assert field_errors(soup(response), "new_password") == ["must be 8 to 128 characters"]
+    assert field_errors(soup(response), "new_password") == [
+        "The password must be 8 to 128 characters."
+    ]
     assert browser(app, password=PASSWORD)
 
 

@@ -212,6 +212,7 @@ def test_a_sold_out_product_offers_no_add_to_cart_form(member_browser, shop):
     page = soup(member_browser.get(f"/shop/{shop.mug}"))
     assert page.select_one(".stock").get_text(strip=True) == "Sold out"
     assert page.find("form", action="/cart/add") is None
+    assert page.select_one("section .empty").get_text(strip=True) == "Sold out for now."
 
 
 @pytest.mark.parametrize("which", ["unknown", "archived"])
@@ -282,12 +283,12 @@ def test_an_empty_cart_says_so_and_offers_no_checkout(member_browser, shop):
 @pytest.mark.parametrize(
     ("quantity", "message"),
     [
-        ("0", "must be between 1 and 1000"),
-        ("1001", "must be between 1 and 1000"),
+        ("0", "The quantity must be between 1 and 1000."),
+        ("1001", "The quantity must be between 1 and 1000."),
         ("abc", "Not a valid integer value."),
         ("1.5", "Not a valid integer value."),
         ("", "This field is required."),
-        ("6", "only 5 in stock"),
+        ("6", "The shop has only 5 in stock."),
     ],
 )
 def test_a_bad_quantity_is_refused_on_the_product_page(member_browser, shop, quantity, message):
@@ -303,7 +304,7 @@ def test_a_bad_quantity_is_refused_on_the_product_page(member_browser, shop, qua
 def test_the_cart_never_holds_more_than_the_stock(member_browser, shop):
     add(member_browser, shop.mug, 4)
     page = soup(add(member_browser, shop.mug, 2))
-    assert field_errors(page, "quantity") == ["only 5 in stock; your cart holds 4"]
+    assert field_errors(page, "quantity") == ["The shop has only 5 in stock. Your cart holds 4."]
     assert cart_lines(soup(member_browser.get("/cart")))[0][2] == "4"
 
 
@@ -373,7 +374,7 @@ def test_a_lines_quantity_can_be_changed_and_the_line_removed(member_browser, sh
 
 @pytest.mark.parametrize(
     ("quantity", "message"),
-    [("0", "Quantity must be between 1 and 1000"), ("9", "Quantity only 5 in stock")],
+    [("0", "The quantity must be between 1 and 1000."), ("9", "The shop has only 5 in stock.")],
 )
 def test_a_bad_quantity_update_is_shown_on_its_line(member_browser, shop, quantity, message):
     add(member_browser, shop.mug, 2)
@@ -407,13 +408,32 @@ def test_a_product_archived_after_adding_is_marked_and_left_out_of_the_total(mem
     assert cart_total(page) == ["6.00 USD"]
 
 
+def quantity_offered(client: FlaskClient, product_id: str) -> tuple[str, str, str]:
+    """The product page's quantity input: its min, its max, and the hint under it."""
+    page = soup(client.get(f"/shop/{product_id}"))
+    quantity = page.find("input", id="quantity")
+    return quantity["min"], quantity["max"], page.select_one("#quantity-help").get_text(strip=True)
+
+
 def test_the_quantity_limits_on_the_pages_are_the_orders(member_browser, shop):
-    quantity = soup(member_browser.get(f"/shop/{shop.mug}")).find("input", id="quantity")
-    assert (quantity["min"], quantity["max"]) == ("1", str(MAX_QUANTITY))
-    assert f"1 to {MAX_QUANTITY}." in soup(member_browser.get(f"/shop/{shop.mug}")).text
+    plenty = shop.product("TEA", "Tea", 1_00, MAX_QUANTITY + 5)
+    assert quantity_offered(member_browser, plenty) == (
+        "1",
+        str(MAX_QUANTITY),
+        f"You can buy 1 to {MAX_QUANTITY}.",
+    )
+    add(member_browser, plenty, 1)
+    line = soup(member_browser.get("/cart")).find("input", id=f"quantity-{plenty}")
+    assert (line["min"], line["max"]) == ("1", str(MAX_QUANTITY))
+
+
+def test_the_quantity_limits_on_the_pages_are_what_is_in_stock(member_browser, shop):
+    assert quantity_offered(member_browser, shop.mug) == ("1", "5", "You can buy 1 to 5.")
     add(member_browser, shop.mug, 1)
     line = soup(member_browser.get("/cart")).find("input", id=f"quantity-{shop.mug}")
-    assert (line["min"], line["max"]) == ("1", str(MAX_QUANTITY))
+    assert (line["min"], line["max"]) == ("1", "5")
+    shop.patch(shop.mug, stock=1)
+    assert quantity_offered(member_browser, shop.mug) == ("1", "1", "You can buy 1.")
 
 
 def test_the_cart_never_holds_more_of_a_product_than_an_order_may(member_browser, shop):
@@ -421,7 +441,7 @@ def test_the_cart_never_holds_more_of_a_product_than_an_order_may(member_browser
     assert add(member_browser, shop.mug, MAX_QUANTITY).status_code == 302
     page = soup(add(member_browser, shop.mug, 1))
     assert field_errors(page, "quantity") == [
-        f"must be between 1 and {MAX_QUANTITY}; your cart holds {MAX_QUANTITY}"
+        f"The quantity must be between 1 and {MAX_QUANTITY}. Your cart holds {MAX_QUANTITY}."
     ]
     assert cart_lines(soup(member_browser.get("/cart")))[0][2] == str(MAX_QUANTITY)
 
@@ -434,7 +454,7 @@ def test_the_cart_never_holds_more_products_than_an_order_may(member_browser, sh
     one_too_many = shop.product("LAST", "Last", 1_00, 1)
     page = soup(add(member_browser, one_too_many, 1))
     assert field_errors(page, "quantity") == [
-        f"cannot be added: an order must hold 1 to {MAX_ITEMS_PER_ORDER} lines"
+        f"This product cannot be added. An order must hold 1 to {MAX_ITEMS_PER_ORDER} lines."
     ]
     assert len(cart_lines(soup(member_browser.get("/cart")))) == MAX_ITEMS_PER_ORDER
     # A product already in the full cart can still be added to.
@@ -446,9 +466,9 @@ def test_the_cart_never_holds_more_products_than_an_order_may(member_browser, sh
     [
         ({}, None),
         ({"stock": 2}, None),
-        ({"stock": 1}, "MUG: 1 left"),
-        ({"stock": 0}, "MUG: 0 left"),
-        ({"isActive": False}, "MUG is no longer sold"),
+        ({"stock": 1}, "The shop has only 1 of MUG in stock."),
+        ({"stock": 0}, "The shop has only 0 of MUG in stock."),
+        ({"isActive": False}, "The product MUG is no longer sold."),
     ],
 )
 def test_the_cart_marks_a_line_exactly_when_checkout_would_refuse_it(
@@ -569,7 +589,7 @@ def test_a_product_archived_in_a_stored_cart_is_shown_as_no_longer_sold(member_b
     mug_row = page.select("table.cart tbody tr")[0]
     assert "line-problem" in mug_row["class"]
     assert mug_row.select_one(".unavailable").get_text(strip=True) == "(no longer sold)"
-    assert field_errors(page, f"line-{shop.mug}") == ["MUG is no longer sold"]
+    assert field_errors(page, f"line-{shop.mug}") == ["The product MUG is no longer sold."]
     assert cart_total(page) == ["6.00 USD"]
     before = shop.state()
     assert_refused(checkout(member_browser), shop, before)
@@ -681,7 +701,7 @@ def test_out_of_stock_keeps_the_cart_shows_why_and_moves_nothing(member_browser,
     before = shop.state()
     page = assert_refused(checkout(member_browser), shop, before)
     assert form_errors(page) == ["Not enough Mug in stock."]
-    assert field_errors(page, f"line-{shop.mug}") == ["MUG: 2 left"]
+    assert field_errors(page, f"line-{shop.mug}") == ["The shop has only 2 of MUG in stock."]
     assert cart_lines(page) == [("Mug", "12.50 USD", "3", "37.50 USD")]
     assert cart_lines(soup(member_browser.get("/cart"))) == cart_lines(page)
 
@@ -703,7 +723,7 @@ def test_a_product_archived_in_the_meantime_keeps_the_cart_and_moves_nothing(mem
     before = shop.state()
     page = assert_refused(member_browser.post("/cart/checkout", data=fields), shop, before)
     assert form_errors(page) == ["Some products in your cart cannot be ordered."]
-    assert field_errors(page, f"line-{shop.mug}") == ["MUG is no longer sold"]
+    assert field_errors(page, f"line-{shop.mug}") == ["The product MUG is no longer sold."]
     assert [line[0] for line in cart_lines(page)] == ["Mug", "Cup"]
 
 
@@ -712,7 +732,9 @@ def test_a_product_in_another_currency_is_refused_and_moves_nothing(member_brows
     add(member_browser, tea, 1)
     before = shop.state()
     page = assert_refused(checkout(member_browser), shop, before)
-    assert field_errors(page, "account") == ["TEA is priced in EUR, the account holds USD."]
+    assert field_errors(page, "account") == [
+        "The product TEA is priced in EUR; the account holds USD."
+    ]
     assert cart_total(page) == ["2.00 EUR"]
 
 

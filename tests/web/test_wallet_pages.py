@@ -133,6 +133,54 @@ def test_the_dashboard_shows_only_the_ten_latest_movements_and_only_mine(member_
     page = soup(member_browser.get("/dashboard"))
     amounts = [row[-1] for row in table_rows(page, "table.activity")]
     assert amounts == [f"+0.{cents:02d} USD" for cents in range(12, 2, -1)]
+    more = page.select_one(".more-history")
+    assert more.get_text() == "See the full history of Main."
+    assert [a["href"] for a in more.find_all("a")] == [f"/accounts/{world.main}"]
+
+
+def test_the_full_history_link_names_every_account_when_there_are_several(member_browser, world):
+    savings = world.open_account(world.member, "Savings", "EUR")
+    travel = world.open_account(world.member, "Travel", "USD")
+    for cents in range(1, 11):  # with the opening deposit: 11 lines, one more than fits
+        world.deposit(savings, cents)
+    more = soup(member_browser.get("/dashboard")).select_one(".more-history")
+    assert more.get_text() == "See the full history of Main, Savings or Travel."
+    links = [a["href"] for a in more.find_all("a")]
+    assert links == [f"/accounts/{world.main}", f"/accounts/{savings}", f"/accounts/{travel}"]
+
+
+def test_the_dashboard_links_no_full_history_when_every_line_fits(member_browser, world):
+    for cents in range(1, 10):  # with the opening deposit: exactly ten lines
+        world.deposit(world.main, cents)
+    page = soup(member_browser.get("/dashboard"))
+    assert len(table_rows(page, "table.activity")) == 10
+    assert page.select_one(".more-history") is None
+
+
+def test_a_new_members_empty_dashboard_says_how_money_gets_in(app, register):
+    register("newcomer@example.com", "Newcomer")
+    response = browser(app, "newcomer@example.com").get("/dashboard")
+    assert response.status_code == 200
+    page = soup(response)
+    assert table_rows(page, "table.accounts")[0][-1] == "0.00 USD"
+    assert page.select_one(".wallet-empty").get_text(" ", strip=True) == (
+        "Your wallet is empty. Money arrives when another member sends it to you — give them "
+        "your email, newcomer@example.com — or when an administrator makes a deposit."
+    )
+    assert page.select_one("table.activity") is None
+    assert page.select_one("main .empty:not(.wallet-empty)").get_text(strip=True) == (
+        "No money has moved yet."
+    )
+    # Sending and shopping need money: the page offers neither.
+    content = page.select_one("main")
+    assert content.find("a", href="/transfer") is None
+    assert content.find("a", href="/shop") is None
+
+
+def test_a_member_with_money_is_not_told_the_wallet_is_empty(member_browser, world):
+    page = soup(member_browser.get("/dashboard"))
+    assert page.select_one(".wallet-empty") is None
+    assert page.select_one("main").find("a", href="/transfer")
 
 
 def test_the_dashboard_sends_an_anonymous_visitor_to_login(client):
@@ -487,9 +535,9 @@ def assert_refused(response, world: World, field: str, message: str, before: dic
 @pytest.mark.parametrize(
     ("amount", "message"),
     [
-        ("12.505", "has more than 2 decimal places"),
+        ("12.505", "The amount has more than 2 decimal places."),
         ("abc", NOT_AN_AMOUNT),
-        ("0", "must be between 0.01 USD and 10000000000.00 USD"),
+        ("0", "Enter an amount between 0.01 USD and 10000000000.00 USD."),
         ("-5", NOT_AN_AMOUNT),
         ("NaN", NOT_AN_AMOUNT),
         # A decimal comma or a thousands separator is never guessed at: "1,50" once sent 150.00.
@@ -502,7 +550,7 @@ def assert_refused(response, world: World, field: str, message: str, before: dic
         ("\u0661\u0662", NOT_AN_AMOUNT),  # Arabic-Indic digits
         ("1.5.0", NOT_AN_AMOUNT),
         ("Infinity", NOT_AN_AMOUNT),
-        ("9" * 20, "is too large"),
+        ("9" * 20, "The amount is too large."),
         ("", "This field is required."),
         ("100.01", "The account does not hold enough money."),
     ],
@@ -517,9 +565,9 @@ def test_a_bad_amount_is_refused_next_to_the_amount_field(member_browser, world,
 @pytest.mark.parametrize(
     ("to", "message"),
     [
-        ("nobody@example.com", "no account or member by that name"),
-        ("not an account", "no account or member by that name"),
-        ("999999", "not found"),
+        ("nobody@example.com", "No account has this number and no member has this email."),
+        ("not an account", "No account has this number and no member has this email."),
+        ("999999", "No member has an account with this number."),
         ("", "This field is required."),
     ],
 )
@@ -534,7 +582,7 @@ def test_an_amount_out_of_range_is_worded_in_the_accounts_currency(member_browse
     other_yen = world.open_account(world.other, "Yen", "JPY")
     before = world.balances()
     response = send(member_browser, world, from_account=yen, to=other_yen, amount="0")
-    message = "must be between 1 JPY and 1000000000000 JPY"
+    message = "Enter an amount between 1 JPY and 1000000000000 JPY."
     assert_refused(response, world, "amount", message, before)
 
 
@@ -542,14 +590,16 @@ def test_an_amount_out_of_range_is_worded_in_the_accounts_currency(member_browse
 def test_a_recipient_that_cannot_be_an_account_id_is_not_guessed_at(member_browser, world, to):
     before = world.balances()
     response = send(member_browser, world, to=to)
-    assert_refused(response, world, "to", "no account or member by that name", before)
+    assert_refused(
+        response, world, "to", "No account has this number and no member has this email.", before
+    )
 
 
 @pytest.mark.parametrize("to", ["own id", EMAIL])
 def test_sending_to_the_same_account_is_refused(member_browser, world, to):
     before = world.balances()
     response = send(member_browser, world, to=world.main if to == "own id" else to)
-    message = "must be another account than the one you send from"
+    message = "Choose another account than the one you send from."
     assert_refused(response, world, "to", message, before)
 
 

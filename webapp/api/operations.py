@@ -69,12 +69,21 @@ class Operation:
 OPERATIONS: dict[str, Operation] = {}
 
 
+def as_sentence(message: str) -> str:
+    """pydantic's message ("Field required", "Input should be a valid integer") as the API's
+    other messages read: a capital first letter and a full stop."""
+    message = message.strip()
+    if message and message[-1] not in ".!?":
+        message += "."
+    return message[:1].upper() + message[1:]
+
+
 def field_errors(error: pydantic.ValidationError) -> dict[str, str]:
-    """pydantic's errors as {"field.path": "message"}, the first message per field."""
+    """pydantic's errors as {"field.path": "A sentence."}, the first message per field."""
     details: dict[str, str] = {}
     for item in error.errors(include_url=False, include_context=False, include_input=False):
         name = ".".join(str(part) for part in item["loc"]) or "body"
-        details.setdefault(name, item["msg"])
+        details.setdefault(name, as_sentence(item["msg"]))
     return details
 
 

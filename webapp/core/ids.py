@@ -28,5 +28,5 @@ def id_from_wire(value: str, field: str) -> int:
     """An id sent in a body ("42"); one that cannot exist is simply not found."""
     parsed = parse_public_id(value)
     if parsed is None:
-        raise NotFound("Not found.", details={field: "not found"})
+        raise NotFound("Not found.", details={field: "Nothing has this id."})
     return parsed

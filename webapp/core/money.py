@@ -22,7 +22,7 @@ MAX_WHOLE_DIGITS = 15
 # exponents, separators or spaces inside).
 AMOUNT_TEXT = re.compile(r"(?P<whole>[0-9]*)(?:\.(?P<fraction>[0-9]*))?", re.ASCII)
 
-NOT_AN_AMOUNT = 'is not an amount: type digits with at most one "." (like 12.50)'
+NOT_AN_AMOUNT = 'This is not an amount. Type digits with at most one "." (like 12.50).'
 
 
 def exponent(currency: str) -> int:
@@ -39,9 +39,9 @@ def to_minor_units(text: str, currency: str) -> int:
         raise ValueError(NOT_AN_AMOUNT)
     places = exponent(currency)
     if len(fraction) > places:
-        raise ValueError(f"has more than {places} decimal places")
+        raise ValueError(f"The amount has more than {places} decimal places.")
     if len(whole.lstrip("0")) > MAX_WHOLE_DIGITS:
-        raise ValueError("is too large")
+        raise ValueError("The amount is too large.")
     return int(whole or "0") * 10**places + int(fraction.ljust(places, "0") or "0")
 
 
@@ -60,7 +60,7 @@ def format_money(amount: int, currency: str, *, signed: bool = False) -> str:
 
 
 # The field error for an amount out of range, in minor units (the API's unit).
-AMOUNT_OUT_OF_RANGE = f"must be between {MIN_AMOUNT} and {MAX_AMOUNT}"
+AMOUNT_OUT_OF_RANGE = f"Enter an amount between {MIN_AMOUNT} and {MAX_AMOUNT} minor units."
 
 
 def is_amount_in_range(amount: int) -> bool:
@@ -70,6 +70,6 @@ def is_amount_in_range(amount: int) -> bool:
 
 def amount_out_of_range(currency: str) -> str:
     """The field error for an amount outside MIN_AMOUNT..MAX_AMOUNT, in the currency's units
-    ("must be between 0.01 USD and 10000000000.00 USD") rather than in minor units."""
+    ("Enter an amount between 0.01 USD and 10000000000.00 USD.") rather than in minor units."""
     low, high = format_money(MIN_AMOUNT, currency), format_money(MAX_AMOUNT, currency)
-    return f"must be between {low} and {high}"
+    return f"Enter an amount between {low} and {high}."

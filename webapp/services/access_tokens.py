@@ -42,9 +42,9 @@ TOKEN_BYTES = 32  # 256 random bits: 43 url-safe characters after the prefix
 LAST_USED_EVERY = timedelta(seconds=60)  # how stale `lastUsedAt` may get before a write
 DEFAULT_PAGE_SIZE = 20
 NO_SUCH_TOKEN = "No such token."
-NAME_RULE = f"must be 1 to {TOKEN_NAME_LENGTH} printable characters"
-SCOPES_RULE = f"must be one or more of {', '.join(TOKEN_SCOPES)}"
-DAYS_RULE = f"must be a whole number of days from {TOKEN_MIN_DAYS} to {TOKEN_MAX_DAYS}"
+NAME_RULE = f"The name must be 1 to {TOKEN_NAME_LENGTH} printable characters."
+SCOPES_RULE = f"The scopes must be one or more of {', '.join(TOKEN_SCOPES)}."
+DAYS_RULE = f"The expiry must be a whole number of days from {TOKEN_MIN_DAYS} to {TOKEN_MAX_DAYS}."
 
 
 @dataclass(frozen=True)

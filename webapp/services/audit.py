@@ -178,7 +178,7 @@ def facts_of(
 
 def check_limit(limit: int) -> int:
     if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise ValidationError(details={"limit": f"must be 1 to {MAX_PAGE_SIZE}"})
+        raise ValidationError(details={"limit": f"The limit must be 1 to {MAX_PAGE_SIZE}."})
     return limit
 
 

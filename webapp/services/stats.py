@@ -89,7 +89,9 @@ class StatsService:
         ending with `today` (UTC today by default), days with nothing included (admins only)."""
         viewer.require_admin()
         if not 1 <= days <= MAX_ACTIVITY_DAYS:
-            raise ValidationError(details={"days": f"must be 1 to {MAX_ACTIVITY_DAYS}"})
+            raise ValidationError(
+                details={"days": f"The number of days must be 1 to {MAX_ACTIVITY_DAYS}."}
+            )
         last = today if today is not None else utcnow().date()
         calendar = [last - timedelta(days=back) for back in range(days - 1, -1, -1)]
         bounds = [midnight(day) for day in calendar] + [midnight(last + timedelta(days=1))]

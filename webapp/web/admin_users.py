@@ -30,8 +30,6 @@ from webapp.web.wallet import account_choices
 USERS_PAGE_SIZE = 20
 # Around the current page, this many page links each side; the first and last always show.
 PAGE_LINKS_AROUND = 2
-# The service's wire names of what an admin changes, as the flash message words them.
-CHANGED_FIELD_LABELS = {"roles": "Roles", "is_active": "Active"}
 
 
 def page_numbers(current: int, last: int) -> list[int | None]:
@@ -62,11 +60,8 @@ def named(user_id: int) -> str:
 
 
 def refusal(error: ValidationError | Conflict) -> str:
-    reasons = [
-        f"{CHANGED_FIELD_LABELS.get(name, name)}: {message}"
-        for name, message in (error.details or {}).items()
-    ]
-    return f"Nothing changed. {'; '.join(reasons) or error.message}"
+    """Each detail names what it is about, so the sentences are shown as they are."""
+    return f"Nothing changed. {' '.join((error.details or {}).values()) or error.message}"
 
 
 @bp.get("/admin/users")
@@ -164,9 +159,11 @@ def update_user(user_id: int, done: str, **changes: object) -> Response:
 def admin_set_roles(user_id: int) -> Response:
     form = UserRolesForm()
     if not form.validate_on_submit():
-        flash(f"Nothing changed. Roles: {'; '.join(form.roles.errors)}", "error")
+        flash(f"Nothing changed. {' '.join(form.roles.errors)}", "error")
         return redirect(back())
-    return update_user(user_id, "{user.email} now has the roles: {roles}.", roles=form.roles.data)
+    return update_user(
+        user_id, "{user.name} ({user.email}) now has the roles: {roles}.", roles=form.roles.data
+    )
 
 
 def member_facts(user: User) -> list[tuple[str, str]]:
@@ -204,14 +201,16 @@ def admin_deactivate_user_confirm(user_id: int) -> str:
 @role_required(ROLE_ADMIN)
 def admin_deactivate_user(user_id: int) -> Response:
     return update_user(
-        user_id, "{user.email} is deactivated; every session is ended.", is_active=False
+        user_id,
+        "{user.name} ({user.email}) is deactivated; every session is ended.",
+        is_active=False,
     )
 
 
 @bp.post("/admin/users/<id:user_id>/reactivate")
 @role_required(ROLE_ADMIN)
 def admin_reactivate_user(user_id: int) -> Response:
-    return update_user(user_id, "{user.email} is active again.", is_active=True)
+    return update_user(user_id, "{user.name} ({user.email}) is active again.", is_active=True)
 
 
 @bp.get("/admin/users/<id:user_id>/sessions/revoke/confirm")

@@ -327,6 +327,6 @@ class EventFilterForm(FlaskForm):
     type = SelectField("Type", choices=[ANY], validators=[Optional()])
     user = StringField(
         "User id",
-        validators=[Optional(), Regexp(rf"^{ID_PATTERN}$", message="must be a user id, like 42")],
+        validators=[Optional(), Regexp(rf"^{ID_PATTERN}$", message="Type a user id, like 42.")],
         render_kw={"inputmode": "numeric"},
     )

@@ -31,7 +31,7 @@ RECENT_ACTIVITY = 10
 # The accounts of LedgerService.transfer() as the transfer form names its fields.
 TRANSFER_FIELDS = {"from_account_id": "from_account", "to_account_id": "to"}
 # The service words the same-account rule by the API's fields; the page by what was chosen.
-SAME_ACCOUNT = "must be another account than the one you send from"
+SAME_ACCOUNT = "Choose another account than the one you send from."
 TRANSFER_REFUSALS = (ValidationError, NotFound, InsufficientFunds, CurrencyMismatch)
 STALE_CONFIRMATION = (
     "This confirmation no longer matches a transfer you can send. Check the form and send again."
@@ -52,6 +52,8 @@ def dashboard() -> str:
         "wallet/dashboard.html",
         accounts=accounts,
         activity=LedgerService().recent_activity(accounts, limit=RECENT_ACTIVITY),
+        # Sending and shopping need money: a member with none is told how money gets in.
+        wallet_empty=not any(account.balance for account in accounts),
     )
 
 

@@ -42,7 +42,7 @@ class UpdateSchema(RequestSchema):
     mistake worth hearing about.
     """
 
-    nothing_sent: ClassVar[str] = "send at least one field to change"
+    nothing_sent: ClassVar[str] = "Send at least one field to change."
 
     @field_validator("*", mode="before")
     @classmethod
@@ -50,7 +50,7 @@ class UpdateSchema(RequestSchema):
         # Runs only for fields present in the body: a default is never validated.
         if value is None:
             raise PydanticCustomError(
-                "null_refused", "may not be null; leave the field out to keep its value"
+                "null_refused", "This field may not be null. Leave it out to keep its value."
             )
         return value
 

@@ -37,7 +37,7 @@ class UserSelfUpdate(UpdateSchema):
             "newPassword": ["currentPassword"],
         },
     )
-    nothing_sent: ClassVar[str] = "send name, or currentPassword and newPassword"
+    nothing_sent: ClassVar[str] = "Send name, or currentPassword and newPassword."
 
     name: UserName | None = None
     current_password: str | None = None
@@ -50,7 +50,7 @@ class UserSelfUpdate(UpdateSchema):
             missing = "newPassword" if "new_password" not in sent else "currentPassword"
             raise PydanticCustomError(
                 "password_pair",
-                "{missing} is required to change the password",
+                "Send {missing} too to change the password.",
                 {"missing": missing},
             )
         return self

@@ -55,15 +55,15 @@ def quantity_refused(check: CartCheck, product_id: int, in_cart: int = 0) -> str
     """The order service's refusal of this product's line, worded for its quantity field;
     `in_cart` is what the cart held of it before (an addition's total is what was checked)."""
     line = check.line(product_id)
-    held = f"; your cart holds {in_cart}" if in_cart else ""
+    held = f" Your cart holds {in_cart}." if in_cart else ""
     if line.refusal is not None and not line.sold:
-        return f"cannot be ordered: {line.problem}"
+        return line.problem
     if isinstance(line.refusal, OutOfStock) and line.product is not None:
-        return f"only {line.product.stock} in stock{held}"
+        return f"The shop has only {line.product.stock} in stock.{held}"
     if line.refusal is not None:
         return f"{line.problem}{held}"
     if check.refusal is not None:
-        return f"cannot be added: an order {check.problem}"
+        return f"This product cannot be added. {check.problem}"
     return None
 
 

@@ -28,7 +28,7 @@ SKU_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 MAX_NAME_LENGTH = 200
 MAX_DESCRIPTION_LENGTH = 5000
 MAX_STOCK = 10**9
-SKU_TAKEN = "is already used by another product"
+SKU_TAKEN = "This SKU is already used by another product."
 
 # Events after which a product (and the catalog head) may have changed.
 PRODUCT_EVENTS = ("product.created", "product.updated", "product.archived")
@@ -96,15 +96,17 @@ def check_product_fields(
     """The catalog's rules, one field at a time; all problems reported together."""
     problems: dict[str, str] = {}
     if sku is not None and not SKU_PATTERN.fullmatch(sku):
-        problems["sku"] = "must be 1 to 64 letters, digits, '.', '_' or '-'"
+        problems["sku"] = "The SKU must be 1 to 64 letters, digits, '.', '_' or '-'."
     if name is not None and not 1 <= len(name.strip()) <= MAX_NAME_LENGTH:
-        problems["name"] = f"must be 1 to {MAX_NAME_LENGTH} characters"
+        problems["name"] = f"The name must be 1 to {MAX_NAME_LENGTH} characters."
     if description is not None and len(description) > MAX_DESCRIPTION_LENGTH:
-        problems["description"] = f"must be at most {MAX_DESCRIPTION_LENGTH} characters"
+        problems["description"] = (
+            f"The description must be at most {MAX_DESCRIPTION_LENGTH} characters."
+        )
     if price is not None and not is_amount_in_range(price):
         problems["price"] = AMOUNT_OUT_OF_RANGE
     if stock is not None and not 0 <= stock <= MAX_STOCK:
-        problems["stock"] = f"must be between 0 and {MAX_STOCK}"
+        problems["stock"] = f"The stock must be between 0 and {MAX_STOCK}."
     if problems:
         raise ValidationError(details=problems)
     if currency is not None:

@@ -55,7 +55,7 @@ class LineRequest:
     quantity: int
 
 
-QUANTITY_OUT_OF_RANGE = f"must be between 1 and {MAX_QUANTITY}"
+QUANTITY_OUT_OF_RANGE = f"The quantity must be between 1 and {MAX_QUANTITY}."
 
 
 class Orderable(Protocol):
@@ -76,7 +76,9 @@ class Orderable(Protocol):
 def line_count_refusal(count: int) -> ValidationError | None:
     """The refusal of an order of `count` lines, if it is refused."""
     if not 1 <= count <= MAX_ITEMS_PER_ORDER:
-        return ValidationError(details={"items": f"must hold 1 to {MAX_ITEMS_PER_ORDER} lines"})
+        return ValidationError(
+            details={"items": f"An order must hold 1 to {MAX_ITEMS_PER_ORDER} lines."}
+        )
     return None
 
 
@@ -92,19 +94,20 @@ def line_refusal(
     account chosen yet) the currency is not checked."""
     field = f"items.{index}.product_id"
     if product is None:
-        return NotFound("No such product.", details={field: "not found"})
+        return NotFound("No such product.", details={field: "No product has this id."})
     if not product.is_active:
-        return ValidationError(details={field: f"{product.sku} is no longer sold"})
+        return ValidationError(details={field: f"The product {product.sku} is no longer sold."})
     if problem := quantity_problem(quantity):
         return ValidationError(details={f"items.{index}.quantity": problem})
     if currency is not None and product.currency != currency:
         return CurrencyMismatch(
-            f"{product.sku} is priced in {product.currency}, the account holds {currency}."
+            f"The product {product.sku} is priced in {product.currency};"
+            f" the account holds {currency}."
         )
     if product.stock < quantity:
         return OutOfStock(
             f"Not enough {product.name} in stock.",
-            details={field: f"{product.sku}: {product.stock} left"},
+            details={field: f"The shop has only {product.stock} of {product.sku} in stock."},
         )
     return None
 
@@ -171,7 +174,9 @@ def check_lines(lines: list[LineRequest]) -> None:
         if problem := quantity_problem(line.quantity):
             problems[f"items.{index}.quantity"] = problem
         if line.product_id in seen:
-            problems[f"items.{index}.product_id"] = "appears twice; order it once with its total"
+            problems[f"items.{index}.product_id"] = (
+                "This product appears twice in the order. Order it once with its total."
+            )
         seen.add(line.product_id)
     if problems:
         raise ValidationError(details=problems)
@@ -213,7 +218,10 @@ class OrderService:
         def work(uow: UnitOfWork) -> Order:
             account = uow.accounts.find_by_id(account_id)
             if account is None or account.kind != KIND_MEMBER or account.user_id != buyer.user_id:
-                raise NotFound("No such account.", details={"account_id": "not found"})
+                raise NotFound(
+                    "No such account.",
+                    details={"account_id": "You have no account with this number."},
+                )
             sales = uow.accounts.system_account(SALES_ACCOUNT, account.currency)
             locked = uow.accounts.lock_for_update([account.id, sales.id])
             account, sales = locked[account.id], locked[sales.id]
@@ -237,10 +245,15 @@ class OrderService:
                 )
             total = sum(item.line_total for item in items)
             if total > MAX_AMOUNT:
-                raise ValidationError(details={"items": f"the total exceeds {MAX_AMOUNT}"})
+                raise ValidationError(
+                    details={"items": f"The total is more than {MAX_AMOUNT} minor units."}
+                )
             if account.balance < total:
                 raise InsufficientFunds(
-                    details={"account_id": f"holds {account.balance}, needs {total}"}
+                    details={
+                        "account_id": f"The account holds {account.balance} and the order"
+                        f" costs {total} (minor units)."
+                    }
                 )
 
             for item in items:
@@ -314,7 +327,8 @@ class OrderService:
             order = visible_order(actor, uow.orders.lock_with_items(order_id))
             if not order.cancellable:
                 raise Conflict(
-                    "Only a paid order can be cancelled.", details={"status": order.status}
+                    "Only a paid order can be cancelled.",
+                    details={"status": f"The order is {order.status}."},
                 )
             account = uow.accounts.find_by_id(order.account_id)
             assert account is not None
@@ -412,7 +426,9 @@ class OrderService:
     ) -> Page[Order]:
         owner_id = user_id if viewer.is_admin else viewer.user_id
         if status is not None and status not in ORDER_STATUSES:
-            raise ValidationError(details={"status": f"must be one of {', '.join(ORDER_STATUSES)}"})
+            raise ValidationError(
+                details={"status": f"The status must be one of {', '.join(ORDER_STATUSES)}."}
+            )
         return uow.orders.page_orders(user_id=owner_id, status=status, limit=limit, cursor=cursor)
 
     def recent_for_users(self, user_ids: list[int], per_user: int = 5) -> dict[int, list[Order]]:

@@ -37,7 +37,7 @@ class UserAdminService:
             name = check_name(name)
         if actor_id == user_id and (is_active is False or (roles and ROLE_ADMIN not in roles)):
             raise ValidationError(
-                details={"roles" if roles else "is_active": "you cannot lock yourself out"}
+                details={"roles" if roles else "is_active": "You cannot lock yourself out."}
             )
         removal = "is_active" if is_active is False else "roles"
         may_remove_an_admin = is_active is False or (roles is not None and ROLE_ADMIN not in roles)
@@ -85,4 +85,4 @@ class UserAdminService:
         that may remove one, so two admins removing each other at once leave one."""
         uow.users.wait_for_admin_changes_turn()
         if uow.users.active_admin_ids() == {user_id}:
-            raise Conflict(LAST_ADMIN, details={field: "would leave no active admin"})
+            raise Conflict(LAST_ADMIN, details={field: "This would leave no active admin."})

@@ -124,11 +124,13 @@ class UserDirectory:
         """
         viewer.require_admin()
         if page < 1:
-            raise ValidationError(details={"page": "must be 1 or more"})
+            raise ValidationError(details={"page": "The page must be 1 or more."})
         if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ValidationError(details={"page_size": f"must be 1 to {MAX_PAGE_SIZE}"})
+            raise ValidationError(
+                details={"page_size": f"The page size must be 1 to {MAX_PAGE_SIZE}."}
+            )
         if role is not None and role not in ROLES:
-            raise ValidationError(details={"role": f"must be one of {', '.join(ROLES)}"})
+            raise ValidationError(details={"role": f"The role must be one of {', '.join(ROLES)}."})
         q = search_term(q)
         offset = (page - 1) * page_size
         with UnitOfWork() as uow:

@@ -61,7 +61,7 @@ def set_password(
 def check_current_password(user: User, current_password: str) -> None:
     """422 on currentPassword unless it is the user's password."""
     if not passwords.verify(user.password_hash, current_password):
-        raise ValidationError(details={"current_password": "is incorrect"})
+        raise ValidationError(details={"current_password": "The current password is incorrect."})
 
 
 class PasswordService:

@@ -21,7 +21,7 @@ from webapp.services.users.rules import (
     checked_email,
 )
 
-EMAIL_TAKEN = "is already registered"
+EMAIL_TAKEN = "This email is already registered."
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from webapp.services.unit_of_work import UnitOfWork
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
 MAX_NAME_LENGTH = 100
-MIXED_SCRIPTS = "mixes letters of different writing systems; type it in one"
-LOOKS_LIKE_ANOTHER = "looks like another member's address; choose another"
+MIXED_SCRIPTS = "This address mixes letters of different writing systems. Type it in one."
+LOOKS_LIKE_ANOTHER = "This address looks like another member's. Choose another."
 
 
 @cache
@@ -43,7 +43,7 @@ def check_not_look_alike(uow: UnitOfWork, email: str) -> None:
 
 def name_problem(name: str) -> str | None:
     if not 1 <= len(name.strip()) <= MAX_NAME_LENGTH:
-        return f"must be 1 to {MAX_NAME_LENGTH} characters"
+        return f"The name must be 1 to {MAX_NAME_LENGTH} characters."
     return None
 
 
@@ -56,9 +56,9 @@ def check_name(name: str, field: str = "name") -> str:
 
 def password_problem(password: str) -> str | None:
     if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
-        return f"must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters"
+        return f"The password must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters."
     if password.lower() in common_passwords():
-        return "is too common; choose another"
+        return "This password is too common. Choose another."
     return None
 
 
@@ -71,9 +71,9 @@ def check_password_rules(password: str, field: str = "password") -> None:
 def check_roles(roles: list[str]) -> list[str]:
     unknown = sorted(set(roles) - set(ROLES))
     if unknown:
-        raise ValidationError(details={"roles": f"unknown role: {', '.join(unknown)}"})
+        raise ValidationError(details={"roles": f"There is no role {', '.join(unknown)}."})
     if ROLE_USER not in roles:
-        raise ValidationError(details={"roles": f"must include {ROLE_USER!r}"})
+        raise ValidationError(details={"roles": f"The roles must include {ROLE_USER!r}."})
     return sorted(set(roles))
 
 

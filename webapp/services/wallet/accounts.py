@@ -12,7 +12,7 @@ from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork, transaction, unique_violation_as
 
 MAX_ACCOUNT_NAME_LENGTH = 64
-NAME_TAKEN = "you already have an account with this name"
+NAME_TAKEN = "You already have an account with this name."
 
 
 def open_main_account(_sender: str, *, event: DomainEvent, uow: UnitOfWork) -> None:
@@ -28,7 +28,7 @@ def open_main_account(_sender: str, *, event: DomainEvent, uow: UnitOfWork) -> N
 def check_currency(currency: str) -> str:
     if currency not in SUPPORTED_CURRENCIES:
         raise ValidationError(
-            details={"currency": f"must be one of {', '.join(SUPPORTED_CURRENCIES)}"}
+            details={"currency": f"The currency must be one of {', '.join(SUPPORTED_CURRENCIES)}."}
         )
     return currency
 
@@ -45,7 +45,7 @@ class AccountService:
         name = name.strip()
         if not 1 <= len(name) <= MAX_ACCOUNT_NAME_LENGTH:
             raise ValidationError(
-                details={"name": f"must be 1 to {MAX_ACCOUNT_NAME_LENGTH} characters"}
+                details={"name": f"The name must be 1 to {MAX_ACCOUNT_NAME_LENGTH} characters."}
             )
         check_currency(currency)
         taken = Conflict(

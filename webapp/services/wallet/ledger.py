@@ -39,7 +39,7 @@ DEPOSITS_ACCOUNT = "Deposits"  # the system account money enters Tally from
 
 def check_amount(amount: int, field: str = "amount") -> int:
     if isinstance(amount, bool) or not isinstance(amount, int):
-        raise ValidationError(details={field: "must be an integer number of minor units"})
+        raise ValidationError(details={field: "Enter a whole number of minor units."})
     if not is_amount_in_range(amount):
         raise ValidationError(details={field: AMOUNT_OUT_OF_RANGE})
     return amount
@@ -50,7 +50,9 @@ def check_memo(memo: str | None) -> str | None:
         return None
     memo = memo.strip()
     if len(memo) > MAX_MEMO_LENGTH:
-        raise ValidationError(details={"memo": f"must be at most {MAX_MEMO_LENGTH} characters"})
+        raise ValidationError(
+            details={"memo": f"The memo must be at most {MAX_MEMO_LENGTH} characters."}
+        )
     return memo or None
 
 
@@ -62,7 +64,9 @@ def check_transfer_request(
     check_amount(amount)
     memo = check_memo(memo)
     if from_account_id == to_account_id:
-        raise ValidationError(details={"to_account_id": "must differ from fromAccountId"})
+        raise ValidationError(
+            details={"to_account_id": "Send to another account than the one you send from."}
+        )
     return memo
 
 
@@ -71,13 +75,22 @@ def check_transfer_accounts(
 ) -> tuple[Account, Account]:
     """The sender's own account pays a member's account in its currency, from its balance."""
     if source is None or source.kind != KIND_MEMBER or source.user_id != sender.user_id:
-        raise NotFound("No such account.", details={"from_account_id": "not found"})
+        raise NotFound(
+            "No such account.", details={"from_account_id": "You have no account with this number."}
+        )
     if target is None or target.kind != KIND_MEMBER:
-        raise NotFound("No such account.", details={"to_account_id": "not found"})
+        raise NotFound(
+            "No such account.",
+            details={"to_account_id": "No member has an account with this number."},
+        )
     if source.currency != target.currency:
         raise CurrencyMismatch(f"Cannot send {source.currency} to an account in {target.currency}.")
     if source.balance < amount:
-        raise InsufficientFunds(details={"amount": f"exceeds the balance of {source.balance}"})
+        raise InsufficientFunds(
+            details={
+                "amount": f"The amount is more than the balance of {source.balance} minor units."
+            }
+        )
     return source, target
 
 
@@ -93,6 +106,14 @@ def transfer_fingerprint(
 class History:
     account: Account
     page: Page[MoneyLine]
+
+
+@dataclass(frozen=True)
+class RecentActivity:
+    """The latest lines across a member's accounts, and whether older ones exist."""
+
+    lines: list[MoneyLine]
+    has_more: bool
 
 
 @dataclass(frozen=True)
@@ -233,7 +254,10 @@ class LedgerService:
             )
             owner = uow.users.find_by_id(target.user_id) if target.user_id else None
         if owner is None:
-            raise NotFound("No such account.", details={"to_account_id": "not found"})
+            raise NotFound(
+                "No such account.",
+                details={"to_account_id": "No member has an account with this number."},
+            )
         return TransferPreview(
             source=source,
             target=target,
@@ -288,7 +312,10 @@ class LedgerService:
                 )
             if main is not None:
                 return main.id
-        raise NotFound("No such recipient.", details={"to": "no account or member by that name"})
+        raise NotFound(
+            "No such recipient.",
+            details={"to": "No account has this number and no member has this email."},
+        )
 
     def history(
         self, viewer: Principal, account_id: int, *, limit: int, cursor: str | None = None
@@ -310,7 +337,10 @@ class LedgerService:
                 last_entry_mismatches=uow.ledger.last_entry_mismatches(),
             )
 
-    def recent_activity(self, accounts: list[Account], limit: int = 10) -> list[MoneyLine]:
+    def recent_activity(self, accounts: list[Account], limit: int = 10) -> RecentActivity:
+        """The `limit` latest lines on these accounts, newest first; one more is read to tell
+        whether the full history holds older ones."""
         with UnitOfWork() as uow:
-            entries = uow.ledger.recent_for_accounts([a.id for a in accounts], limit)
-            return money_lines(uow, entries)
+            entries = uow.ledger.recent_for_accounts([a.id for a in accounts], limit + 1)
+            lines = money_lines(uow, entries[:limit])
+        return RecentActivity(lines, has_more=len(entries) > limit)

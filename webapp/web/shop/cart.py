@@ -123,7 +123,7 @@ def update_cart() -> str | Response:
             flash("Your cart is updated.", "success")
             return redirect(url_for("web.cart"))
         problems = [change.problem]
-    return render_cart(line_errors={product_id: [f"Quantity {p}" for p in problems]})
+    return render_cart(line_errors={product_id: problems})
 
 
 @bp.post("/cart/remove")

@@ -21,9 +21,9 @@ def shop() -> str:
 
 def render_product(product: ProductRecord, form: CartLineForm | None = None) -> str:
     form = form or CartLineForm(product_id=str(product.id))
-    return render_template(
-        "shop/product.html", product=product, form=form, max_quantity=MAX_QUANTITY
-    )
+    # No more than an order may hold, nor than the shelf holds.
+    most = min(product.stock, MAX_QUANTITY)
+    return render_template("shop/product.html", product=product, form=form, max_quantity=most)
 
 
 @bp.get("/shop/<id:product_id>")
