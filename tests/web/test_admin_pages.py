@@ -1137,3 +1137,14 @@ def test_the_dashboard_runs_the_same_statements_whatever_the_activity(
     add_members(app, 10)
     many = statements_for(count_statements, admin_browser, "/admin")
     assert many == few
+
+
+def test_the_members_sessions_name_the_browser_with_the_full_user_agent_in_its_title(
+    app, admin_browser, people
+):
+    firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+    browser(app, EMAIL, headers={"User-Agent": firefox})
+    page = soup(admin_browser.get(f"/admin/users/{people['member']}"))
+    shown = [(tag.get_text(strip=True), tag["title"]) for tag in page.select(".user-agent")]
+    assert ("Firefox on Linux", firefox) in shown
+    assert firefox not in page.select_one("main").get_text()  # only in the title
