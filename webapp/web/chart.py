@@ -29,7 +29,7 @@ MARGIN_BOTTOM = 36  # room for the day labels, drawn larger on a phone
 BARS_SHARE = 0.7
 # A balance's labels are amounts ("-12.5k"): wider than a count's.
 LINE_MARGIN_LEFT = 92
-LINE_MARGIN_RIGHT = 36
+LINE_MARGIN_RIGHT = 48  # half of the last day label, drawn larger on a phone
 # At most this many day labels under a line (then half of them on a phone).
 LINE_DAY_LABELS = 8
 
