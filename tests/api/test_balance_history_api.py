@@ -149,6 +149,7 @@ def test_the_default_is_the_last_30_days_ending_today(client, admin, alice):
         "2024-03-31",
         30,
     )
+    assert assert_success(history(client, alice, a, **{"from": "", "to": ""})) == data  # a form's
     only_from = assert_success(history(client, alice, a, **{"from": today.isoformat()}))
     assert only_from == [{"date": today.isoformat(), "balance": 4_00}]
 

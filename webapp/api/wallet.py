@@ -50,6 +50,7 @@ def list_accounts(query: AccountListQuery) -> Page[Account]:
     links={
         "GetAccount": Link("get_account", THE_ACCOUNT),
         "GetHistory": Link("account_history", THE_ACCOUNT),
+        "GetBalanceHistory": Link("balance_history", THE_ACCOUNT),
     },
 )
 def open_account(body: AccountCreate) -> Account:

@@ -116,7 +116,8 @@ class HistoryLine(PublicSchema):
 
 
 # Documented here, checked by the service: its refusal names the field in a sentence.
-DayText = Annotated[str, WithJsonSchema({"type": "string", "pattern": f"^{DAY_TEXT.pattern}$"})]
+# Sent empty, a day is left out (its default), as a form sends it.
+DayText = Annotated[str, WithJsonSchema({"type": "string", "pattern": f"^({DAY_TEXT.pattern})?$"})]
 
 
 class BalanceHistoryQuery(QuerySchema):
@@ -125,12 +126,13 @@ class BalanceHistoryQuery(QuerySchema):
     start: DayText | None = Field(
         None,
         alias="from",
-        description="The first day, YYYY-MM-DD (UTC); 29 days before `to` by default.",
+        description="The first day, YYYY-MM-DD (UTC); 29 days before `to` when left out or empty.",
     )
     end: DayText | None = Field(
         None,
         alias="to",
-        description="The last day, YYYY-MM-DD (UTC); today by default. At most 366 days.",
+        description="The last day, YYYY-MM-DD (UTC); today when left out or empty. The range "
+        "is at most 366 days.",
     )
 
 
