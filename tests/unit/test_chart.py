@@ -4,6 +4,7 @@ account's balance line, drawn with one frame, scale and set of day labels."""
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -17,6 +18,7 @@ from webapp.web.chart import (
     bar_chart,
     line_chart,
     short_amount,
+    value_ticks,
 )
 
 PLOT_HEIGHT = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
@@ -152,6 +154,7 @@ def test_the_axis_has_round_amounts_from_zero_past_the_highest_balance():
         (1_000, "JPY", "1k"),
         (-1_500_000_00, "EUR", "-1.5M"),
         (12_00, "USD", "12"),
+        (25_000_000_000_00, "USD", "25B"),
     ],
 )
 def test_axis_amounts_are_short(value, currency, label):
@@ -176,3 +179,15 @@ def test_about_eight_days_are_labelled_ending_today_and_a_phone_keeps_every_othe
 def test_one_day_is_a_point_in_the_middle():
     chart = line_chart(month({0: 5}, days=1), "USD")
     assert chart.points[0].x == pytest.approx((chart.plot_left + chart.plot_right) / 2, abs=0.1)
+
+
+@pytest.mark.parametrize(
+    ("lowest", "highest"),
+    [(0, 1), (0, 7), (0, 99), (0, 2550), (-120, 4000), (5_00, 5_01), (-(10**14), 10**14), (-3, 0)],
+)
+def test_the_value_axis_covers_every_balance_and_zero_in_a_few_round_steps(lowest, highest):
+    marks = value_ticks(lowest, highest)
+    assert marks[0] <= min(lowest, 0) and marks[-1] >= max(highest, 0)
+    assert 0 in marks and 2 <= len(marks) <= 6
+    steps = {b - a for a, b in itertools.pairwise(marks)}
+    assert len(steps) == 1 and re.fullmatch("[125]0*", str(steps.pop()))

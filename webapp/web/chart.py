@@ -321,10 +321,10 @@ def nice_step(span: int, parts: int = 4) -> int:
     `parts` parts."""
     rough = max(span / parts, 1)
     power = 10 ** math.floor(math.log10(rough))
-    for factor in (1, 2, 5, 10):
+    for factor in (1, 2, 5):
         if factor * power >= rough:
             return factor * power
-    return 10 * power  # pragma: no cover (factor 10 always suffices)
+    return 10 * power
 
 
 def value_ticks(lowest: int, highest: int) -> list[int]:
@@ -338,10 +338,10 @@ def value_ticks(lowest: int, highest: int) -> list[int]:
 
 
 def short_amount(value: int, currency: str) -> str:
-    """An axis label for minor units: whole major units, "k" and "M" for thousands and
-    millions ("1.5k"), decimals only where the value has them."""
+    """An axis label for minor units: whole major units, "k", "M" and "B" for thousands,
+    millions and billions ("1.5k"), decimals only where the value has them."""
     major = value / 10 ** exponent(currency)
-    for size, suffix in ((1_000_000, "M"), (1_000, "k")):
+    for size, suffix in ((1_000_000_000, "B"), (1_000_000, "M"), (1_000, "k")):
         if abs(major) >= size:
             return f"{major / size:.3g}{suffix}"
     return f"{major:.{exponent(currency)}f}" if major != int(major) else f"{int(major)}"
