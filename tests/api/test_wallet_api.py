@@ -6,22 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tests.support.clients import bearer
 from tests.support.envelopes import assert_error, assert_success
 from webapp.infra.extensions import db
 from webapp.models import Account, Event, LedgerEntry, LedgerTransaction
-
-
-@pytest.fixture
-def alice(register, login):
-    register("alice@example.com", "Alice")
-    return bearer(login("alice@example.com"))
-
-
-@pytest.fixture
-def bob(register, login):
-    register("bob@example.com", "Bob")
-    return bearer(login("bob@example.com"))
 
 
 def main_account(client, headers) -> dict:

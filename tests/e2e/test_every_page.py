@@ -520,15 +520,46 @@ def test_an_admins_top_bar_stays_on_one_line_at_desktop_width(
     shot(page, "admin-top-bar-1280")
 
 
-def test_the_admin_charts_labels_are_readable_on_a_phone(new_page: NewPage) -> None:
-    """The chart is drawn for 720 units and shrunk to the phone: its labels must still be
+@dataclass(frozen=True)
+class Chart:
+    """A chart of web/chart.py on its page: who sees it, and how many day labels a phone keeps."""
+
+    name: str
+    email: str
+    path: str
+    selector: str
+    day_labels: int
+    via: str | None = None
+
+    def __str__(self) -> str:
+        return self.name
+
+
+CHARTS = [
+    Chart("admin-bars", ADMIN_EMAIL, "/admin", "svg.bar-chart", 7),
+    Chart(
+        "balance-line",
+        MEMBER_EMAIL,
+        "/dashboard",
+        "svg.line-chart",
+        4,
+        via="table.accounts a[href^='/accounts/']",
+    ),
+]
+
+
+@pytest.mark.parametrize("chart", CHARTS, ids=str)
+def test_the_charts_labels_are_readable_on_a_phone(new_page: NewPage, chart: Chart) -> None:
+    """A chart is drawn for 720 units and shrunk to the phone: its labels must still be
     10px or more, side by side without touching, and inside the drawing."""
     page = new_page(width=PHONE_WIDTH, height=844)
-    login(page, ADMIN_EMAIL)
-    page.goto("/admin")
-    svg = page.eval_on_selector("svg.bar-chart", "s => s.getBoundingClientRect().toJSON()")
+    login(page, chart.email)
+    page.goto(chart.path)
+    if chart.via:
+        page.locator(chart.via).first.click()
+    svg = page.eval_on_selector(chart.selector, "s => s.getBoundingClientRect().toJSON()")
     labels = page.eval_on_selector_all(
-        "svg.bar-chart text",
+        f"{chart.selector} text",
         """texts => texts.filter(t => t.getClientRects().length)
             .map(t => ({text: t.textContent, day: t.classList.contains('day-label'),
                         size: parseFloat(getComputedStyle(t).fontSize)
@@ -551,4 +582,27 @@ def test_the_admin_charts_labels_are_readable_on_a_phone(new_page: NewPage) -> N
         if a["right"] > b["left"] - 2
     ]
     assert touching == [], f"day labels overlap at {PHONE_WIDTH}px: {touching}"
-    assert len(days) >= 7, f"only {len(days)} day labels left on a phone"
+    assert len(days) >= chart.day_labels, f"only {len(days)} day labels left on a phone"
+    shot(page, f"chart-{chart.name}-{PHONE_WIDTH}")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=str)
+def test_an_accounts_balance_chart_is_drawn_whole_with_its_table_for_screen_readers(
+    new_page: NewPage, size: str
+) -> None:
+    """The last 30 days' balance line fits the screen at both sizes; the table of the same
+    balances is there for a screen reader, and out of sight."""
+    width, height = SIZES[size]
+    page = new_page(width=width, height=height)
+    login(page, MEMBER_EMAIL)
+    page.goto("/dashboard")
+    page.locator("table.accounts a[href^='/accounts/']").first.click()
+    chart = page.get_by_role("img", name=re.compile(r"^Balance of .+ at the end of each day"))
+    chart.scroll_into_view_if_needed()
+    box = chart.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+    assert page.locator("svg.line-chart circle.point").count() == 30
+    table = page.locator("table.balance-table")
+    assert table.locator("tbody tr").count() == 30
+    assert table.evaluate("t => getComputedStyle(t).clipPath") == "inset(50%)"  # out of sight
+    shot(page, f"balance-chart-{width}")

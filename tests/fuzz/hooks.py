@@ -21,6 +21,7 @@ import schemathesis
 from webapp.services.access_tokens import NAME_RULE
 from webapp.services.mailed_links import DEAD_LINK
 from webapp.services.mfa.service import WRONG_CODE, WRONG_PASSWORD
+from webapp.services.wallet.balance_history import NOT_A_DAY, RANGE_RULES
 
 Rule = tuple[int, str, str | None, str | None]
 WRONG_PASSWORD_OR_CODE = f"{re.escape(WRONG_PASSWORD)}|{re.escape(WRONG_CODE)}"
@@ -88,6 +89,11 @@ REFUSALS: dict[str, list[Rule]] = {
     "POST /tokens": [(422, "VALIDATION_ERROR", "name", re.escape(NAME_RULE))],
     "GET /accounts": [MALFORMED_CURSOR],
     "GET /accounts/{accountId}/transactions": [MALFORMED_CURSOR],
+    # A date the pattern lets through (2024-02-30), or a range backwards or too long.
+    "GET /accounts/{accountId}/balance-history": [
+        (422, "VALIDATION_ERROR", "from|to", re.escape(NOT_A_DAY)),
+        (422, "VALIDATION_ERROR", "from", "|".join(map(re.escape, RANGE_RULES))),
+    ],
     "GET /admin/events": [MALFORMED_CURSOR],
     "GET /orders": [MALFORMED_CURSOR],
     "GET /products": [MALFORMED_CURSOR],

@@ -14,7 +14,7 @@ sees the request (414, 417, 431, 501, and a 400 of its own), as its own text/htm
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, get_origin
 
 from flask import Flask, current_app
 from pydantic import BaseModel
@@ -223,7 +223,8 @@ def data_schema(op: Operation, refs: dict[tuple[type[BaseModel], Any], Any]) -> 
         if len(models) == 1
         else {"anyOf": [refs[(m, "serialization")] for m in models]}
     )
-    return {"type": "array", "items": one} if op.paginated else one
+    listed = op.paginated or get_origin(op.response) is list
+    return {"type": "array", "items": one} if listed else one
 
 
 def envelope_schemas(codes: dict[int, list[str]]) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from webapp.api.schemas.wallet import (
     AccountCreate,
     AccountListQuery,
     AccountPublic,
+    BalanceHistoryQuery,
+    DayBalancePublic,
     DepositCreate,
     HistoryLine,
     TransactionPublic,
@@ -20,6 +22,7 @@ from webapp.models import Account, LedgerTransaction
 from webapp.models.user import ROLE_ADMIN
 from webapp.repositories.keyset import Page
 from webapp.services.wallet.accounts import AccountService
+from webapp.services.wallet.balance_history import BalanceHistoryService, DayBalance
 from webapp.services.wallet.ledger import LedgerService
 
 THE_ACCOUNT = {"accountId": "$response.body#/data/id"}
@@ -47,6 +50,7 @@ def list_accounts(query: AccountListQuery) -> Page[Account]:
     links={
         "GetAccount": Link("get_account", THE_ACCOUNT),
         "GetHistory": Link("account_history", THE_ACCOUNT),
+        "GetBalanceHistory": Link("balance_history", THE_ACCOUNT),
     },
 )
 def open_account(body: AccountCreate) -> Account:
@@ -70,6 +74,17 @@ def account_history(account_id: int, query: CursorQuery) -> Page[HistoryLine]:
     )
     page = history.page
     return Page([HistoryLine.of(line) for line in page.items], page.next_cursor, page.has_more)
+
+
+@bp.get("/accounts/<id:account_id>/balance-history")
+@operation("accounts", query=BalanceHistoryQuery, response=list[DayBalancePublic])
+def balance_history(account_id: int, query: BalanceHistoryQuery) -> list[DayBalance]:
+    """The account's closing balance on each UTC day of a range, days without movement
+    included: the last 30 days by default, at most 366."""
+    history = BalanceHistoryService().history(
+        principal(), account_id, start=query.start, end=query.end
+    )
+    return history.days
 
 
 @bp.post("/accounts/<id:account_id>/deposits")

@@ -3,14 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import String
 
 from webapp.models import Account, LedgerEntry, LedgerTransaction, User
 from webapp.repositories.base import Repository
 from webapp.repositories.keyset import KeysetOrder, Page
+
+
+class UtcDay(FunctionElement[str]):
+    """The UTC day of a stored timestamp as 'YYYY-MM-DD', on both backends."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(UtcDay, "sqlite")
+def _utc_day_sqlite(element: UtcDay, compiler: Any, **kw: Any) -> str:
+    # SQLite holds the UTC time as naive text ("2024-03-01 23:59:59.000000").
+    return f"date({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(UtcDay, "postgresql")
+def _utc_day_postgresql(element: UtcDay, compiler: Any, **kw: Any) -> str:
+    # A timestamptz's day depends on the session's time zone unless it is read in UTC.
+    column = compiler.process(element.clauses, **kw)
+    return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
 
 
 class LedgerRepository(Repository[LedgerTransaction]):
@@ -52,6 +76,36 @@ class LedgerRepository(Repository[LedgerTransaction]):
             order=KeysetOrder((LedgerEntry.id,), descending=True),
             options=[joinedload(LedgerEntry.transaction)],
         )
+
+    def balance_before(self, account_id: int, moment: datetime) -> int:
+        """The account's balance just before `moment`: the balanceAfter of its last line
+        created earlier, 0 when it had none (one query)."""
+        statement = (
+            select(LedgerEntry.balance_after)
+            .where(LedgerEntry.account_id == account_id, LedgerEntry.created_at < moment)
+            .order_by(LedgerEntry.id.desc())
+            .limit(1)
+        )
+        return self.session.scalar(statement) or 0
+
+    def closing_balances(self, account_id: int, start: datetime, end: datetime) -> dict[date, int]:
+        """The balanceAfter of the account's last line on each UTC day from `start` to before
+        `end` that has one (one query, whatever the number of days)."""
+        day = UtcDay(LedgerEntry.created_at)
+        last_of_day = (
+            select(func.max(LedgerEntry.id).label("id"))
+            .where(
+                LedgerEntry.account_id == account_id,
+                LedgerEntry.created_at >= start,
+                LedgerEntry.created_at < end,
+            )
+            .group_by(day)
+            .subquery()
+        )
+        statement = select(day, LedgerEntry.balance_after).join(
+            last_of_day, last_of_day.c.id == LedgerEntry.id
+        )
+        return {date.fromisoformat(row[0]): row[1] for row in self.session.execute(statement)}
 
     def recent_for_accounts(self, account_ids: list[int], limit: int) -> list[LedgerEntry]:
         if not account_ids:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -21,8 +22,10 @@ from webapp.core.ids import parse_public_id
 from webapp.core.money import format_money
 from webapp.models import Account
 from webapp.services.wallet.accounts import AccountService
+from webapp.services.wallet.balance_history import BalanceHistoryService
 from webapp.services.wallet.ledger import LedgerService, TransferRequest
 from webapp.web.blueprint import bp
+from webapp.web.chart import line_chart
 from webapp.web.forms import TransferConfirmForm, TransferForm, add_error, show_error
 
 HISTORY_PAGE_SIZE = 20
@@ -65,8 +68,21 @@ def account(account_id: int) -> str:
         current_user.principal, account_id, limit=HISTORY_PAGE_SIZE, cursor=cursor
     )
     return render_template(
-        "wallet/account.html", account=history.account, page=history.page, paged=bool(cursor)
+        "wallet/account.html",
+        account=history.account,
+        page=history.page,
+        paged=bool(cursor),
+        **balance_chart(account_id),
     )
+
+
+def balance_chart(account_id: int) -> dict[str, Any]:
+    """The "Balance" section's numbers: the last days' closing balances, and their line."""
+    balance = BalanceHistoryService().history(current_user.principal, account_id)
+    return {
+        "balance_days": balance.days,
+        "balance_chart": line_chart(balance.days, balance.account.currency),
+    }
 
 
 def transfer_form(accounts: list[Account]) -> TransferForm:

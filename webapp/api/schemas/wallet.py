@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Annotated
 
-from webapp.api.schemas.bases import CursorQuery, PublicSchema, RequestSchema
+from pydantic import Field, WithJsonSchema
+
+from webapp.api.schemas.bases import CursorQuery, PublicSchema, QuerySchema, RequestSchema
 from webapp.api.schemas.fields import (
     AccountName,
     Amount,
@@ -15,6 +18,7 @@ from webapp.api.schemas.fields import (
     example,
 )
 from webapp.models.account import DEFAULT_CURRENCY
+from webapp.services.wallet.balance_history import DAY_TEXT
 from webapp.services.wallet.lines import MoneyLine
 
 
@@ -109,3 +113,31 @@ class HistoryLine(PublicSchema):
             counterparty=CounterpartyPublic(name=party.name, email=party.email) if party else None,
             created_at=entry.created_at,
         )
+
+
+# Documented here, checked by the service: its refusal names the field in a sentence.
+# Sent empty, a day is left out (its default), as a form sends it.
+DayText = Annotated[str, WithJsonSchema({"type": "string", "pattern": f"^({DAY_TEXT.pattern})?$"})]
+
+
+class BalanceHistoryQuery(QuerySchema):
+    """A range of UTC days, both ends included."""
+
+    start: DayText | None = Field(
+        None,
+        alias="from",
+        description="The first day, YYYY-MM-DD (UTC); 29 days before `to` when left out or empty.",
+    )
+    end: DayText | None = Field(
+        None,
+        alias="to",
+        description="The last day, YYYY-MM-DD (UTC); today when left out or empty. The range "
+        "is at most 366 days.",
+    )
+
+
+class DayBalancePublic(PublicSchema):
+    """The account's balance at the end of a UTC day, in minor units."""
+
+    date: date
+    balance: int
