@@ -239,6 +239,13 @@ def test_unticking_turns_the_mail_off_and_ticking_turns_it_on(member_client, app
     assert api_setting(app) is True
 
 
+def test_a_refused_rename_or_password_change_keeps_the_box_as_it_was(member_client):
+    for path, data in (("/settings/profile", {"name": ""}), ("/settings/password", {})):
+        page = soup(member_client.post(path, data=data))
+        box = page.find("form", action=MONEY_MAIL).find("input", attrs={"type": "checkbox"})
+        assert box.has_attr("checked"), path
+
+
 def test_the_checkbox_shows_what_the_api_set(member_client, app):
     assert money_mail_box(member_client).has_attr("checked")  # the cached record is warm
     token = api_token(app)

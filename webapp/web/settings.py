@@ -25,8 +25,10 @@ def render_settings(
     return render_template(
         "settings/index.html",
         profile=profile or ProfileForm(name=current_user.name),
+        # Never read from another form's POST, where the box would seem unticked.
         money_mail=MoneyMailForm(
-            notify_money_received=current_user.principal.record.notify_money_received
+            formdata=None,
+            notify_money_received=current_user.principal.record.notify_money_received,
         ),
         password=password or PasswordForm(),
         action=ActionForm(),
