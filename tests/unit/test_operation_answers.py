@@ -24,6 +24,7 @@ def user(**fields) -> SimpleNamespace:
         is_active=True,
         email_verified=False,
         mfa_enabled=False,
+        notify_money_received=True,
         created_at=NOW,
         updated_at=NOW,
     )
@@ -65,6 +66,7 @@ def test_an_answer_is_written_in_camel_case_with_string_ids_and_only_the_models_
         "isActive": True,
         "emailVerified": False,
         "mfaEnabled": False,
+        "notifyMoneyReceived": True,
         "createdAt": "2026-11-24T15:00:00Z",
         "updatedAt": "2026-11-24T15:00:00Z",
     }

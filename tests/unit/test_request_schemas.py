@@ -32,7 +32,7 @@ WIRE_NAMES = {
     UserCreate: {"email", "password", "name"},
     LoginRequest: {"email", "password", "otp"},
     RefreshRequest: {"refreshToken"},
-    UserSelfUpdate: {"name", "currentPassword", "newPassword"},
+    UserSelfUpdate: {"name", "notifyMoneyReceived", "currentPassword", "newPassword"},
     UserAdminUpdate: {"roles", "isActive", "name"},
     AccountCreate: {"name", "currency"},
     DepositCreate: {"amount", "memo"},

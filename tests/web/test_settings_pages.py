@@ -17,6 +17,13 @@ from webapp.services.users.registration import RegistrationService
 from webapp.web.session_auth import role_required
 
 NEW_PASSWORD = "staple-lantern-orbit"
+MONEY_MAIL = "/settings/money-mail"
+SETTINGS_POSTS = (
+    "/settings/profile",
+    MONEY_MAIL,
+    "/settings/password",
+    "/settings/logout-everywhere",
+)
 EMAIL = "member@example.com"
 BAD_CREDENTIALS = "Invalid email or password."
 
@@ -122,13 +129,11 @@ def test_settings_shows_the_profile_the_password_form_and_the_sessions(member_cl
 
 
 def test_the_settings_endpoints_refuse_a_get(member_client):
-    for path in ("/settings/profile", "/settings/password", "/settings/logout-everywhere"):
+    for path in SETTINGS_POSTS:
         assert member_client.get(path).status_code == 405, path
 
 
-@pytest.mark.parametrize(
-    "path", ["/settings/profile", "/settings/password", "/settings/logout-everywhere"]
-)
+@pytest.mark.parametrize("path", SETTINGS_POSTS)
 def test_an_anonymous_post_to_settings_goes_to_login_and_changes_nothing(
     app, registered_member, path
 ):
@@ -138,6 +143,7 @@ def test_an_anonymous_post_to_settings_goes_to_login_and_changes_nothing(
     assert response.headers["Location"].startswith("/login?next=")
     user = stored_user(app)
     assert user.name == "Member"
+    assert user.notify_money_received is True  # the unticked box was not taken
     assert browser(app)  # the password is unchanged
 
 
@@ -191,6 +197,64 @@ def test_a_refused_rename_still_shows_the_rest_of_the_page(member_client):
     page = soup(member_client.post("/settings/profile", data={"name": ""}))
     assert page.find("form", action="/settings/password")
     assert len(page.select("tbody tr")) == 1
+
+
+# --- the money-received mail --------------------------------------------------------------
+
+
+def money_mail_box(client):
+    form = soup(client.get("/settings")).find("form", action=MONEY_MAIL)
+    assert form["method"] == "post"
+    return form.find("input", attrs={"name": "notify_money_received", "type": "checkbox"})
+
+
+def api_setting(app) -> bool:
+    response = app.test_client().get(
+        "/api/v1/users/me", headers={"Authorization": f"Bearer {api_token(app)}"}
+    )
+    return response.get_json()["data"]["notifyMoneyReceived"]
+
+
+def test_the_profile_has_the_money_mail_checkbox_ticked_for_a_new_member(member_client):
+    page = soup(member_client.get("/settings"))
+    box = money_mail_box(member_client)
+    assert box.has_attr("checked")
+    label = page.find("label", attrs={"for": box["id"]})
+    assert label.get_text(strip=True) == "Mail me when money arrives"
+    assert page.find(id=box["aria-describedby"]).get_text(strip=True).endswith(".")
+
+
+def test_unticking_turns_the_mail_off_and_ticking_turns_it_on(member_client, app):
+    response = member_client.post(MONEY_MAIL, data={})  # an unticked box sends nothing
+    assert response.status_code == 302 and response.headers["Location"] == "/settings"
+    page = soup(member_client.get("/settings"))
+    assert flashes(page) == ["Mail when money arrives is now off."]
+    assert not money_mail_box(member_client).has_attr("checked")
+    assert stored_user(app).notify_money_received is False
+    assert api_setting(app) is False
+
+    member_client.post(MONEY_MAIL, data={"notify_money_received": "y"})
+    assert flashes(soup(member_client.get("/settings"))) == ["Mail when money arrives is now on."]
+    assert money_mail_box(member_client).has_attr("checked")
+    assert api_setting(app) is True
+
+
+def test_a_refused_rename_or_password_change_keeps_the_box_as_it_was(member_client):
+    for path, data in (("/settings/profile", {"name": ""}), ("/settings/password", {})):
+        page = soup(member_client.post(path, data=data))
+        box = page.find("form", action=MONEY_MAIL).find("input", attrs={"type": "checkbox"})
+        assert box.has_attr("checked"), path
+
+
+def test_the_checkbox_shows_what_the_api_set(member_client, app):
+    assert money_mail_box(member_client).has_attr("checked")  # the cached record is warm
+    token = api_token(app)
+    app.test_client().patch(
+        "/api/v1/users/me",
+        json={"notifyMoneyReceived": False},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert not money_mail_box(member_client).has_attr("checked")
 
 
 # --- password -----------------------------------------------------------------------------
@@ -509,6 +573,19 @@ def test_a_rename_with_the_token_from_the_form_works(csrf_client, app):
     response = csrf_client.post("/settings/profile", data={"name": "Grace", "csrf_token": token})
     assert response.status_code == 302
     assert stored_user(app).name == "Grace"
+
+
+def test_the_money_mail_setting_without_the_csrf_token_is_refused(csrf_client, app):
+    response = csrf_client.post(MONEY_MAIL, data={})
+    assert response.status_code == 400
+    assert stored_user(app).notify_money_received is True
+
+
+def test_the_money_mail_setting_with_the_token_from_the_form_works(csrf_client, app):
+    token = form_token(csrf_client, MONEY_MAIL)
+    response = csrf_client.post(MONEY_MAIL, data={"csrf_token": token})
+    assert response.status_code == 302
+    assert stored_user(app).notify_money_received is False
 
 
 def test_a_password_change_without_the_csrf_token_is_refused(csrf_client, app):

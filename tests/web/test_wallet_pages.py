@@ -9,6 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.support.clients import PASSWORD, bearer
+from tests.support.mfa import sent_mails
 from tests.support.pages import all_field_errors, browser, flashes, soup, table_rows
 from webapp.core.money import NOT_AN_AMOUNT
 
@@ -429,6 +430,16 @@ def test_confirming_twice_sends_once_and_says_so(member_browser, world):
     page = soup(member_browser.get(again.headers["Location"]))
     assert flashes(page) == ["Sent 12.50 USD to Other.", "This transfer was already sent."]
     assert len(table_rows(page, "table.history")) == 2  # the deposit and one transfer
+
+
+def test_a_transfer_sent_from_the_page_mails_the_recipient_once(app, member_browser, world):
+    fields = confirmation(ask(member_browser, world, amount="12.50", memo="Tickets"))
+    member_browser.post(CONFIRM, data=fields)
+    member_browser.post(CONFIRM, data=fields)
+    arrived = [m for m in sent_mails(app) if m.subject == "Money arrived in your Tally account"]
+    assert [m.to for m in arrived] == [[EMAIL], [OTHER_EMAIL]]  # the deposit's, the transfer's
+    assert "Member (member@example.com) sent you 12.50 USD" in arrived[1].body
+    assert f"/accounts/{world.other_main}" in arrived[1].body
 
 
 def test_a_confirmation_with_a_changed_amount_and_a_used_key_is_refused(member_browser, world):

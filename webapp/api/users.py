@@ -35,10 +35,12 @@ def get_me() -> UserRecord:
 @password_check_per_user
 @operation("users", body=UserSelfUpdate, response=UserPublic)
 def update_me(body: UserSelfUpdate) -> User:
-    """Change the caller's name, or password (which ends every other session)."""
+    """Change the caller's name, money-received mail, or password (which ends every other
+    session)."""
     return ProfileService().update_self(
         principal(),
         name=body.name,
+        notify_money_received=body.notify_money_received,
         current_password=body.current_password,
         new_password=body.new_password,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from webapp.core.email_address import MAX_EMAIL_LENGTH, skeleton
@@ -41,6 +41,8 @@ class User(TimestampMixin, Base):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None]
+    # Mail the member when money arrives on one of their accounts (a transfer, a deposit).
+    notify_money_received: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user",

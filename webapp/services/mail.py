@@ -40,6 +40,7 @@ SUBJECTS = {
     "password_reset": "Reset your Tally password",
     "password_changed": "Your Tally password was changed",
     "mfa_disabled": "A second factor was turned off on your Tally account",
+    "money_received": "Money arrived in your Tally account",
 }
 LEASE = timedelta(minutes=2)  # longer than any SMTP timeout
 FIRST_RETRY = timedelta(seconds=30)

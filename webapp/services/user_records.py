@@ -44,6 +44,7 @@ class UserRecord:
     session_ids: frozenset[int]
     email_verified: bool = False
     mfa_enabled: bool = False
+    notify_money_received: bool = True
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
@@ -61,6 +62,7 @@ class UserRecord:
             session_ids=session_ids,
             email_verified=user.email_verified,
             mfa_enabled=user.mfa_enabled,
+            notify_money_received=user.notify_money_received,
         )
 
 

@@ -74,6 +74,10 @@ class ProfileForm(FlaskForm):
     name = StringField("Name", validators=[InputRequired()])
 
 
+class MoneyMailForm(FlaskForm):
+    notify_money_received = BooleanField("Mail me when money arrives")
+
+
 class PasswordForm(FlaskForm):
     current_password = PasswordField("Current password", validators=[InputRequired()])
     new_password = PasswordField("New password", validators=[InputRequired()])

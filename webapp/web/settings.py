@@ -1,4 +1,4 @@
-"""/settings: profile, password, and the list of active sessions."""
+"""/settings: profile (name, money-received mail), password, and the active sessions."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from webapp.services.users.passwords import PasswordService
 from webapp.services.users.profile import ProfileService
 from webapp.web.blueprint import bp
 from webapp.web.confirmation import Confirmation, moment, render_confirmation
-from webapp.web.forms import ActionForm, PasswordForm, ProfileForm, show_error
+from webapp.web.forms import ActionForm, MoneyMailForm, PasswordForm, ProfileForm, show_error
 from webapp.web.template_filters import describe_user_agent
 
 
@@ -25,6 +25,11 @@ def render_settings(
     return render_template(
         "settings/index.html",
         profile=profile or ProfileForm(name=current_user.name),
+        # Never read from another form's POST, where the box would seem unticked.
+        money_mail=MoneyMailForm(
+            formdata=None,
+            notify_money_received=current_user.principal.record.notify_money_received,
+        ),
         password=password or PasswordForm(),
         action=ActionForm(),
         sessions=UserDirectory().sessions_of(current_user.id),
@@ -51,6 +56,17 @@ def update_profile() -> str | Response:
             flash("Your name is saved.", "success")
             return redirect(url_for("web.settings"))
     return render_settings(profile=form)
+
+
+@bp.post("/settings/money-mail")
+@login_required
+def update_money_mail() -> Response:
+    form = MoneyMailForm()
+    if form.validate_on_submit():
+        on = form.notify_money_received.data
+        ProfileService().set_money_received_mail(current_user.id, on)
+        flash(f"Mail when money arrives is now {'on' if on else 'off'}.", "success")
+    return redirect(url_for("web.settings"))
 
 
 @bp.post("/settings/password")

@@ -23,12 +23,15 @@ class UserPublic(PublicSchema):
     is_active: bool
     email_verified: bool
     mfa_enabled: bool
+    notify_money_received: bool = Field(
+        description="Whether the user is mailed for each transfer received and each deposit."
+    )
     created_at: datetime
     updated_at: datetime
 
 
 class UserSelfUpdate(UpdateSchema):
-    """Either `{name}` or `{currentPassword, newPassword}` (or both)."""
+    """`{name}`, `{notifyMoneyReceived}` and/or `{currentPassword, newPassword}`."""
 
     model_config = example(
         {"name": "Ada Lovelace"},
@@ -37,9 +40,14 @@ class UserSelfUpdate(UpdateSchema):
             "newPassword": ["currentPassword"],
         },
     )
-    nothing_sent: ClassVar[str] = "Send name, or currentPassword and newPassword."
+    nothing_sent: ClassVar[str] = (
+        "Send name, notifyMoneyReceived, or currentPassword and newPassword."
+    )
 
     name: UserName | None = None
+    notify_money_received: bool | None = Field(
+        None, description="true: mail me for each transfer received and each deposit."
+    )
     current_password: str | None = None
     new_password: NewPassword | None = None
 

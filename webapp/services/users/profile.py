@@ -1,4 +1,5 @@
-"""A member's own profile: their name, and their password with it, in one transaction."""
+"""A member's own profile: their name, whether money arriving is mailed to them, and their
+password with them, in one transaction."""
 
 from __future__ import annotations
 
@@ -19,10 +20,12 @@ class ProfileService:
         caller: Principal,
         *,
         name: str | None = None,
+        notify_money_received: bool | None = None,
         current_password: str | None = None,
         new_password: str | None = None,
     ) -> User:
-        """Rename and/or change password (which ends every other session of the caller).
+        """Rename, turn the money-received mail on or off, and/or change password (which
+        ends every other session of the caller).
 
         All or nothing: every field is checked, the current password included, before
         anything is written, and both changes commit in one transaction.
@@ -36,7 +39,7 @@ class ProfileService:
             problems["new_password"] = problem
         if problems:
             raise ValidationError(details=problems)
-        if name is None and new_password is None:
+        if name is None and notify_money_received is None and new_password is None:
             return UserDirectory().get(caller.user_id)
 
         def work(uow: UnitOfWork) -> User:
@@ -44,8 +47,22 @@ class ProfileService:
             if new_password is not None:
                 check_current_password(user, current_password or "")
                 set_password(uow, user, new_password, keep_session_id=caller.session_id)
-            if name is not None:
-                self._rename(uow, user, name.strip())
+            self._update(
+                uow,
+                user,
+                name=None if name is None else name.strip(),
+                notify_money_received=notify_money_received,
+            )
+            return user
+
+        return transaction(work)
+
+    def set_money_received_mail(self, user_id: int, on: bool) -> User:
+        """Mail the member for each transfer received and each deposit (`on`), or stop."""
+
+        def work(uow: UnitOfWork) -> User:
+            user = load_user(uow, user_id)
+            self._update(uow, user, notify_money_received=on)
             return user
 
         return transaction(work)
@@ -55,7 +72,7 @@ class ProfileService:
 
         def work(uow: UnitOfWork) -> User:
             user = load_user(uow, user_id)
-            self._rename(uow, user, name)
+            self._update(uow, user, name=name)
             return user
 
         return transaction(work)
@@ -63,10 +80,28 @@ class ProfileService:
     # --- inside a unit of work ------------------------------------------------------------
 
     @staticmethod
-    def _rename(uow: UnitOfWork, user: User, name: str) -> None:
-        if user.name != name:
-            renamed = {"name": change(user.name, name)}
+    def _update(
+        uow: UnitOfWork,
+        user: User,
+        *,
+        name: str | None = None,
+        notify_money_received: bool | None = None,
+    ) -> None:
+        """The fields that differ, written, and one `user.updated` naming them (which also
+        drops the cached user record)."""
+        changes: dict[str, object] = {}
+        if name is not None and user.name != name:
+            changes["name"] = change(user.name, name)
             uow.users.update(user, name=name)
+        if (
+            notify_money_received is not None
+            and user.notify_money_received != notify_money_received
+        ):
+            changes["notifyMoneyReceived"] = change(
+                user.notify_money_received, notify_money_received
+            )
+            uow.users.update(user, notify_money_received=notify_money_received)
+        if changes:
             uow.emit(
-                DomainEvent("user.updated", subject("user", user.id), renamed, actor_id=user.id)
+                DomainEvent("user.updated", subject("user", user.id), changes, actor_id=user.id)
             )

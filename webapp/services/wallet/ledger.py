@@ -20,7 +20,7 @@ from webapp.core.errors import (
     ValidationError,
 )
 from webapp.core.ids import ID_PATTERN
-from webapp.core.money import AMOUNT_OUT_OF_RANGE, is_amount_in_range
+from webapp.core.money import AMOUNT_OUT_OF_RANGE, format_money, is_amount_in_range
 from webapp.models import Account, LedgerTransaction
 from webapp.models.account import KIND_MEMBER, MAIN_ACCOUNT_NAME
 from webapp.models.ledger import TX_DEPOSIT, TX_TRANSFER
@@ -28,6 +28,7 @@ from webapp.repositories.keyset import Page
 from webapp.services.email_verification import require_verified_email
 from webapp.services.events import DomainEvent, subject
 from webapp.services.idempotency import IdempotencyService
+from webapp.services.mail import public_link, queue_mail
 from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork, transaction
 from webapp.services.wallet.accounts import visible_to
@@ -35,6 +36,9 @@ from webapp.services.wallet.lines import Counterparty, MoneyLine, money_lines
 
 MAX_MEMO_LENGTH = 255
 DEPOSITS_ACCOUNT = "Deposits"  # the system account money enters Tally from
+# Where a money-received mail points: the account, and the setting that turns it off.
+ACCOUNT_PATH = "/accounts/{account_id}"
+SETTINGS_PATH = "/settings"
 
 
 def check_amount(amount: int, field: str = "amount") -> int:
@@ -161,6 +165,37 @@ class LedgerReport:
         )
 
 
+def mail_money_received(
+    uow: UnitOfWork,
+    record: LedgerTransaction,
+    account: Account,
+    *,
+    actor: Principal,
+    sender: Counterparty | None = None,
+) -> None:
+    """Queue, in the movement's transaction, the mail telling `account`'s owner that
+    `record` brought money in: from `sender` (a transfer) or from outside (a deposit).
+    Nobody is mailed about money they moved themselves, nor once they turned it off."""
+    if account.user_id is None or account.user_id == actor.user_id:
+        return
+    owner = uow.users.find_by_id(account.user_id)
+    if owner is None or not owner.notify_money_received:
+        return
+    queue_mail(
+        uow,
+        kind="money_received",
+        to=owner.email,
+        user_id=owner.id,
+        name=owner.name,
+        amount=format_money(record.amount, record.currency),
+        sender=sender,
+        account_name=account.name,
+        memo=record.memo,
+        account_link=public_link(ACCOUNT_PATH.format(account_id=account.id)),
+        settings_link=public_link(SETTINGS_PATH),
+    )
+
+
 class LedgerService:
     def deposit(
         self, actor: Principal, account_id: int, *, amount: int, memo: str | None = None
@@ -184,6 +219,7 @@ class LedgerService:
                 actor_id=actor.user_id,
                 movements=[(locked[source.id], -amount), (locked[account.id], amount)],
             )
+            mail_money_received(uow, record, locked[account.id], actor=actor)
             uow.emit(
                 DomainEvent(
                     "deposit.completed",
@@ -220,6 +256,13 @@ class LedgerService:
                 memo=memo,
                 actor_id=sender.user_id,
                 movements=[(source, -amount), (target, amount)],
+            )
+            mail_money_received(
+                uow,
+                record,
+                target,
+                actor=sender,
+                sender=Counterparty(sender.record.name, sender.record.email),
             )
             uow.emit(
                 DomainEvent(
