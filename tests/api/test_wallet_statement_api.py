@@ -293,3 +293,21 @@ def test_a_statement_of_100000_lines_streams_in_constant_memory(app, client, ali
     assert lines == 100_001  # the header and every line
     assert next(csv.reader([last.decode()]))[5:] == ["0.01", "1000.00", "USD"]
     assert grown < 20, f"the peak grew by {grown:.1f} MB"
+
+
+def test_no_database_connection_is_held_while_the_client_reads(app, client, alice):
+    a = account_of(client, alice)
+    with app.app_context():
+        build_history(int(a), 2_500, amount=1)
+        pool = db.engine.pool
+    since = (today() - timedelta(days=2)).isoformat()
+    response = client.get(statement_url(a, **{"from": since}), headers=alice, buffered=False)
+    assert response.headers["X-Request-ID"]
+    chunks = iter(response.response)
+    read = [next(chunks), next(chunks)]  # the header, then the first 1000 lines
+    assert pool.checkedout() == 0  # each chunk's unit of work gave its connection back
+    read += list(chunks)
+    response.close()
+    text = b"".join(read).decode()
+    assert len(read) == 4 and text.count("\r\n") == 2_501
+    assert pool.checkedout() == 0
