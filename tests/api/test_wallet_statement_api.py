@@ -311,3 +311,24 @@ def test_no_database_connection_is_held_while_the_client_reads(app, client, alic
     text = b"".join(read).decode()
     assert len(read) == 4 and text.count("\r\n") == 2_501
     assert pool.checkedout() == 0
+
+
+def test_the_openapi_document_describes_the_csv_download(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    operation = document["paths"]["/accounts/{accountId}/statement.csv"]["get"]
+    ok = operation["responses"]["200"]
+    assert set(ok["content"]) == {"text/csv"}
+    assert ok["content"]["text/csv"]["schema"]["type"] == "string"
+    assert ok["headers"]["Content-Disposition"]["required"] is True
+    query = {p["name"]: p["schema"] for p in operation["parameters"] if p.get("in") == "query"}
+    assert set(query) == {"from", "to"}
+    for schema in query.values():
+        assert schema["format"] == "date" and schema["pattern"] == "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+    assert {"401", "404", "422"} <= set(operation["responses"])
+
+
+def test_a_head_request_answers_the_headers_without_reading_the_lines(client, alice, ledger):
+    a, _ = ledger
+    response = client.head(statement_url(a), headers=alice)
+    assert response.status_code == 200 and response.get_data() == b""
+    assert response.headers["Content-Disposition"].startswith(f'attachment; filename="tally-{a}-')
