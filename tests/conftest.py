@@ -187,6 +187,24 @@ def admin(make_admin: Callable[..., int], login: Callable[..., dict[str, Any]]) 
 
 
 @pytest.fixture
+def alice(
+    register: Callable[..., dict[str, Any]], login: Callable[..., dict[str, Any]]
+) -> dict[str, str]:
+    """Bearer headers of Alice (alice@example.com, named "Alice"), a logged-in member."""
+    register("alice@example.com", "Alice")
+    return bearer(login("alice@example.com"))
+
+
+@pytest.fixture
+def bob(
+    register: Callable[..., dict[str, Any]], login: Callable[..., dict[str, Any]]
+) -> dict[str, str]:
+    """Bearer headers of Bob (bob@example.com, named "Bob"), a second logged-in member."""
+    register("bob@example.com", "Bob")
+    return bearer(login("bob@example.com"))
+
+
+@pytest.fixture
 def member(
     register: Callable[..., dict[str, Any]], login: Callable[..., dict[str, Any]]
 ) -> dict[str, str]:

@@ -3,7 +3,8 @@
 One check, `refusal_is_a_business_rule`, narrows what schemathesis.toml lets
 `positive_data_acceptance` accept. A schema-valid request may still be refused where the
 rule is one no schema can state: the ledger's (funds, currencies, one account to itself),
-the shop's (stock, an archived product), the owner's (a wrong current password, an admin
+the shop's (stock, an archived product), a statement's range (two valid days in the
+wrong order or too far apart), the owner's (a wrong current password, an admin
 locking themselves out), a common password, or a cursor the API never gave out (an opaque
 position, like an id that names nothing). On those operations schemathesis.toml adds the
 refusal's status to the expected ones, and this check fails every refusal that is not one
@@ -18,10 +19,12 @@ from typing import Any
 
 import schemathesis
 
+from webapp.core.dates import NO_SUCH_DAY
 from webapp.services.access_tokens import NAME_RULE
 from webapp.services.mailed_links import DEAD_LINK
 from webapp.services.mfa.service import WRONG_CODE, WRONG_PASSWORD
 from webapp.services.wallet.balance_history import NOT_A_DAY, RANGE_RULES
+from webapp.services.wallet.statement import END_BEFORE_START, RANGE_TOO_LONG
 
 Rule = tuple[int, str, str | None, str | None]
 WRONG_PASSWORD_OR_CODE = f"{re.escape(WRONG_PASSWORD)}|{re.escape(WRONG_CODE)}"
@@ -93,6 +96,16 @@ REFUSALS: dict[str, list[Rule]] = {
     "GET /accounts/{accountId}/balance-history": [
         (422, "VALIDATION_ERROR", "from|to", re.escape(NOT_A_DAY)),
         (422, "VALIDATION_ERROR", "from", "|".join(map(re.escape, RANGE_RULES))),
+    ],
+    # Two valid days may be in the wrong order or too far apart; and `format: date` allows
+    # a year 0000, which no Python date holds.
+    "GET /accounts/{accountId}/statement.csv": [
+        (
+            422,
+            "VALIDATION_ERROR",
+            "from|to",
+            "|".join(re.escape(m) for m in (END_BEFORE_START, RANGE_TOO_LONG, NO_SUCH_DAY)),
+        )
     ],
     "GET /admin/events": [MALFORMED_CURSOR],
     "GET /orders": [MALFORMED_CURSOR],

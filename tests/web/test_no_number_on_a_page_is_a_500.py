@@ -66,6 +66,7 @@ def browsers(app: Flask, world: World) -> dict[str, FlaskClient]:
 def assert_answered(response, answers: set[int], sent: object) -> None:
     assert response.status_code < 500, (sent, response.get_data(as_text=True)[:500])
     assert response.status_code in answers, (sent, response.status_code)
+    response.close()  # as a server does: a streamed download (a statement) ends here
 
 
 def test_a_path_id_out_of_range_matches_no_route_and_the_largest_names_nothing(

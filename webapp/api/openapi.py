@@ -351,7 +351,16 @@ def success_response(op: Operation, refs: Any) -> dict[str, Any]:
             required=False,
         )
     response: dict[str, Any] = {"description": op.summary, "headers": headers}
-    if op.response is not None and not op.enveloped:
+    if op.download is not None:
+        headers["Content-Disposition"] = header(
+            'attachment; filename="…": the name to save the file under.'
+        )
+        response["content"] = {
+            op.download.media_type: {
+                "schema": {"type": "string", "description": op.download.description}
+            }
+        }
+    elif op.response is not None and not op.enveloped:
         response["content"] = {"application/json": {"schema": {"type": "object"}}}
     elif op.response is not None:
         meta = "PagedMeta" if op.paginated else "Meta"
@@ -435,8 +444,9 @@ def build_document(app: Flask) -> dict[str, Any]:
             "version": API_VERSION,
             "description": (
                 "Wallets, transfers and a shop. Every answer with a body is the envelope "
-                "`{data, meta}` or `{error, meta}`; ids are strings, money integer minor "
-                "units; lists are cursor pages."
+                "`{data, meta}` or `{error, meta}`, except this document and a file to "
+                "download (a statement's CSV), whose errors are still enveloped; ids are "
+                "strings, money integer minor units; lists are cursor pages."
             ),
         },
         "servers": [{"url": bp.url_prefix}],
@@ -506,5 +516,5 @@ def document_for(app: Flask) -> dict[str, Any]:
 @bp.get("/openapi.json")
 @operation("meta", auth=False, response=dict[str, Any], enveloped=False)
 def openapi_document() -> dict[str, Any]:
-    """This document: OpenAPI 3.1 of /api/v1 (the one answer outside the envelope)."""
+    """This document: OpenAPI 3.1 of /api/v1 (an answer outside the envelope)."""
     return document_for(current_app)

@@ -42,6 +42,15 @@ class Link:
 
 
 @dataclass(frozen=True)
+class Download:
+    """An answer outside the envelope: a file to save, streamed as the view's own Response
+    (its errors still come in the envelope)."""
+
+    media_type: str  # as the OpenAPI document names it ("text/csv")
+    description: str
+
+
+@dataclass(frozen=True)
 class Operation:
     name: str  # the view's name: its endpoint is "api.<name>", its operationId the same
     tag: str
@@ -57,7 +66,8 @@ class Operation:
     idempotent: bool  # honours Idempotency-Key
     refusals: tuple[int, ...]  # statuses the service may answer beyond what the rest implies
     links: Mapping[str, Link]
-    enveloped: bool  # False only for the OpenAPI document itself
+    enveloped: bool  # False for the OpenAPI document itself and for a download
+    download: Download | None  # the file a download answers with
     adapter: TypeAdapter[Any] | None
 
     @property
@@ -104,6 +114,8 @@ def fields_of(value: Any) -> Any:
 
 def serialize(op: Operation, result: Any, limit: int | None) -> Response:
     """The view's result through the response model, into the envelope."""
+    if op.download is not None:
+        return result  # the file, streamed
     if op.adapter is None:
         return no_content()
     if not op.enveloped:
@@ -144,8 +156,11 @@ def operation(
     refusals: tuple[int, ...] = (),
     links: Mapping[str, Link] | None = None,
     enveloped: bool = True,
+    download: Download | None = None,
 ) -> Callable[[View], View]:
-    """Declare and run an /api/v1 operation (see the module's docstring)."""
+    """Declare and run an /api/v1 operation (see the module's docstring). A `download`
+    view returns the file's Response itself."""
+    enveloped = enveloped and download is None
 
     def decorate(view: View) -> View:
         summary, _, description = (view.__doc__ or view.__name__).strip().partition("\n")
@@ -168,6 +183,7 @@ def operation(
             refusals=refusals,
             links=links or {},
             enveloped=enveloped,
+            download=download,
             adapter=adapter,
         )
         assert op.name not in OPERATIONS, f"two operations named {op.name}"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from flask import Response
+
 from webapp.api.auth_guard import principal
 from webapp.api.blueprint import bp
-from webapp.api.operations import Link, operation
+from webapp.api.operations import Download, Link, operation
 from webapp.api.schemas.bases import CursorQuery
 from webapp.api.schemas.wallet import (
     AccountCreate,
@@ -14,18 +16,27 @@ from webapp.api.schemas.wallet import (
     DayBalancePublic,
     DepositCreate,
     HistoryLine,
+    StatementQuery,
     TransactionPublic,
     TransferCreate,
 )
 from webapp.core.ids import id_from_wire
+from webapp.edge.downloads import CSV_MEDIA_TYPE, streamed_download
 from webapp.models import Account, LedgerTransaction
 from webapp.models.user import ROLE_ADMIN
 from webapp.repositories.keyset import Page
 from webapp.services.wallet.accounts import AccountService
 from webapp.services.wallet.balance_history import BalanceHistoryService, DayBalance
 from webapp.services.wallet.ledger import LedgerService
+from webapp.services.wallet.statement import STATEMENT_COLUMNS, StatementService
 
 THE_ACCOUNT = {"accountId": "$response.body#/data/id"}
+STATEMENT_CSV = Download(
+    "text/csv",
+    f"A header row ({','.join(STATEMENT_COLUMNS)}), then one row per ledger line, oldest "
+    "first; amounts are decimals signed for the account; a text cell that would start a "
+    "formula begins with '.",
+)
 
 
 @bp.get("/accounts")
@@ -85,6 +96,20 @@ def balance_history(account_id: int, query: BalanceHistoryQuery) -> list[DayBala
         principal(), account_id, start=query.start, end=query.end
     )
     return history.days
+
+
+@bp.get("/accounts/<id:account_id>/statement.csv")
+@operation("accounts", query=StatementQuery, download=STATEMENT_CSV)
+def account_statement(account_id: int, query: StatementQuery) -> Response:
+    """The account's statement as CSV, streamed: its lines from `from` to `to` (UTC days).
+
+    At most 366 days, `from` on or before `to` (else 422 naming `to`); by default this month
+    so far. The owner's or any for an admin; a `read` personal access token may fetch it.
+    """
+    statement = StatementService().statement(
+        principal(), account_id, start=query.start, end=query.end
+    )
+    return streamed_download(statement.text, statement.filename, CSV_MEDIA_TYPE)
 
 
 @bp.post("/accounts/<id:account_id>/deposits")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.compiler import compiles
@@ -107,6 +107,35 @@ class LedgerRepository(Repository[LedgerTransaction]):
         )
         return {date.fromisoformat(row[0]): row[1] for row in self.session.execute(statement)}
 
+    def statement_chunk(
+        self, account_id: int, *, since: datetime, until: datetime, after_id: int, limit: int
+    ) -> list[StatementLine]:
+        """Up to `limit` of the account's entries created in [since, until] with an id above
+        `after_id`, oldest first, as plain rows (no objects kept in the session): one keyset
+        step of a statement, walking the (account_id, id) index."""
+        statement = (
+            select(
+                LedgerEntry.id,
+                LedgerEntry.created_at,
+                LedgerEntry.transaction_id,
+                LedgerTransaction.type,
+                LedgerTransaction.memo,
+                LedgerEntry.amount,
+                LedgerEntry.balance_after,
+                LedgerTransaction.currency,
+            )
+            .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+            .where(
+                LedgerEntry.account_id == account_id,
+                LedgerEntry.id > after_id,
+                LedgerEntry.created_at >= since,
+                LedgerEntry.created_at <= until,
+            )
+            .order_by(LedgerEntry.id)
+            .limit(limit)
+        )
+        return [StatementLine(*row) for row in self.session.execute(statement)]
+
     def recent_for_accounts(self, account_ids: list[int], limit: int) -> list[LedgerEntry]:
         if not account_ids:
             return []
@@ -181,6 +210,19 @@ class LedgerRepository(Repository[LedgerTransaction]):
             .order_by(Account.id)
         )
         return [(row[0], row[1], row[2]) for row in self.session.execute(statement)]
+
+
+class StatementLine(NamedTuple):
+    """One entry of an account as a statement reads it."""
+
+    entry_id: int
+    created_at: datetime
+    transaction_id: int
+    type: str
+    memo: str | None
+    amount: int
+    balance_after: int
+    currency: str
 
 
 class EntryRepository(Repository[LedgerEntry]):

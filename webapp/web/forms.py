@@ -4,6 +4,7 @@ are the services'; their ValidationError details are shown on the matching field
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -29,8 +30,10 @@ from wtforms.validators import (
     Regexp,
     StopValidation,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.validators import ValidationError as FieldError
+from wtforms.widgets import CheckboxInput, DateInput, ListWidget
 
+from webapp.core.dates import parse_date
 from webapp.core.email_address import MAX_EMAIL_LENGTH
 from webapp.core.errors import AppError
 from webapp.core.ids import ID_PATTERN, MAX_NUMBER
@@ -178,6 +181,40 @@ class AmountField(StringField):
         if message == AMOUNT_OUT_OF_RANGE and self.currency is not None:
             return amount_out_of_range(self.currency)
         return message
+
+
+def day_text(_form: FlaskForm, field: Field) -> None:
+    """A day typed as YYYY-MM-DD (webapp.core.dates' one grammar, as the API reads it)."""
+    try:
+        parse_date(field.data)
+    except ValueError as error:
+        raise FieldError(str(error)) from None
+
+
+class DayField(StringField):
+    """A day, YYYY-MM-DD (a date picker where the browser has one); may be left empty."""
+
+    widget = DateInput()
+
+    def __init__(self, label: str, **kwargs: Any) -> None:
+        kwargs.setdefault("validators", [Optional(), Length(max=10), day_text])
+        super().__init__(label, **kwargs)
+
+    @property
+    def day(self) -> date | None:
+        """The day typed, once the form validated; None when left empty."""
+        return parse_date(self.data) if self.data else None
+
+
+class StatementForm(FlaskForm):
+    """The days of an account's statement (a GET form); a day left empty takes the
+    service's default. Named `from` and `to` as the API's, with ids of their own."""
+
+    class Meta:
+        csrf = False
+
+    start = DayField("From", name="from", id="statement-from")
+    end = DayField("To", name="to", id="statement-to")
 
 
 class TransferForm(FlaskForm):

@@ -20,13 +20,21 @@ from webapp.core.errors import (
 )
 from webapp.core.ids import parse_public_id
 from webapp.core.money import format_money
+from webapp.edge.downloads import CSV_MEDIA_TYPE, streamed_download
 from webapp.models import Account
 from webapp.services.wallet.accounts import AccountService
 from webapp.services.wallet.balance_history import BalanceHistoryService
 from webapp.services.wallet.ledger import LedgerService, TransferRequest
+from webapp.services.wallet.statement import StatementService, default_period, today_utc
 from webapp.web.blueprint import bp
 from webapp.web.chart import line_chart
-from webapp.web.forms import TransferConfirmForm, TransferForm, add_error, show_error
+from webapp.web.forms import (
+    StatementForm,
+    TransferConfirmForm,
+    TransferForm,
+    add_error,
+    show_error,
+)
 
 HISTORY_PAGE_SIZE = 20
 RECENT_ACTIVITY = 10
@@ -62,7 +70,9 @@ def dashboard() -> str:
 
 @bp.get("/accounts/<id:account_id>")
 @login_required
-def account(account_id: int) -> str:
+def account(account_id: int, statement: StatementForm | None = None) -> str:
+    """The account and its history; `statement` is the statement form as sent, with its
+    errors, when a download was refused."""
     cursor = request.args.get("cursor") or None
     history = LedgerService().history(
         current_user.principal, account_id, limit=HISTORY_PAGE_SIZE, cursor=cursor
@@ -73,6 +83,7 @@ def account(account_id: int) -> str:
         page=history.page,
         paged=bool(cursor),
         **balance_chart(account_id),
+        statement=statement or default_statement_form(),
     )
 
 
@@ -83,6 +94,35 @@ def balance_chart(account_id: int) -> dict[str, Any]:
         "balance_days": balance.days,
         "balance_chart": line_chart(balance.days, balance.account.currency),
     }
+
+
+# StatementService's fields as the statement form names them.
+STATEMENT_FIELDS = {"from": "start", "to": "end"}
+
+
+def default_statement_form() -> StatementForm:
+    period = default_period(today_utc())
+    return StatementForm(
+        formdata=None, data={"start": period.start.isoformat(), "end": period.end.isoformat()}
+    )
+
+
+@bp.get("/accounts/<id:account_id>/statement.csv")
+@login_required
+def account_statement(account_id: int) -> str | Response:
+    """The account's statement as CSV (what the API's statement.csv answers); a range the
+    service refuses is shown on the account page, next to its field."""
+    form = StatementForm(formdata=request.args)
+    if form.validate():
+        try:
+            statement = StatementService().statement(
+                current_user.principal, account_id, start=form.start.day, end=form.end.day
+            )
+        except ValidationError as error:
+            show_error(form, error, STATEMENT_FIELDS)
+        else:
+            return streamed_download(statement.text, statement.filename, CSV_MEDIA_TYPE)
+    return account(account_id, statement=form)
 
 
 def transfer_form(accounts: list[Account]) -> TransferForm:

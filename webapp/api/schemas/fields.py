@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
+from webapp.core.dates import DATE_PATTERN, parse_date
 from webapp.core.ids import ID_PATTERN
 from webapp.core.money import MAX_AMOUNT, MIN_AMOUNT, SUPPORTED_CURRENCIES
 from webapp.models.order import MAX_QUANTITY, ORDER_STATUSES
@@ -52,8 +55,22 @@ def _strip(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
+def _date_text(value: object) -> object:
+    # A query's date: "2026-12-01" exactly (webapp.core.dates), nothing else guessed.
+    if not isinstance(value, str):
+        return value
+    try:
+        return parse_date(value)
+    except ValueError as error:
+        raise PydanticCustomError("date_text", str(error)) from None
+
+
 PublicId = Annotated[str, BeforeValidator(_id_to_str)]
 IdText = Annotated[str, Field(pattern=f"^{ID_PATTERN}$")]
+# A day, YYYY-MM-DD (UTC where it bounds a range of moments).
+DateText = Annotated[
+    date, Field(json_schema_extra={"pattern": f"^{DATE_PATTERN}$"}), BeforeValidator(_date_text)
+]
 
 # A Literal over a tuple is a Literal over its members: the choices stay the owner's.
 Role = Literal[ROLES]  # type: ignore[valid-type]

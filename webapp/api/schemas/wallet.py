@@ -12,6 +12,7 @@ from webapp.api.schemas.fields import (
     AccountName,
     Amount,
     Currency,
+    DateText,
     IdText,
     Memo,
     PublicId,
@@ -41,6 +42,15 @@ class AccountPublic(PublicSchema):
 
 class AccountListQuery(CursorQuery):
     user_id: IdText | None = None
+
+
+class StatementQuery(QuerySchema):
+    """The days a statement covers, both included (UTC): by default this month so far."""
+
+    start: DateText | None = Field(
+        None, alias="from", description="The first day (default: the first of this month)."
+    )
+    end: DateText | None = Field(None, alias="to", description="The last day (default: today).")
 
 
 class DepositCreate(RequestSchema):

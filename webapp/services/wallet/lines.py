@@ -6,7 +6,7 @@ page's "sent to / received from" take it from `MoneyLine`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from webapp.models import LedgerEntry
@@ -49,18 +49,24 @@ class MoneyLine:
 def money_lines(uow: UnitOfWork, entries: Sequence[LedgerEntry]) -> list[MoneyLine]:
     """The entries (their transactions loaded) as lines with their counterparties: one query
     for all of them, however many there are."""
-    member_transactions = {
-        entry.transaction_id for entry in entries if entry.transaction.type in MEMBER_TYPES
-    }
+    parties = other_members(
+        uow,
+        [(e.id, e.transaction_id) for e in entries if e.transaction.type in MEMBER_TYPES],
+    )
+    return [MoneyLine(entry, parties.get(entry.id)) for entry in entries]
+
+
+def other_members(uow: UnitOfWork, entries: Iterable[tuple[int, int]]) -> dict[int, Counterparty]:
+    """Entry id → the owner of its transaction's other entry (a transfer has two), for
+    (entry id, transaction id) pairs of lines whose type has a member on the other side;
+    one query for all of them."""
+    wanted = dict(entries)
+    parties: dict[int, Counterparty] = {}
     sides: dict[int, list[tuple[int, Counterparty]]] = {}
-    for transaction_id, entry_id, name, email in uow.ledger.member_sides(member_transactions):
+    for transaction_id, entry_id, name, email in uow.ledger.member_sides(set(wanted.values())):
         sides.setdefault(transaction_id, []).append((entry_id, Counterparty(name, email)))
-    return [
-        MoneyLine(entry, other_member(entry, sides.get(entry.transaction_id, [])))
-        for entry in entries
-    ]
-
-
-def other_member(entry: LedgerEntry, sides: list[tuple[int, Counterparty]]) -> Counterparty | None:
-    """The owner of the transaction's other entry (a transfer has two)."""
-    return next((party for entry_id, party in sides if entry_id != entry.id), None)
+    for entry_id, transaction_id in wanted.items():
+        other = next((p for side, p in sides.get(transaction_id, []) if side != entry_id), None)
+        if other is not None:
+            parties[entry_id] = other
+    return parties
