@@ -21,6 +21,7 @@ import schemathesis
 from webapp.services.access_tokens import NAME_RULE
 from webapp.services.mailed_links import DEAD_LINK
 from webapp.services.mfa.service import WRONG_CODE, WRONG_PASSWORD
+from webapp.services.wallet.ledger import FROM_AFTER_TO
 
 Rule = tuple[int, str, str | None, str | None]
 WRONG_PASSWORD_OR_CODE = f"{re.escape(WRONG_PASSWORD)}|{re.escape(WRONG_CODE)}"
@@ -87,7 +88,10 @@ REFUSALS: dict[str, list[Rule]] = {
     # A name of spaces only, or with control characters (any script is a name).
     "POST /tokens": [(422, "VALIDATION_ERROR", "name", re.escape(NAME_RULE))],
     "GET /accounts": [MALFORMED_CURSOR],
-    "GET /accounts/{accountId}/transactions": [MALFORMED_CURSOR],
+    "GET /accounts/{accountId}/transactions": [
+        MALFORMED_CURSOR,
+        (422, "VALIDATION_ERROR", "from", re.escape(FROM_AFTER_TO)),
+    ],
     "GET /admin/events": [MALFORMED_CURSOR],
     "GET /orders": [MALFORMED_CURSOR],
     "GET /products": [MALFORMED_CURSOR],
