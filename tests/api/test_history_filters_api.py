@@ -13,19 +13,8 @@ from hypothesis import strategies as st
 
 from tests.support.clients import bearer
 from tests.support.envelopes import assert_error, assert_success
-from tests.support.history_lines import Line, Written, write_lines
-from webapp.models.ledger import TRANSACTION_TYPES, TX_DEPOSIT, TX_ORDER_PAYMENT, TX_TRANSFER
-
-DAY = date(2026, 11, 10)
-
-LINES = [
-    Line(TX_DEPOSIT, DAY, 500_00, "Salary"),
-    Line(TX_TRANSFER, DAY + timedelta(days=1), -80_00, "Rent for November", seconds=0),
-    Line(TX_ORDER_PAYMENT, DAY + timedelta(days=2), -4_00, None),
-    Line(TX_TRANSFER, DAY + timedelta(days=3), 12_50, "Lunch back", seconds=86_399),
-    Line(TX_DEPOSIT, DAY + timedelta(days=5), 1_00, "100% bonus_pay"),
-    Line(TX_DEPOSIT, DAY + timedelta(days=6), 2_00, "1000 bonusXpay"),
-]
+from tests.support.history_lines import DAY, LINES, Line, Written, write_lines
+from webapp.models.ledger import TRANSACTION_TYPES, TX_DEPOSIT, TX_TRANSFER
 
 
 @pytest.fixture

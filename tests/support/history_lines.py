@@ -18,7 +18,7 @@ from sqlalchemy import select
 from tests.support.ledger_data import system_account
 from webapp.infra.extensions import db
 from webapp.models import Account, LedgerEntry, LedgerTransaction, User
-from webapp.models.ledger import TX_DEPOSIT, TX_TRANSFER
+from webapp.models.ledger import TX_DEPOSIT, TX_ORDER_PAYMENT, TX_TRANSFER
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,20 @@ class Written:
             and (until is None or line.day <= until)
             and (not q or any(q.lower() in text.lower() for text in texts))
         )
+
+
+# A small history to filter (both surfaces' tests read it): the transfers are with the
+# other member; a line at the first and one at the last second of a day; memos with % and _.
+DAY = date(2026, 11, 10)
+
+LINES = [
+    Line(TX_DEPOSIT, DAY, 500_00, "Salary"),
+    Line(TX_TRANSFER, DAY + timedelta(days=1), -80_00, "Rent for November", seconds=0),
+    Line(TX_ORDER_PAYMENT, DAY + timedelta(days=2), -4_00, None),
+    Line(TX_TRANSFER, DAY + timedelta(days=3), 12_50, "Lunch back", seconds=86_399),
+    Line(TX_DEPOSIT, DAY + timedelta(days=5), 1_00, "100% bonus_pay"),
+    Line(TX_DEPOSIT, DAY + timedelta(days=6), 2_00, "1000 bonusXpay"),
+]
 
 
 def write_lines(account_id: int, other_account_id: int, lines: Sequence[Line]) -> list[Written]:

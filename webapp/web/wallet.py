@@ -20,10 +20,17 @@ from webapp.core.errors import (
 from webapp.core.ids import parse_public_id
 from webapp.core.money import format_money
 from webapp.models import Account
+from webapp.repositories.ledger import HistoryFilter
 from webapp.services.wallet.accounts import AccountService
 from webapp.services.wallet.ledger import LedgerService, TransferRequest
 from webapp.web.blueprint import bp
-from webapp.web.forms import TransferConfirmForm, TransferForm, add_error, show_error
+from webapp.web.forms import (
+    HistoryFilterForm,
+    TransferConfirmForm,
+    TransferForm,
+    add_error,
+    show_error,
+)
 
 HISTORY_PAGE_SIZE = 20
 RECENT_ACTIVITY = 10
@@ -57,15 +64,57 @@ def dashboard() -> str:
     )
 
 
+# The history filter form's fields by the names the service gives its details.
+HISTORY_FIELDS = {"from": "since", "to": "until"}
+
+
+def history_filters(form: HistoryFilterForm) -> dict[str, str]:
+    """The filled filters as the page's query string names them: what "Older" carries."""
+    values = {
+        "type": form.type.data,
+        "from": form.since.data and form.since.data.isoformat(),
+        "to": form.until.data and form.until.data.isoformat(),
+        "q": form.q.data,
+    }
+    return {name: value for name, value in values.items() if value}
+
+
 @bp.get("/accounts/<id:account_id>")
 @login_required
 def account(account_id: int) -> str:
+    """An account and its history, filtered by the form (a malformed filter is shown on it,
+    with no lines)."""
     cursor = request.args.get("cursor") or None
-    history = LedgerService().history(
-        current_user.principal, account_id, limit=HISTORY_PAGE_SIZE, cursor=cursor
-    )
+    form = HistoryFilterForm(formdata=request.args)
+    page = None
+    account = None
+    if form.validate():
+        filters = HistoryFilter(
+            type=form.type.data or None,
+            since=form.since.data,
+            until=form.until.data,
+            text=form.q.data or None,
+        )
+        try:
+            history = LedgerService().history(
+                current_user.principal,
+                account_id,
+                limit=HISTORY_PAGE_SIZE,
+                cursor=cursor,
+                filters=filters,
+            )
+            account, page = history.account, history.page
+        except ValidationError as error:
+            show_error(form, error, HISTORY_FIELDS)
+    if account is None:
+        account = AccountService().get(current_user.principal, account_id)
     return render_template(
-        "wallet/account.html", account=history.account, page=history.page, paged=bool(cursor)
+        "wallet/account.html",
+        account=account,
+        page=page,
+        paged=bool(cursor),
+        form=form,
+        filters=history_filters(form) if page is not None else {},
     )
 
 
