@@ -7,7 +7,9 @@ the pages before it), except where the rows it wants lie far from where the walk
 
 - a date range (`from`, `to` on `created_at`): `ix_ledger_entries_account_id_created_at_id`
   finds an account's lines of those days directly (and the cursor's `id <` bound inside the
-  same index), instead of stepping over every newer line first;
+  same index), instead of stepping over every newer line first. Measured on PostgreSQL, one
+  day early in a 100,000-line history spread over 100 days: 0.24 ms with it, 47.6 ms
+  without. For a wide range the planner keeps the id walk (its lines are then close by);
 - a type: the walk checks each line's transaction by its primary key, which holds the type;
   no index of its own (the four types are each common in a member's history);
 - a text: `LIKE '%…%'` can use no b-tree index; it rides the walk like a type.
