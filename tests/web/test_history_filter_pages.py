@@ -173,3 +173,16 @@ def test_another_members_account_is_404_with_filters(app, main, register):
         f"/accounts/{main}", query_string={"from": "2026-11-12", "to": "2026-11-11"}
     )
     assert response.status_code == 404
+
+
+def test_the_page_costs_the_same_statements_with_and_without_filters(
+    member_browser, main, count_statements
+):
+    counts = []
+    for query in ({}, {"type": "transfer", "q": "bob", "from": "2026-11-11", "to": "2026-11-30"}):
+        member_browser.get(f"/accounts/{main}", query_string=query)  # warm
+        with count_statements() as counter:
+            response = member_browser.get(f"/accounts/{main}", query_string=query)
+        assert "Landlord Bob" in response.get_data(as_text=True)  # the counterparty lookup ran
+        counts.append(counter.count)
+    assert counts[0] == counts[1]
