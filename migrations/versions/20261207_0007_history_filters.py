@@ -6,10 +6,12 @@ rides the walk of `ix_ledger_entries_account_id_id` (a page reads on from its cu
 the pages before it), except where the rows it wants lie far from where the walk starts:
 
 - a date range (`from`, `to` on `created_at`): `ix_ledger_entries_account_id_created_at_id`
-  finds an account's lines of those days directly (and the cursor's `id <` bound inside the
-  same index), instead of stepping over every newer line first. Measured on PostgreSQL, one
-  day early in a 100,000-line history spread over 100 days: 0.24 ms with it, 47.6 ms
-  without. For a wide range the planner keeps the id walk (its lines are then close by);
+  lets the planner find an account's lines of those days directly (the cursor's `id <`
+  bound inside the same index) instead of stepping over every newer line first. On
+  PostgreSQL, one day early in a 100,000-line history spread over 100 days, the bare
+  entries query takes 0.24 ms with it, 47.6 ms without; the page's query (its transactions
+  joined) is still often planned as the id walk (`make bench-history` prints the figures).
+  For a wide range the id walk is the right plan: its lines are close by;
 - a type: the walk checks each line's transaction by its primary key, which holds the type;
   no index of its own (the four types are each common in a member's history);
 - a text: `LIKE '%…%'` can use no b-tree index; it rides the walk like a type.
