@@ -2,6 +2,9 @@
 
 Keyset pagination should make both cost the same; this prints their median latencies
 and the ratio (target ≤ 1.2), next to what OFFSET pagination would cost for contrast.
+Then the same history is spread over 100 days, one line in ten made a transfer and one in
+seven given a "rent" memo, and each history filter's first page is timed against its page
+from the middle of the history (the 1,000th unfiltered page's cursor).
 It runs on a throwaway SQLite file, or on BENCH_DATABASE_URL (e.g. a PostgreSQL database
 that may be emptied).
 
@@ -18,14 +21,16 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
 from flask_migrate import downgrade, upgrade  # noqa: E402
-from sqlalchemy import event, select, text  # noqa: E402
+from sqlalchemy import event, func, select, text  # noqa: E402
 
 from tests.support.ledger_data import build_history  # noqa: E402
 from webapp import create_app  # noqa: E402
@@ -147,8 +152,62 @@ def main() -> None:
         f"  for contrast, OFFSET paging: page 1 {offset_first:.2f} ms, page {DEEP_PAGE:,} "
         f"{offset_deep:.2f} ms, ratio {offset_deep / offset_first:.1f}"
     )
+    filtered_pages(app, client, headers, account_id)
     with app.app_context():
         db.engine.dispose()
+
+
+FILTERS = {
+    "type=transfer": "type=transfer",
+    "one day, early": "from=2026-01-02&to=2026-01-02",
+    "ten days, mid": "from=2026-02-10&to=2026-02-19",
+    "q=rent": "q=rent",
+    "all four": "type=transfer&q=rent&from=2026-01-01&to=2026-03-31",
+}
+
+
+def filtered_pages(app: Any, client: Any, headers: dict[str, str], account_id: int) -> None:
+    """Each history filter: its first page against its page from mid-history."""
+    with app.app_context():
+        first_id = db.session.scalar(
+            select(func.min(LedgerEntry.id)).where(LedgerEntry.account_id == account_id)
+        )
+        seconds_apart = 100 * 86_400 / ENTRIES  # 100 days, oldest first
+        start = datetime(2026, 1, 1, tzinfo=UTC)
+        for statement in (
+            "UPDATE ledger_transactions SET type = 'transfer' WHERE id % 10 = 0",
+            "UPDATE ledger_transactions SET memo = 'rent' WHERE id % 7 = 0",
+        ):
+            db.session.execute(text(statement))
+        entries = db.session.scalars(
+            select(LedgerEntry).where(LedgerEntry.account_id == account_id)
+        )
+        for entry in entries:
+            # build_history writes each line's entry after its source's: ids go two by two.
+            entry.created_at = start + timedelta(seconds=(entry.id - first_id) // 2 * seconds_apart)
+        db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
+        middle = deep_page_cursor(account_id, page=DEEP_PAGE // 2)
+    base = f"/api/v1/accounts/{account_id}/transactions?limit={PAGE_SIZE}"
+    print(f"filtered, page 1 and from mid-history, {ROUNDS // 3} requests each:")
+    for name, query in FILTERS.items():
+        timings: dict[str, list[float]] = {"first": [], "middle": []}
+        for _ in range(ROUNDS // 3):
+            for where, url in (
+                ("first", f"{base}&{query}"),
+                ("middle", f"{base}&{query}&cursor={middle}"),
+            ):
+                started = time.perf_counter()
+                response = client.get(url, headers=headers)
+                timings[where].append(time.perf_counter() - started)
+                assert response.status_code == 200
+        first, deep = median_ms(timings["first"]), median_ms(timings["middle"])
+        print(
+            f"  {name:16} page 1 {first:7.2f} ms, mid-history {deep:7.2f} ms, "
+            f"ratio {deep / first:.2f}"
+        )
 
 
 if __name__ == "__main__":

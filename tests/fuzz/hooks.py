@@ -24,6 +24,7 @@ from webapp.services.access_tokens import NAME_RULE
 from webapp.services.mailed_links import DEAD_LINK
 from webapp.services.mfa.service import WRONG_CODE, WRONG_PASSWORD
 from webapp.services.wallet.balance_history import NOT_A_DAY, RANGE_RULES
+from webapp.services.wallet.ledger import FROM_AFTER_TO
 from webapp.services.wallet.statement import END_BEFORE_START, RANGE_TOO_LONG
 
 Rule = tuple[int, str, str | None, str | None]
@@ -91,7 +92,10 @@ REFUSALS: dict[str, list[Rule]] = {
     # A name of spaces only, or with control characters (any script is a name).
     "POST /tokens": [(422, "VALIDATION_ERROR", "name", re.escape(NAME_RULE))],
     "GET /accounts": [MALFORMED_CURSOR],
-    "GET /accounts/{accountId}/transactions": [MALFORMED_CURSOR],
+    "GET /accounts/{accountId}/transactions": [
+        MALFORMED_CURSOR,
+        (422, "VALIDATION_ERROR", "from", re.escape(FROM_AFTER_TO)),
+    ],
     # A date the pattern lets through (2024-02-30), or a range backwards or too long.
     "GET /accounts/{accountId}/balance-history": [
         (422, "VALIDATION_ERROR", "from|to", re.escape(NOT_A_DAY)),

@@ -18,17 +18,24 @@ from webapp.models.account import KIND_SYSTEM
 BATCH = 5_000
 
 
+def system_account(name: str, currency: str) -> Account:
+    """The system account of this name, opened if there is none yet."""
+    session = db.session
+    account = session.scalar(
+        select(Account).where(Account.kind == KIND_SYSTEM, Account.name == name)
+    )
+    if account is None:
+        account = Account(kind=KIND_SYSTEM, name=name, currency=currency)
+        session.add(account)
+        session.flush()
+    return account
+
+
 def build_history(account_id: int, entries: int, amount: int = 1) -> None:
     """Give `account_id` `entries` deposits of `amount`, oldest first, committed."""
     session = db.session
     account = session.get(Account, account_id)
-    source = session.scalar(
-        select(Account).where(Account.kind == KIND_SYSTEM, Account.name == "Bench")
-    )
-    if source is None:
-        source = Account(kind=KIND_SYSTEM, name="Bench", currency=account.currency)
-        session.add(source)
-        session.flush()
+    source = system_account("Bench", account.currency)
     start = datetime.now(UTC) - timedelta(days=1)
     first_tx = (
         session.scalar(select(LedgerTransaction.id).order_by(LedgerTransaction.id.desc()).limit(1))

@@ -7,7 +7,6 @@ from flask import Response
 from webapp.api.auth_guard import principal
 from webapp.api.blueprint import bp
 from webapp.api.operations import Download, Link, operation
-from webapp.api.schemas.bases import CursorQuery
 from webapp.api.schemas.wallet import (
     AccountCreate,
     AccountListQuery,
@@ -16,6 +15,7 @@ from webapp.api.schemas.wallet import (
     DayBalancePublic,
     DepositCreate,
     HistoryLine,
+    HistoryQuery,
     StatementQuery,
     TransactionPublic,
     TransferCreate,
@@ -77,11 +77,12 @@ def get_account(account_id: int) -> Account:
 
 
 @bp.get("/accounts/<id:account_id>/transactions")
-@operation("accounts", query=CursorQuery, response=HistoryLine, paginated=True)
-def account_history(account_id: int, query: CursorQuery) -> Page[HistoryLine]:
-    """The account's history, newest first: each amount signed for it, with the balance after."""
+@operation("accounts", query=HistoryQuery, response=HistoryLine, paginated=True)
+def account_history(account_id: int, query: HistoryQuery) -> Page[HistoryLine]:
+    """The account's history, newest first: each amount signed for it, with the balance after;
+    `type`, `from`, `to` and `q` filter it (together, every one must match)."""
     history = LedgerService().history(
-        principal(), account_id, limit=query.limit, cursor=query.cursor
+        principal(), account_id, limit=query.limit, cursor=query.cursor, filters=query.filters()
     )
     page = history.page
     return Page([HistoryLine.of(line) for line in page.items], page.next_cursor, page.has_more)

@@ -43,6 +43,8 @@ class LedgerEntry(CreatedAtMixin, Base):
         CheckConstraint("amount <> 0", name="amount_not_zero"),
         # Newest-first keyset pagination of an account's history walks this index.
         Index("ix_ledger_entries_account_id_id", "account_id", "id"),
+        # A date-filtered history finds an account's lines of those days here (0007).
+        Index("ix_ledger_entries_account_id_created_at_id", "account_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import String
 
@@ -35,6 +36,73 @@ def _utc_day_postgresql(element: UtcDay, compiler: Any, **kw: Any) -> str:
     # A timestamptz's day depends on the session's time zone unless it is read in UTC.
     column = compiler.process(element.clauses, **kw)
     return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    """Which lines of an account's history to read; a field left None filters nothing."""
+
+    type: str | None = None
+    since: date | None = None  # the first UTC day, inclusive
+    until: date | None = None  # the last UTC day, inclusive
+    text: str | None = None  # in the memo or the counterparty's email, in any case
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        """The filter as conditions on LedgerEntry rows (no join: one row per entry)."""
+        conditions: list[ColumnElement[bool]] = []
+        if self.type is not None:
+            conditions.append(LedgerEntry.transaction.has(LedgerTransaction.type == self.type))
+        if self.since is not None:
+            conditions.append(LedgerEntry.created_at >= start_of(self.since))
+        if self.until is not None and self.until < date.max:
+            conditions.append(LedgerEntry.created_at < start_of(self.until + timedelta(days=1)))
+        if self.text:
+            pattern = like_pattern(self.text)
+            memo_matches = LedgerTransaction.memo.ilike(pattern, escape=LIKE_ESCAPE)
+            conditions.append(
+                or_(LedgerEntry.transaction.has(memo_matches), other_member_email_matches(pattern))
+            )
+        return conditions
+
+
+LIKE_ESCAPE = "\\"
+
+
+def start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def like_pattern(text: str) -> str:
+    """`text` anywhere, its own % and _ (and the escape character) taken literally."""
+    for special in (LIKE_ESCAPE, "%", "_"):
+        text = text.replace(special, LIKE_ESCAPE + special)
+    return f"%{text}%"
+
+
+def member_owners(entry: type[LedgerEntry], *columns: object) -> Select[tuple[object, ...]]:
+    """`columns` of the entries on a member's account with their owners: the join both the
+    counterparty lookup and the counterparty search read."""
+    return (
+        select(*columns)
+        .select_from(entry)
+        .join(Account, Account.id == entry.account_id)
+        .join(User, User.id == Account.user_id)
+    )
+
+
+def other_member_email_matches(pattern: str) -> ColumnElement[bool]:
+    """The entry's transaction has another entry, on a member's account, whose owner's
+    email is like `pattern`: the counterparty `member_sides` reads."""
+    other = aliased(LedgerEntry)
+    return (
+        member_owners(other, other.id)
+        .where(
+            other.transaction_id == LedgerEntry.transaction_id,
+            other.id != LedgerEntry.id,
+            User.email.ilike(pattern, escape=LIKE_ESCAPE),
+        )
+        .exists()
+    )
 
 
 class LedgerRepository(Repository[LedgerTransaction]):
@@ -66,13 +134,24 @@ class LedgerRepository(Repository[LedgerTransaction]):
         self.session.flush()
         return transaction
 
-    def history(self, account_id: int, *, limit: int, cursor: str | None) -> Page[LedgerEntry]:
-        """An account's entries, newest first, each with its transaction (one query)."""
+    def history(
+        self,
+        account_id: int,
+        *,
+        limit: int,
+        cursor: str | None,
+        filters: HistoryFilter | None = None,
+    ) -> Page[LedgerEntry]:
+        """An account's entries that pass `filters`, newest first, each with its transaction
+        (one query, filtered or not)."""
         entries = EntryRepository(self.session)
         return entries.find_page(
             limit=limit,
             cursor=cursor,
-            where=[LedgerEntry.account_id == account_id],
+            where=[
+                LedgerEntry.account_id == account_id,
+                *(filters.conditions() if filters is not None else ()),
+            ],
             order=KeysetOrder((LedgerEntry.id,), descending=True),
             options=[joinedload(LedgerEntry.transaction)],
         )
@@ -151,12 +230,9 @@ class LedgerRepository(Repository[LedgerTransaction]):
         account in these transactions, in one query whatever their number."""
         if not transaction_ids:
             return []
-        statement = (
-            select(LedgerEntry.transaction_id, LedgerEntry.id, User.name, User.email)
-            .join(Account, Account.id == LedgerEntry.account_id)
-            .join(User, User.id == Account.user_id)
-            .where(LedgerEntry.transaction_id.in_(transaction_ids))
-        )
+        statement = member_owners(
+            LedgerEntry, LedgerEntry.transaction_id, LedgerEntry.id, User.name, User.email
+        ).where(LedgerEntry.transaction_id.in_(transaction_ids))
         return [(row[0], row[1], row[2], row[3]) for row in self.session.execute(statement)]
 
     def count_of_type_since(self, transaction_type: str, since: datetime) -> int:

@@ -10,6 +10,7 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
     Field,
     HiddenField,
@@ -44,6 +45,7 @@ from webapp.core.money import (
     to_minor_units,
 )
 from webapp.models.account import DEFAULT_CURRENCY
+from webapp.models.ledger import TRANSACTION_TYPES
 from webapp.models.order import MAX_ITEMS_PER_ORDER, MAX_QUANTITY, ORDER_STATUSES
 from webapp.models.security import (
     CODE_LENGTH,
@@ -56,6 +58,9 @@ from webapp.models.security import (
 )
 from webapp.models.user import ROLES
 from webapp.services.shop.orders import QUANTITY_OUT_OF_RANGE
+from webapp.services.wallet.ledger import MAX_HISTORY_TEXT_LENGTH
+
+NOT_A_DAY = "Enter a day as YYYY-MM-DD."
 
 
 class RegisterForm(FlaskForm):
@@ -297,6 +302,46 @@ class ProductEditForm(ProductForm):
     is_active = BooleanField("Sold in the shop (active)")
 
 
+ANY = SelectChoice("", "Any")
+
+
+def day_field(label: str, name: str) -> DateField:
+    """An optional UTC day, YYYY-MM-DD (what a browser's date input sends)."""
+    return DateField(
+        label,
+        name=name,
+        format="%Y-%m-%d",
+        validators=[Optional()],
+        invalid_value_message=NOT_A_DAY,
+    )
+
+
+class HistoryFilterForm(FlaskForm):
+    """The filters of an account's history (a GET form, named as the API names them: type,
+    from, to, q); the service says whether the range and the text can be run."""
+
+    class Meta:
+        csrf = False
+
+    type = SelectField(
+        "Type",
+        choices=[
+            ANY,
+            *(
+                SelectChoice(kind, kind.replace("_", " ").capitalize())
+                for kind in TRANSACTION_TYPES
+            ),
+        ],
+        validators=[Optional()],
+    )
+    since = day_field("From", "from")
+    until = day_field("To", "to")
+    q = StringField(
+        "Memo or email",
+        validators=[Optional(), Length(max=MAX_HISTORY_TEXT_LENGTH)],
+    )
+
+
 class OrderFilterForm(FlaskForm):
     """The status filter of the admin order list (a GET form: no CSRF token)."""
 
@@ -314,8 +359,6 @@ class OrderFilterForm(FlaskForm):
 
 
 # --- Admin: users and the audit log ------------------------------------------------------
-
-ANY = SelectChoice("", "Any")
 
 
 class UserFilterForm(FlaskForm):

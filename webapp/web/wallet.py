@@ -22,6 +22,7 @@ from webapp.core.ids import parse_public_id
 from webapp.core.money import format_money
 from webapp.edge.downloads import CSV_MEDIA_TYPE, streamed_download
 from webapp.models import Account
+from webapp.repositories.ledger import HistoryFilter
 from webapp.services.wallet.accounts import AccountService
 from webapp.services.wallet.balance_history import BalanceHistoryService
 from webapp.services.wallet.ledger import LedgerService, TransferRequest
@@ -29,6 +30,7 @@ from webapp.services.wallet.statement import StatementService, default_period, t
 from webapp.web.blueprint import bp
 from webapp.web.chart import line_chart
 from webapp.web.forms import (
+    HistoryFilterForm,
     StatementForm,
     TransferConfirmForm,
     TransferForm,
@@ -68,20 +70,59 @@ def dashboard() -> str:
     )
 
 
+# The history filter form's fields by the names the service gives its details.
+HISTORY_FIELDS = {"from": "since", "to": "until"}
+
+
+def history_filters(form: HistoryFilterForm) -> dict[str, str]:
+    """The filled filters as the page's query string names them: what "Older" carries."""
+    values = {
+        "type": form.type.data,
+        "from": form.since.data and form.since.data.isoformat(),
+        "to": form.until.data and form.until.data.isoformat(),
+        "q": form.q.data,
+    }
+    return {name: value for name, value in values.items() if value}
+
+
 @bp.get("/accounts/<id:account_id>")
 @login_required
 def account(account_id: int, statement: StatementForm | None = None) -> str:
-    """The account and its history; `statement` is the statement form as sent, with its
-    errors, when a download was refused."""
+    """An account and its history, filtered by the form (a malformed filter is shown on it,
+    with no lines); `statement` is the statement form as sent, with its errors, when a
+    download was refused."""
     cursor = request.args.get("cursor") or None
-    history = LedgerService().history(
-        current_user.principal, account_id, limit=HISTORY_PAGE_SIZE, cursor=cursor
-    )
+    # A refused statement's query (from, to) is the statement form's, not the history's.
+    form = HistoryFilterForm(formdata=request.args if statement is None else None)
+    page = None
+    account = None
+    if form.validate():
+        filters = HistoryFilter(
+            type=form.type.data or None,
+            since=form.since.data,
+            until=form.until.data,
+            text=form.q.data or None,
+        )
+        try:
+            history = LedgerService().history(
+                current_user.principal,
+                account_id,
+                limit=HISTORY_PAGE_SIZE,
+                cursor=cursor,
+                filters=filters,
+            )
+            account, page = history.account, history.page
+        except ValidationError as error:
+            show_error(form, error, HISTORY_FIELDS)
+    if account is None:
+        account = AccountService().get(current_user.principal, account_id)
     return render_template(
         "wallet/account.html",
-        account=history.account,
-        page=history.page,
+        account=account,
+        page=page,
         paged=bool(cursor),
+        form=form,
+        filters=history_filters(form) if page is not None else {},
         **balance_chart(account_id),
         statement=statement or default_statement_form(),
     )

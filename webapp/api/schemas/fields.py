@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -12,6 +13,7 @@ from pydantic_core import PydanticCustomError
 from webapp.core.dates import DATE_PATTERN, parse_date
 from webapp.core.ids import ID_PATTERN
 from webapp.core.money import MAX_AMOUNT, MIN_AMOUNT, SUPPORTED_CURRENCIES
+from webapp.models.ledger import TRANSACTION_TYPES
 from webapp.models.order import MAX_QUANTITY, ORDER_STATUSES
 from webapp.models.security import (
     CODE_LENGTH,
@@ -65,7 +67,20 @@ def _date_text(value: object) -> object:
         raise PydanticCustomError("date_text", str(error)) from None
 
 
+DAY_REGEX = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+DAY_PATTERN = re.compile(DAY_REGEX)
+
+
+def _day_text(value: object) -> object:
+    # A day as the document's `format: date` writes it, and only so: pydantic alone would
+    # also take a midnight datetime or a number of seconds.
+    if isinstance(value, str) and not DAY_PATTERN.fullmatch(value):
+        raise PydanticCustomError("day_format", "Enter a day as YYYY-MM-DD.")
+    return value
+
+
 PublicId = Annotated[str, BeforeValidator(_id_to_str)]
+Day = Annotated[date, Field(json_schema_extra={"pattern": DAY_REGEX}), BeforeValidator(_day_text)]
 IdText = Annotated[str, Field(pattern=f"^{ID_PATTERN}$")]
 # A day, YYYY-MM-DD (UTC where it bounds a range of moments).
 DateText = Annotated[
@@ -76,6 +91,7 @@ DateText = Annotated[
 Role = Literal[ROLES]  # type: ignore[valid-type]
 OrderStatus = Literal[ORDER_STATUSES]  # type: ignore[valid-type]
 Currency = Literal[SUPPORTED_CURRENCIES]  # type: ignore[valid-type]
+LedgerType = Literal[TRANSACTION_TYPES]  # type: ignore[valid-type]
 
 # The bounds come first in `Annotated`, so that they check what _whole_number returns.
 Amount = Annotated[int, Field(ge=MIN_AMOUNT, le=MAX_AMOUNT), BeforeValidator(_whole_number)]

@@ -13,13 +13,17 @@ from webapp.api.schemas.fields import (
     Amount,
     Currency,
     DateText,
+    Day,
     IdText,
+    LedgerType,
     Memo,
     PublicId,
     example,
 )
 from webapp.models.account import DEFAULT_CURRENCY
+from webapp.repositories.ledger import HistoryFilter
 from webapp.services.wallet.balance_history import DAY_TEXT
+from webapp.services.wallet.ledger import MAX_HISTORY_TEXT_LENGTH
 from webapp.services.wallet.lines import MoneyLine
 
 
@@ -51,6 +55,25 @@ class StatementQuery(QuerySchema):
         None, alias="from", description="The first day (default: the first of this month)."
     )
     end: DateText | None = Field(None, alias="to", description="The last day (default: today).")
+
+
+class HistoryQuery(CursorQuery):
+    """An account's history, filtered; a cursor is sent again with the filters it came with."""
+
+    type: LedgerType | None = Field(None, description="Only lines of this ledger type.")
+    from_: Day | None = Field(
+        None, alias="from", description="The first UTC day, inclusive (YYYY-MM-DD)."
+    )
+    to: Day | None = Field(None, description="The last UTC day, inclusive (YYYY-MM-DD).")
+    q: str | None = Field(
+        None,
+        max_length=MAX_HISTORY_TEXT_LENGTH,
+        description="Text in the memo or the counterparty's email, in any case; "
+        "% and _ are matched as themselves.",
+    )
+
+    def filters(self) -> HistoryFilter:
+        return HistoryFilter(type=self.type, since=self.from_, until=self.to, text=self.q)
 
 
 class DepositCreate(RequestSchema):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from webapp.core.email_address import email_key
 from webapp.core.errors import (
@@ -23,8 +23,9 @@ from webapp.core.ids import ID_PATTERN
 from webapp.core.money import AMOUNT_OUT_OF_RANGE, format_money, is_amount_in_range
 from webapp.models import Account, LedgerTransaction
 from webapp.models.account import KIND_MEMBER, MAIN_ACCOUNT_NAME
-from webapp.models.ledger import TX_DEPOSIT, TX_TRANSFER
+from webapp.models.ledger import TRANSACTION_TYPES, TX_DEPOSIT, TX_TRANSFER
 from webapp.repositories.keyset import Page
+from webapp.repositories.ledger import HistoryFilter
 from webapp.services.email_verification import require_verified_email
 from webapp.services.events import DomainEvent, subject
 from webapp.services.idempotency import IdempotencyService
@@ -35,6 +36,8 @@ from webapp.services.wallet.accounts import visible_to
 from webapp.services.wallet.lines import Counterparty, MoneyLine, money_lines
 
 MAX_MEMO_LENGTH = 255
+MAX_HISTORY_TEXT_LENGTH = 100  # the `q` a history is searched for
+FROM_AFTER_TO = "The first day must not be after the last day."
 DEPOSITS_ACCOUNT = "Deposits"  # the system account money enters Tally from
 # Where a money-received mail points: the account, and the setting that turns it off.
 ACCOUNT_PATH = "/accounts/{account_id}"
@@ -58,6 +61,21 @@ def check_memo(memo: str | None) -> str | None:
             details={"memo": f"The memo must be at most {MAX_MEMO_LENGTH} characters."}
         )
     return memo or None
+
+
+def check_history_filter(filters: HistoryFilter) -> HistoryFilter:
+    """A history filter the ledger can run, its errors named by the filters' wire names
+    (type, from, to, q); blank text searches for nothing."""
+    if filters.type is not None and filters.type not in TRANSACTION_TYPES:
+        raise ValidationError(details={"type": f"Choose one of {', '.join(TRANSACTION_TYPES)}."})
+    if filters.since is not None and filters.until is not None and filters.since > filters.until:
+        raise ValidationError(details={"from": FROM_AFTER_TO})
+    text = filters.text
+    if text is not None and len(text) > MAX_HISTORY_TEXT_LENGTH:
+        raise ValidationError(
+            details={"q": f"The text must be at most {MAX_HISTORY_TEXT_LENGTH} characters."}
+        )
+    return replace(filters, text=text.strip() if text and text.strip() else None)
 
 
 def check_transfer_request(
@@ -361,11 +379,20 @@ class LedgerService:
         )
 
     def history(
-        self, viewer: Principal, account_id: int, *, limit: int, cursor: str | None = None
+        self,
+        viewer: Principal,
+        account_id: int,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        filters: HistoryFilter | None = None,
     ) -> History:
+        """The account's lines that pass `filters`, newest first; a cursor continues the walk
+        it came from only when it is sent with the same filters."""
+        filters = check_history_filter(filters or HistoryFilter())
         with UnitOfWork() as uow:
             account = visible_to(viewer, uow.accounts.find_member_account(account_id))
-            page = uow.ledger.history(account.id, limit=limit, cursor=cursor)
+            page = uow.ledger.history(account.id, limit=limit, cursor=cursor, filters=filters)
             lines = money_lines(uow, page.items)
         return History(account=account, page=Page(lines, page.next_cursor, page.has_more))
 
