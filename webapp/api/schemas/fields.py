@@ -67,7 +67,7 @@ def _date_text(value: object) -> object:
         raise PydanticCustomError("date_text", str(error)) from None
 
 
-DAY_REGEX = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+DAY_REGEX = f"^{DATE_PATTERN}$"
 DAY_PATTERN = re.compile(DAY_REGEX)
 
 

@@ -20,9 +20,9 @@ from webapp.api.schemas.fields import (
     PublicId,
     example,
 )
+from webapp.core.dates import DATE_PATTERN
 from webapp.models.account import DEFAULT_CURRENCY
 from webapp.repositories.ledger import HistoryFilter
-from webapp.services.wallet.balance_history import DAY_TEXT
 from webapp.services.wallet.ledger import MAX_HISTORY_TEXT_LENGTH
 from webapp.services.wallet.lines import MoneyLine
 
@@ -150,7 +150,7 @@ class HistoryLine(PublicSchema):
 
 # Documented here, checked by the service: its refusal names the field in a sentence.
 # Sent empty, a day is left out (its default), as a form sends it.
-DayText = Annotated[str, WithJsonSchema({"type": "string", "pattern": f"^({DAY_TEXT.pattern})?$"})]
+DayText = Annotated[str, WithJsonSchema({"type": "string", "pattern": f"^({DATE_PATTERN})?$"})]
 
 
 class BalanceHistoryQuery(QuerySchema):

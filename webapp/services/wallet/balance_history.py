@@ -7,10 +7,10 @@ the day before's. Two queries, whatever the number of days.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from webapp.core.dates import parse_date
 from webapp.core.errors import ValidationError
 from webapp.models import Account
 from webapp.models.base import utcnow
@@ -21,7 +21,6 @@ from webapp.services.wallet.accounts import visible_to
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
-DAY_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 NOT_A_DAY = "Enter a date as YYYY-MM-DD."
 BACKWARDS = "The start date must not be after the end date."
 TOO_LONG = f"The range must be at most {MAX_DAYS} days long."
@@ -44,10 +43,8 @@ def read_day(text: str | None, field: str) -> date | None:
     """'2024-03-01' as a date; None when not given; ValidationError naming `field` otherwise."""
     if text is None or text == "":
         return None
-    if not DAY_TEXT.fullmatch(text):
-        raise ValidationError(details={field: NOT_A_DAY})
     try:
-        return date.fromisoformat(text)
+        return parse_date(text)
     except ValueError:
         raise ValidationError(details={field: NOT_A_DAY}) from None
 
