@@ -161,7 +161,9 @@ def test_every_parameter_is_declared_with_its_schema(document):
             if segment.startswith("{"):
                 assert ("path", segment.strip("{}")) in names, (path, segment)
         keyed = ("header", "Idempotency-Key") in names
-        assert keyed == (op["operationId"] in {"create_transfer", "place_order"})
+        assert keyed == (
+            op["operationId"] in {"create_transfer", "place_order", "pay_payment_request"}
+        )
         for parameter in parameters:
             assert "schema" in parameter and "null" not in str(parameter["schema"]), parameter
 

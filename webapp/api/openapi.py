@@ -110,6 +110,7 @@ TAGS = {
     "users": "The caller's profile, and user administration.",
     "accounts": "Wallet accounts, balances, history and deposits.",
     "transfers": "Money between accounts.",
+    "payment-requests": "Asking another member for money; paying, declining, cancelling.",
     "shop": "The product catalog.",
     "orders": "Buying from the catalog, and cancelling.",
     "admin": "The system's figures and the audit log.",

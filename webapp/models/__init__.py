@@ -8,6 +8,7 @@ from webapp.models.idempotency import IdempotencyKey
 from webapp.models.ledger import LedgerEntry, LedgerTransaction
 from webapp.models.mail import OutboxMail
 from webapp.models.order import Order, OrderItem
+from webapp.models.payment_request import PaymentRequest
 from webapp.models.product import Product
 from webapp.models.security import LinkToken, PersonalAccessToken, RecoveryCode
 from webapp.models.user import AuthSession, RefreshToken, User, UserRole
@@ -25,6 +26,7 @@ __all__ = [
     "Order",
     "OrderItem",
     "OutboxMail",
+    "PaymentRequest",
     "PersonalAccessToken",
     "Product",
     "RecoveryCode",

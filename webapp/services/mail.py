@@ -41,6 +41,7 @@ SUBJECTS = {
     "password_changed": "Your Tally password was changed",
     "mfa_disabled": "A second factor was turned off on your Tally account",
     "money_received": "Money arrived in your Tally account",
+    "payment_requested": "A member asks you for money on Tally",
 }
 LEASE = timedelta(minutes=2)  # longer than any SMTP timeout
 FIRST_RETRY = timedelta(seconds=30)

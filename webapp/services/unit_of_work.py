@@ -57,6 +57,7 @@ from webapp.repositories.ledger import LedgerRepository
 from webapp.repositories.link_tokens import LinkTokenRepository
 from webapp.repositories.orders import OrderRepository
 from webapp.repositories.outbox import OutboxRepository
+from webapp.repositories.payment_requests import PaymentRequestRepository
 from webapp.repositories.products import ProductRepository
 from webapp.repositories.recovery_codes import RecoveryCodeRepository
 from webapp.repositories.sessions import AuthSessionRepository, RefreshTokenRepository
@@ -210,6 +211,10 @@ class UnitOfWork:
     @property
     def access_tokens(self) -> PersonalAccessTokenRepository:
         return self._repository(PersonalAccessTokenRepository)
+
+    @property
+    def payment_requests(self) -> PaymentRequestRepository:
+        return self._repository(PaymentRequestRepository)
 
     @property
     def outbox(self) -> OutboxRepository:
