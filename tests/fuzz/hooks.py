@@ -23,6 +23,7 @@ from webapp.core.dates import NO_SUCH_DAY
 from webapp.services.access_tokens import NAME_RULE
 from webapp.services.mailed_links import DEAD_LINK
 from webapp.services.mfa.service import WRONG_CODE, WRONG_PASSWORD
+from webapp.services.payment_requests import PAYER_RULES
 from webapp.services.wallet.balance_history import NOT_A_DAY, RANGE_RULES
 from webapp.services.wallet.ledger import FROM_AFTER_TO
 from webapp.services.wallet.statement import END_BEFORE_START, RANGE_TOO_LONG
@@ -62,6 +63,15 @@ REFUSALS: dict[str, list[Rule]] = {
             r"The product .+ is no longer sold\."
             r"|This product appears twice in the order\. Order it once with its total\.",
         ),
+    ],
+    # A payer no schema can tell from a member: nobody's email, or the caller's own.
+    "POST /payment-requests": [
+        (422, "VALIDATION_ERROR", "payerEmail", "|".join(map(re.escape, PAYER_RULES)))
+    ],
+    "POST /payment-requests/{requestId}/pay": [
+        (422, "INSUFFICIENT_FUNDS", None, None),
+        (422, "CURRENCY_MISMATCH", None, None),
+        (422, "IDEMPOTENCY_KEY_REUSED", None, None),
     ],
     "PATCH /users/me": [
         (422, "VALIDATION_ERROR", "currentPassword", "The current password is incorrect.")
@@ -113,6 +123,7 @@ REFUSALS: dict[str, list[Rule]] = {
     ],
     "GET /admin/events": [MALFORMED_CURSOR],
     "GET /orders": [MALFORMED_CURSOR],
+    "GET /payment-requests": [MALFORMED_CURSOR],
     "GET /products": [MALFORMED_CURSOR],
     "GET /tokens": [MALFORMED_CURSOR],
     "GET /users": [MALFORMED_CURSOR],

@@ -144,7 +144,7 @@ def line_of(event: Event, accounts: dict[int, Account], people: dict[int, Person
     elif kind == "email":
         subject_text = "Not an email address" if raw_id == "invalid" else f"{raw_id} (no member)"
     else:
-        subject_text = f"{kind.capitalize()} {raw_id}".strip()
+        subject_text = f"{kind.replace('_', ' ').capitalize()} {raw_id}".strip()
     return EventLine(
         event=event,
         actor=people.get(event.actor_id) if event.actor_id is not None else None,

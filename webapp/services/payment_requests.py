@@ -38,6 +38,9 @@ from webapp.services.wallet.ledger import LedgerService, check_amount, check_mem
 MAX_PENDING = 20  # pending requests one member may have made at once
 REQUESTS_PATH = "/requests"
 NO_SUCH_REQUEST = "No such payment request."
+NO_SUCH_PAYER = "No member has this email."
+NOT_ONESELF = "Ask another member than yourself."
+PAYER_RULES = (NO_SUCH_PAYER, NOT_ONESELF)
 
 
 @dataclass(frozen=True)
@@ -137,9 +140,9 @@ class PaymentRequestService:
             me = load_user(uow, requester.user_id, lock=True)
             payer = uow.users.find_by_email(email_key(payer_email))
             if payer is None or not payer.is_active:
-                raise ValidationError(details={"payer_email": "No member has this email."})
+                raise ValidationError(details={"payer_email": NO_SUCH_PAYER})
             if payer.id == me.id:
-                raise ValidationError(details={"payer_email": "Ask another member than yourself."})
+                raise ValidationError(details={"payer_email": NOT_ONESELF})
             account = (
                 uow.accounts.find_by_owner_and_name(me.id, MAIN_ACCOUNT_NAME)
                 if account_id is None
