@@ -78,7 +78,10 @@ RESPONSE_DESCRIPTIONS = {
         "Idempotency-Key. All in the envelope (application/json), except a request line or "
         "header gunicorn cannot parse, which it refuses itself with a short text/html page."
     ),
-    401: "No, an invalid, an expired or a revoked token; or wrong credentials.",
+    401: (
+        "No, an invalid, an expired or a revoked token; or wrong credentials. "
+        "REAUTHENTICATION_REQUIRED: the action needs a login newer than REAUTH_WINDOW."
+    ),
     403: (
         "Authenticated, but lacking the role; a personal access token without the scope; "
         "or a deactivated account's login."

@@ -43,6 +43,13 @@ class MfaRequired(Unauthorized):
     message = "A current code from your authenticator app (or a recovery code) is required."
 
 
+class ReauthenticationRequired(Unauthorized):
+    """The action needs a login more recent than the session's (`REAUTH_WINDOW`)."""
+
+    code = "REAUTHENTICATION_REQUIRED"
+    message = "Confirm it is you: log in again (or confirm your password) to do this."
+
+
 class Forbidden(AppError):
     code = "FORBIDDEN"
     status = 403

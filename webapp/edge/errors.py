@@ -10,8 +10,9 @@ import logging
 import re
 import time
 from collections.abc import Mapping
+from urllib.parse import urlencode
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, redirect, render_template, request
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
@@ -19,7 +20,12 @@ from pydantic.alias_generators import to_camel
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from webapp.core.errors import AppError, ServiceUnavailable, TooManyAttempts
+from webapp.core.errors import (
+    AppError,
+    ReauthenticationRequired,
+    ServiceUnavailable,
+    TooManyAttempts,
+)
 from webapp.edge.envelope import error_envelope
 
 log = logging.getLogger(__name__)
@@ -114,7 +120,20 @@ def _respond(
     return render_error_page(status, page_message)
 
 
+# Where a page that needs a recent login sends the member (webapp.web.step_up serves it).
+CONFIRM_PASSWORD_PATH = "/confirm-password"
+
+
+def to_confirm_password() -> Response:
+    """The step-up page, then back here: to this page, or for a form sent here (a POST), to
+    the same address's GET, where it is filled and sent again."""
+    back = request.full_path.rstrip("?") if request.method == "GET" else request.path
+    return redirect(f"{CONFIRM_PASSWORD_PATH}?{urlencode({'next': back})}")
+
+
 def handle_app_error(error: AppError) -> Response:
+    if isinstance(error, ReauthenticationRequired) and not is_json_surface():
+        return to_confirm_password()
     if isinstance(error, ServiceUnavailable):
         log.error("service unavailable: %s", error.message)
     elif error.status >= 500:

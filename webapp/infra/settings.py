@@ -157,6 +157,9 @@ class Config(EnvironmentSettings):
     MFA_FAILURE_LIMIT: str = "5/5 minutes"
     # How long a started login (password right, code still due) waits for its code.
     MFA_LOGIN_TTL: EnvInt = 300
+    # Seconds after a login (or a confirmed password) that sensitive actions stay allowed:
+    # a personal access token, closing the account.
+    REAUTH_WINDOW: EnvInt = 600
 
     # Housekeeping (`flask purge-expired`): how long ended sessions, expired refresh tokens
     # and links, and sent mails are kept before they are deleted, days; rows per batch.

@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from webapp.core.email_address import MAX_EMAIL_LENGTH, skeleton
-from webapp.models.base import Base, CreatedAtMixin, TimestampMixin
+from webapp.models.base import Base, CreatedAtMixin, TimestampMixin, utcnow
 
 ROLE_USER = "user"
 ROLE_ADMIN = "admin"
@@ -102,6 +102,9 @@ class AuthSession(CreatedAtMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))
+    # When the member last proved who they are in this session: the login, or a confirmed
+    # password since (webapp.services.step_up). A refresh keeps it.
+    auth_time: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     user_agent: Mapped[str | None] = mapped_column(String(255))

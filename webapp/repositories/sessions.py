@@ -26,6 +26,28 @@ class AuthSessionRepository(Repository[AuthSession]):
             order_by=[AuthSession.id.desc()],
         )
 
+    def auth_time_of(self, user_id: int, session_id: int) -> datetime | None:
+        """When the user last proved who they are in this active session; None if it ended."""
+        statement = select(AuthSession.auth_time).where(
+            AuthSession.id == session_id,
+            AuthSession.user_id == user_id,
+            AuthSession.revoked_at.is_(None),
+        )
+        return self.session.scalar(statement)
+
+    def renew_auth_time(self, user_id: int, session_id: int, at: datetime) -> bool:
+        """Record a proof of identity now in this active session; False if it ended."""
+        result = self.session.execute(
+            update(AuthSession)
+            .where(
+                AuthSession.id == session_id,
+                AuthSession.user_id == user_id,
+                AuthSession.revoked_at.is_(None),
+            )
+            .values(auth_time=at)
+        )
+        return bool(result.rowcount)
+
     def revoke(self, session_id: int, at: datetime) -> None:
         self.session.execute(
             update(AuthSession)

@@ -35,6 +35,7 @@ from webapp.repositories.keyset import Page
 from webapp.services.cache import CacheAside
 from webapp.services.events import DomainEvent, subject
 from webapp.services.principal import Principal
+from webapp.services.step_up import require_recent_login
 from webapp.services.unit_of_work import UnitOfWork, transaction
 from webapp.services.user_records import user_records
 
@@ -232,8 +233,9 @@ class AccessTokenService:
         expires_in_days: int = TOKEN_DEFAULT_DAYS,
     ) -> CreatedAccessToken:
         """Make a token for the caller (a login session, not a token); the answer is the
-        only place the token itself ever appears."""
-        principal.require_login_session()
+        only place the token itself ever appears. It needs a recent login: a token outlives
+        the session that makes it."""
+        require_recent_login(principal)
         name, chosen, days = checked_token_fields(name, scopes, expires_in_days)
         token = new_token()
 

@@ -32,14 +32,13 @@ from webapp.models.user import SESSION_API, SESSION_BROWSER
 from webapp.services.access_tokens import looks_like_personal_token, principal_for_personal_token
 from webapp.services.events import DomainEvent, subject
 from webapp.services.mfa.service import MfaService
-from webapp.services.principal import Principal
+from webapp.services.principal import OPERATOR_SESSION, Principal
 from webapp.services.unit_of_work import UnitOfWork, transaction
 from webapp.services.user_records import user_records
 from webapp.services.user_rows import load_user
 
 BAD_CREDENTIALS = "Invalid email or password."
 BAD_TOKEN = "The token is invalid, expired or revoked."
-OPERATOR_SESSION = 0  # command-line work acts without a login session
 
 FAILED_UNKNOWN_EMAIL = "unknown_email"
 FAILED_BAD_PASSWORD = "bad_password"

@@ -13,6 +13,8 @@ from webapp.models.security import SCOPE_WRITE
 from webapp.models.user import ROLE_ADMIN
 from webapp.services.user_records import UserRecord
 
+OPERATOR_SESSION = 0  # command-line work acts without a login session
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -40,6 +42,12 @@ class Principal:
     @property
     def via_personal_token(self) -> bool:
         return self.token_id is not None
+
+    @property
+    def is_operator(self) -> bool:
+        """Work run from the command line as this user (`flask …`): whoever runs it on the
+        servers is trusted without a login."""
+        return self.session_id == OPERATOR_SESSION and not self.via_personal_token
 
     def may_write(self) -> bool:
         return self.scopes is None or SCOPE_WRITE in self.scopes

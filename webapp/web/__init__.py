@@ -16,6 +16,7 @@ from webapp.web import (
     session_auth,
     settings,
     shop,
+    step_up,
     template_filters,
     wallet,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "session_auth",
     "settings",
     "shop",
+    "step_up",
     "template_filters",
     "wallet",
 ]

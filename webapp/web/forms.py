@@ -124,6 +124,17 @@ class CodeForm(FlaskForm):
     )
 
 
+class ConfirmPasswordForm(FlaskForm):
+    """Proving it is still you: the password, and a code when a second factor is on."""
+
+    password = PasswordField("Password", validators=[InputRequired()])
+    code = StringField(
+        "Code",
+        validators=[Optional(), Length(max=CODE_LENGTH)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text"},
+    )
+
+
 class TotpDisableForm(CodeForm):
     password = PasswordField("Your password", validators=[InputRequired()])
 
