@@ -22,7 +22,13 @@ THE_REQUEST = {"requestId": "$response.body#/data/id"}
 
 
 @bp.get("/payment-requests")
-@operation(TAG, query=PaymentRequestListQuery, response=PaymentRequestPublic, paginated=True)
+@operation(
+    TAG,
+    query=PaymentRequestListQuery,
+    response=PaymentRequestPublic,
+    paginated=True,
+    refusals=(403,),
+)
 def list_payment_requests(query: PaymentRequestListQuery) -> Page[PaymentRequestView]:
     """The caller's payment requests, newest first (an admin: any member's, with userId)."""
     return PaymentRequestService().list_for(
