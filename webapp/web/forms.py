@@ -253,7 +253,7 @@ class PaymentRequestForm(FlaskForm):
     )
     amount = AmountField()
     memo = StringField("Memo (optional)", validators=[Optional(), Length(max=MAX_MEMO_LENGTH)])
-    account_id = SelectField("Into", coerce=int, validators=[InputRequired()])
+    account_id = SelectField("Into your account", coerce=int, validators=[InputRequired()])
 
 
 class PayRequestForm(FlaskForm):
