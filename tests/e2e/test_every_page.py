@@ -73,6 +73,8 @@ PAGES = [
     ContractPage("cart", "/cart", MEMBER_EMAIL),
     ContractPage("cart-with-items", "/cart", MEMBER_EMAIL, fill_cart=True),
     ContractPage("visitor-cart-with-items", "/cart", fill_cart=True),
+    ContractPage("requests", "/requests", MEMBER_EMAIL),
+    ContractPage("request-pay", "/requests", MEMBER_EMAIL, via="a[href$='/pay']"),
     ContractPage("orders", "/orders", MEMBER_EMAIL),
     ContractPage("order", "/orders", MEMBER_EMAIL, via="main a[href^='/orders/']"),
     ContractPage("settings", "/settings", MEMBER_EMAIL),
@@ -93,6 +95,12 @@ PAGES = [
         MEMBER_EMAIL,
         via="main a[href^='/orders/']",
         then="a[href$='/cancel/confirm']",
+    ),
+    ContractPage(
+        "request-decline-confirm",
+        "/requests",
+        MEMBER_EMAIL,
+        via="a[href$='/decline/confirm']",
     ),
     ContractPage(
         "session-revoke-confirm", "/settings", MEMBER_EMAIL, via="a[href$='/revoke/confirm']"

@@ -55,10 +55,11 @@ def balances(app) -> dict[str, int]:
 def test_seed_demo_is_idempotent_and_shows_progress(app, runner):
     first = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0, first.output
-    assert "[1/8] member alice@example.com: created" in first.output
+    assert "[1/9] member alice@example.com: created" in first.output
     assert "demo transfers: 3 made" in first.output
     assert "products: 5 added" in first.output
     assert "demo orders: 1 placed" in first.output
+    assert "demo payment requests: 2 asked" in first.output
     snapshot, money = users(app), balances(app)
     with app.app_context():
         events = db.session.scalar(select(func.count()).select_from(Event))
@@ -68,6 +69,7 @@ def test_seed_demo_is_idempotent_and_shows_progress(app, runner):
     assert "welcome credits: 0 deposited" in second.output
     assert "products: 0 added" in second.output
     assert "demo orders: 0 placed" in second.output
+    assert "demo payment requests: 0 asked" in second.output
     assert users(app) == snapshot
     assert balances(app) == money
     with app.app_context():

@@ -43,6 +43,8 @@ FORMS = [
     ("/login", ["email", "password"]),
     ("/transfer", ["from_account", "to", "amount", "memo"]),
     ("/transfer/confirm", ["from_account", "to", "amount", "memo", "key"]),
+    ("/requests", ["payer_email", "amount", "memo", "account_id"]),
+    ("/requests/1/pay", ["from_account"]),
     ("/cart/add", ["product_id", "quantity"]),
     ("/cart/update", ["product_id", "quantity"]),
     ("/cart/remove", ["product_id"]),

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import pytest
 from flask.testing import FlaskClient
 
 from tests.support.clients import PASSWORD, bearer
 from tests.support.mfa import sent_mails
 from tests.support.pages import all_field_errors, browser, flashes, soup, table_rows
+from tests.support.wallet_world import WalletWorld
 from webapp.core.money import NOT_AN_AMOUNT
 
 EMAIL = "member@example.com"
@@ -19,41 +17,7 @@ ADMIN_EMAIL = "admin@example.com"
 CONFIRM = "/transfer/confirm"
 
 
-@dataclass
-class World:
-    """Two members and an admin; the member's Main holds 100.00 USD."""
-
-    api: FlaskClient
-    admin: dict[str, Any]
-    member: dict[str, Any]
-    other: dict[str, Any]
-    main: str
-    other_main: str
-
-    def accounts(self, tokens: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        response = self.api.get("/api/v1/accounts", headers=bearer(tokens))
-        assert response.status_code == 200, response.get_json()
-        return {account["id"]: account for account in response.get_json()["data"]}
-
-    def balances(self) -> dict[str, int]:
-        """Every member account's balance, by id."""
-        both = {**self.accounts(self.member), **self.accounts(self.other)}
-        return {account_id: account["balance"] for account_id, account in both.items()}
-
-    def deposit(self, account_id: str, amount: int, memo: str | None = None) -> None:
-        response = self.api.post(
-            f"/api/v1/accounts/{account_id}/deposits",
-            json={"amount": amount, "memo": memo},
-            headers=bearer(self.admin),
-        )
-        assert response.status_code == 201, response.get_json()
-
-    def open_account(self, tokens: dict[str, Any], name: str, currency: str) -> str:
-        response = self.api.post(
-            "/api/v1/accounts", json={"name": name, "currency": currency}, headers=bearer(tokens)
-        )
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()["data"]["id"]
+World = WalletWorld
 
 
 @pytest.fixture
@@ -164,9 +128,10 @@ def test_a_new_members_empty_dashboard_says_how_money_gets_in(app, register):
     assert response.status_code == 200
     page = soup(response)
     assert table_rows(page, "table.accounts")[0][-1] == "0.00 USD"
-    assert page.select_one(".wallet-empty").get_text(" ", strip=True) == (
+    assert " ".join(page.select_one(".wallet-empty").get_text().split()) == (
         "Your wallet is empty. Money arrives when another member sends it to you — give them "
-        "your email, newcomer@example.com — or when an administrator makes a deposit."
+        "your email, newcomer@example.com — or when an administrator makes a deposit. You can"
+        " also ask another member for money."
     )
     assert page.select_one("table.activity") is None
     assert page.select_one("main .empty:not(.wallet-empty)").get_text(strip=True) == (

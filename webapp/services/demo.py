@@ -1,4 +1,5 @@
-"""Demo data for development: members, an admin, balances, transfers, products, an order.
+"""Demo data for development: members, an admin, balances, transfers, products, an order,
+payment requests waiting.
 
 Everything goes through the services, so the demo's ledger is as real as any other.
 The seeder only ever touches what it created: each demo user is marked by a
@@ -17,6 +18,7 @@ from webapp.models.account import MAIN_ACCOUNT_NAME
 from webapp.models.user import ROLE_ADMIN
 from webapp.services.auth import AuthService
 from webapp.services.events import DomainEvent, subject
+from webapp.services.payment_requests import PaymentRequestService
 from webapp.services.shop.catalog import CatalogService
 from webapp.services.shop.orders import LineRequest, OrderService
 from webapp.services.unit_of_work import UnitOfWork, transaction
@@ -46,7 +48,11 @@ DEMO_TRANSFERS = (  # (from, to, amount, memo), made once, right after the welco
     ("bob@example.com", "carol@example.com", 5_00, "Coffee"),
     ("carol@example.com", "alice@example.com", 20_00, "Concert ticket"),
 )
-STEPS = len(DEMO_MEMBERS) + 5
+DEMO_REQUESTS = (  # (requester, payer, amount, memo), asked once and left pending
+    ("bob@example.com", "alice@example.com", 8_00, "Cinema tickets"),
+    ("carol@example.com", "bob@example.com", 4_50, "Half the taxi"),
+)
+STEPS = len(DEMO_MEMBERS) + 6
 
 
 @dataclass(frozen=True)
@@ -123,6 +129,18 @@ class DemoService:
             )
             placed = 1
         yield f"[{step + 4}/{STEPS}] demo orders: {placed} placed"
+
+        asked = 0
+        for requester, payer, amount, memo in DEMO_REQUESTS:
+            if requester in created and payer in created:
+                PaymentRequestService().create(
+                    AuthService().acting_as(ours[requester].id),
+                    payer_email=payer,
+                    amount=amount,
+                    memo=memo,
+                )
+                asked += 1
+        yield f"[{step + 5}/{STEPS}] demo payment requests: {asked} asked"
 
     def is_demo_user(self, user_id: int) -> bool:
         with UnitOfWork() as uow:

@@ -233,6 +233,17 @@ class PaymentRequestService:
                 raise NotFound(NO_SUCH_REQUEST)
             return views(uow, [row])[0]
 
+    def answerable(
+        self, actor: Principal, request_id: int, *, as_payer: bool
+    ) -> PaymentRequestView:
+        """A pending request this member may answer, read without changing it: asked of them
+        (`as_payer`: pay, decline) or by them (cancel), refused as those would refuse it."""
+        side = "payer_id" if as_payer else "requester_id"
+        with UnitOfWork() as uow:
+            row = held_by(uow.payment_requests.find_by_id(request_id), actor.user_id, side)
+            require_pending(row)
+            return views(uow, [row])[0]
+
     def pay(self, payer: Principal, request_id: int, *, from_account_id: int) -> LedgerTransaction:
         """Pay a pending request asked of this member from one of their accounts: the
         transfer and `paid` in one transaction."""

@@ -58,7 +58,7 @@ from webapp.models.security import (
 )
 from webapp.models.user import ROLES
 from webapp.services.shop.orders import QUANTITY_OUT_OF_RANGE
-from webapp.services.wallet.ledger import MAX_HISTORY_TEXT_LENGTH
+from webapp.services.wallet.ledger import MAX_HISTORY_TEXT_LENGTH, MAX_MEMO_LENGTH
 
 NOT_A_DAY = "Enter a day as YYYY-MM-DD."
 
@@ -248,6 +248,29 @@ class TransferConfirmForm(TransferForm):
     page, and `key`, a one-time key against double submits."""
 
     key = HiddenField(validators=[InputRequired(), Length(max=255)])
+
+
+# --- Payment requests ---------------------------------------------------------------------
+
+
+class PaymentRequestForm(FlaskForm):
+    """Ask another member for money: the choices of `account_id` are the member's own accounts
+    (set by the route), the one that receives it; `amount` is a decimal like "12.50" in its
+    currency. Named as PaymentRequestService.create() names its details."""
+
+    payer_email = EmailField(
+        "Whom to ask (their email)",
+        validators=[InputRequired(), Length(max=MAX_EMAIL_LENGTH)],
+    )
+    amount = AmountField()
+    memo = StringField("Memo (optional)", validators=[Optional(), Length(max=MAX_MEMO_LENGTH)])
+    account_id = SelectField("Into your account", coerce=int, validators=[InputRequired()])
+
+
+class PayRequestForm(FlaskForm):
+    """Pay a payment request: the choices of `from_account` are the payer's own accounts."""
+
+    from_account = SelectField("Pay from", coerce=int, validators=[InputRequired()])
 
 
 # --- The shop -----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from webapp.core.money import format_money
 from webapp.edge.downloads import CSV_MEDIA_TYPE, streamed_download
 from webapp.models import Account
 from webapp.repositories.ledger import HistoryFilter
+from webapp.services.payment_requests import PaymentRequestService
 from webapp.services.wallet.accounts import AccountService
 from webapp.services.wallet.balance_history import BalanceHistoryService
 from webapp.services.wallet.ledger import LedgerService, TransferRequest
@@ -40,6 +41,7 @@ from webapp.web.forms import (
 
 HISTORY_PAGE_SIZE = 20
 RECENT_ACTIVITY = 10
+WAITING_REQUESTS = 5  # the newest pending requests asked of the member, on the dashboard
 
 # The accounts of LedgerService.transfer() as the transfer form names its fields.
 TRANSFER_FIELDS = {"from_account_id": "from_account", "to_account_id": "to"}
@@ -65,6 +67,7 @@ def dashboard() -> str:
         "wallet/dashboard.html",
         accounts=accounts,
         activity=LedgerService().recent_activity(accounts, limit=RECENT_ACTIVITY),
+        waiting=PaymentRequestService().waiting_for(current_user.principal, WAITING_REQUESTS),
         # Sending and shopping need money: a member with none is told how money gets in.
         wallet_empty=not any(account.balance for account in accounts),
     )
