@@ -38,6 +38,7 @@ def exported(client, headers) -> tuple[Any, str]:
     """The parsed document and its text, after checking the download's headers."""
     response = client.get(EXPORT, headers=headers)
     assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.is_streamed
     assert response.headers["Content-Type"] == "application/json"
     me = assert_success(client.get("/api/v1/users/me", headers=headers))
     assert response.headers["Content-Disposition"] == (
@@ -228,3 +229,11 @@ def test_chunks_join_into_the_same_document(client, app, alice, busy, monkeypatc
     monkeypatch.setattr("webapp.services.users.export.EXPORT_CHUNK", 2)
     chunked, _ = exported(client, alice)
     assert chunked == whole
+
+
+def test_the_openapi_document_lists_the_download_as_a_json_object(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    answer = document["paths"]["/users/me/export"]["get"]["responses"]["200"]
+    schema = answer["content"]["application/json"]["schema"]
+    assert schema["type"] == "object" and schema["required"] == SECTIONS
+    assert "Content-Disposition" in answer["headers"]

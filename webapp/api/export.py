@@ -10,11 +10,20 @@ from webapp.api.operations import Download, operation
 from webapp.edge.downloads import streamed_download
 from webapp.services.users.export import MEDIA_TYPE, SECTIONS, ExportService
 
+LISTS = [section.name for section in SECTIONS]
 EXPORT_JSON = Download(
     MEDIA_TYPE,
-    "One JSON object, outside the envelope: user, then "
-    f"{', '.join(section.name for section in SECTIONS)}, each a list oldest first; records as the "
-    "API writes them. Never a password hash, token hash, TOTP secret or recovery code.",
+    f"One JSON object, outside the envelope: user, then {', '.join(LISTS)}, each a list "
+    "oldest first; records as the API writes them. Never a password hash, token hash, TOTP "
+    "secret or recovery code.",
+    schema={
+        "type": "object",
+        "required": ["user", *LISTS],
+        "properties": {
+            "user": {"type": "object"},
+            **{name: {"type": "array", "items": {"type": "object"}} for name in LISTS},
+        },
+    },
 )
 
 
