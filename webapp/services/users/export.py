@@ -261,10 +261,11 @@ class ExportService:
                 rows = section.rows(uow).export_chunk(
                     user_id, after_id=after_id, limit=EXPORT_CHUNK
                 )
-                records = section.records(uow, user_id, rows)
-            if records:
-                yield separator + ",".join(dumps(record) for record in records)
+                text = ",".join(dumps(record) for record in section.records(uow, user_id, rows))
+                last_id = rows[-1].id if rows else after_id
+            if text:
+                yield separator + text
                 separator = ","
             if len(rows) < EXPORT_CHUNK:
                 return
-            after_id = rows[-1].id
+            after_id = last_id
