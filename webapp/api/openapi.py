@@ -361,7 +361,7 @@ def success_response(op: Operation, refs: Any) -> dict[str, Any]:
         )
         response["content"] = {
             op.download.media_type: {
-                "schema": {"type": "string", "description": op.download.description}
+                "schema": {**op.download.schema, "description": op.download.description}
             }
         }
     elif op.response is not None and not op.enveloped:
@@ -449,8 +449,8 @@ def build_document(app: Flask) -> dict[str, Any]:
             "description": (
                 "Wallets, transfers and a shop. Every answer with a body is the envelope "
                 "`{data, meta}` or `{error, meta}`, except this document and a file to "
-                "download (a statement's CSV), whose errors are still enveloped; ids are "
-                "strings, money integer minor units; lists are cursor pages."
+                "download (a statement's CSV, a member's export), whose errors are still "
+                "enveloped; ids are strings, money integer minor units; lists are cursor pages."
             ),
         },
         "servers": [{"url": bp.url_prefix}],

@@ -48,6 +48,8 @@ class Download:
 
     media_type: str  # as the OpenAPI document names it ("text/csv")
     description: str
+    # The file's JSON Schema in the document: text unless told (a JSON file is an object).
+    schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "string"})
 
 
 @dataclass(frozen=True)

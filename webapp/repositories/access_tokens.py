@@ -43,6 +43,12 @@ class PersonalAccessTokenRepository(Repository[PersonalAccessToken]):
             ],
         )
 
+    def export_chunk(self, user_id: int, *, after_id: int, limit: int) -> list[PersonalAccessToken]:
+        """A keyset step over all the user's tokens, revoked and expired too, oldest first."""
+        return self.find_after(
+            after_id, limit=limit, where=[PersonalAccessToken.user_id == user_id]
+        )
+
     def revoke_all_for(self, user_id: int, at: datetime) -> list[str]:
         """Revoke every live token of the user; returns their hashes (for the cache)."""
         conditions = [

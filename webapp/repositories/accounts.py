@@ -27,6 +27,10 @@ class AccountRepository(Repository[Account]):
     def list_for_user(self, user_id: int) -> list[Account]:
         return self.find_many(where=[Account.user_id == user_id])
 
+    def export_chunk(self, user_id: int, *, after_id: int, limit: int) -> list[Account]:
+        """A keyset step over the user's accounts, oldest first."""
+        return self.find_after(after_id, limit=limit, where=[Account.user_id == user_id])
+
     def page_for_owner(self, owner_id: int, *, limit: int, cursor: str | None) -> Page[Account]:
         """One page of a user's accounts, oldest first."""
         return self.find_page(limit=limit, cursor=cursor, where=[Account.user_id == owner_id])

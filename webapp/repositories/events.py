@@ -48,6 +48,10 @@ class EventRepository(Repository[Event]):
         """The newest events about the user (subject "user:<id>") or done by them."""
         return self.find_many(where=self._log_filters(None, user_id), limit=limit)
 
+    def export_chunk(self, user_id: int, *, after_id: int, limit: int) -> list[Event]:
+        """A keyset step over the events about the user or done by them, oldest first."""
+        return self.find_after(after_id, limit=limit, where=self._log_filters(None, user_id))
+
     def types_present(self) -> list[str]:
         """Every event type the log holds, sorted."""
         statement = select(Event.type).distinct().order_by(Event.type)

@@ -225,6 +225,17 @@ class LedgerRepository(Repository[LedgerTransaction]):
             options=[joinedload(LedgerEntry.transaction), joinedload(LedgerEntry.account)],
         )
 
+    def export_chunk(self, user_id: int, *, after_id: int, limit: int) -> list[LedgerEntry]:
+        """A keyset step over the entries of every account the user owns, oldest first,
+        each with its transaction (one query)."""
+        owned = select(Account.id).where(Account.user_id == user_id)
+        return EntryRepository(self.session).find_after(
+            after_id,
+            limit=limit,
+            where=[LedgerEntry.account_id.in_(owned)],
+            options=[joinedload(LedgerEntry.transaction)],
+        )
+
     def member_sides(self, transaction_ids: Collection[int]) -> list[tuple[int, int, str, str]]:
         """(transaction id, entry id, owner's name, owner's email) of every entry on a member's
         account in these transactions, in one query whatever their number."""

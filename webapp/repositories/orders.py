@@ -48,6 +48,12 @@ class OrderRepository(Repository[Order]):
         """The user's newest orders, items loaded (two queries)."""
         return self.find_many(where=[Order.user_id == user_id], limit=limit, options=WITH_ITEMS)
 
+    def export_chunk(self, user_id: int, *, after_id: int, limit: int) -> list[Order]:
+        """A keyset step over the user's orders, oldest first, items loaded (two queries)."""
+        return self.find_after(
+            after_id, limit=limit, where=[Order.user_id == user_id], options=WITH_ITEMS
+        )
+
     def totals_by_currency(self) -> dict[str, tuple[int, int]]:
         """Per currency: (every order, the totals of those still paid), in one query."""
         paid = func.coalesce(func.sum(case((Order.status == STATUS_PAID, Order.total), else_=0)), 0)

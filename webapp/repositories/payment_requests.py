@@ -70,6 +70,10 @@ class PaymentRequestRepository(Repository[PaymentRequest]):
             where.append(has_status(status, now))
         return self.find_page(limit=limit, cursor=cursor, where=where)
 
+    def export_chunk(self, user_id: int, *, after_id: int, limit: int) -> list[PaymentRequest]:
+        """A keyset step over the requests asked of the user or by them, oldest first."""
+        return self.find_after(after_id, limit=limit, where=[of_member(user_id, None)])
+
     def pending_for_payer(self, payer_id: int, now: datetime, limit: int) -> list[PaymentRequest]:
         """What a member is asked to pay, newest first."""
         return self.find_many(

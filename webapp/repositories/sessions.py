@@ -26,6 +26,10 @@ class AuthSessionRepository(Repository[AuthSession]):
             order_by=[AuthSession.id.desc()],
         )
 
+    def export_chunk(self, user_id: int, *, after_id: int, limit: int) -> list[AuthSession]:
+        """A keyset step over all the user's sessions, ended ones too, oldest first."""
+        return self.find_after(after_id, limit=limit, where=[AuthSession.user_id == user_id])
+
     def auth_time_of(self, user_id: int, session_id: int) -> datetime | None:
         """When the user last proved who they are in this active session; None if it ended."""
         statement = select(AuthSession.auth_time).where(
