@@ -32,12 +32,12 @@ run: $(VENV)/.installed-runtime
 serve: $(VENV)/.installed-runtime
 	TALLY_ENV=production $(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
 
-## test: the whole suite on SQLite; again on PostgreSQL/Redis when TEST_DATABASE_URL/TEST_REDIS_URL are set
+## test: the whole suite on SQLite; with TEST_DATABASE_URL/TEST_REDIS_URL set, on PostgreSQL/Redis too, side by side
 test: $(VENV)/.installed-dev
-	@echo "== pytest on SQLite, in-process cache and rate limits"
-	env -u TEST_DATABASE_URL -u TEST_REDIS_URL $(BIN)/python -m pytest
 	@if [ -n "$$TEST_DATABASE_URL$$TEST_REDIS_URL" ]; then \
-		echo "== pytest on $${TEST_DATABASE_URL:+PostgreSQL }$${TEST_REDIS_URL:+Redis}"; \
+		bash tests/both_passes.sh $(BIN)/python; \
+	else \
+		echo "== pytest on SQLite, in-process cache and rate limits"; \
 		$(BIN)/python -m pytest; \
 	fi
 
