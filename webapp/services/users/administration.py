@@ -16,6 +16,7 @@ from webapp.services.users.directory import UserDirectory
 from webapp.services.users.rules import change, check_name, check_roles
 
 LAST_ADMIN = "At least one active admin must remain."
+CLOSED = "This account was closed by its member, so it cannot be reactivated."
 
 
 class UserAdminService:
@@ -46,8 +47,10 @@ class UserAdminService:
 
         def work(uow: UnitOfWork) -> User:
             if may_remove_an_admin:
-                self._ensure_another_active_admin(uow, user_id, field=removal)
+                ensure_another_active_admin(uow, user_id, field=removal)
             user = load_user(uow, user_id)
+            if user.is_closed and is_active:
+                raise Conflict(CLOSED, details={"is_active": "A closed account stays closed."})
             changes: dict[str, object] = {}
             if roles is not None and roles != user.roles:
                 changes["roles"] = change(user.roles, roles)
@@ -77,12 +80,12 @@ class UserAdminService:
         UserDirectory().get(user_id)
         AuthService().logout_everywhere(user_id, actor_id=actor_id)
 
-    # --- inside a unit of work ------------------------------------------------------------
 
-    @staticmethod
-    def _ensure_another_active_admin(uow: UnitOfWork, user_id: int, *, field: str) -> None:
-        """Refuse to remove the last active admin: counted in turn with every other change
-        that may remove one, so two admins removing each other at once leave one."""
-        uow.users.wait_for_admin_changes_turn()
-        if uow.users.active_admin_ids() == {user_id}:
-            raise Conflict(LAST_ADMIN, details={field: "This would leave no active admin."})
+def ensure_another_active_admin(uow: UnitOfWork, user_id: int, *, field: str | None) -> None:
+    """Refuse to remove the last active admin: counted in turn with every other change that
+    may remove one (a deactivation, a role taken away, an account closed), so two admins
+    removing each other at once leave one. `field` names the request's field to blame."""
+    uow.users.wait_for_admin_changes_turn()
+    if uow.users.active_admin_ids() == {user_id}:
+        details = {field: "This would leave no active admin."} if field else None
+        raise Conflict(LAST_ADMIN, details=details)
