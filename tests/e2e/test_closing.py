@@ -15,7 +15,7 @@ import re
 import sqlite3
 
 import pytest
-from e2e_harness import NewPage, Server, shot
+from e2e_harness import NewPage, Server, shot, submit_login
 from playwright.sync_api import Page, expect
 from test_every_page import horizontal_overflow
 from test_member_flow import PASSWORD, follow, fresh_email, register, submit
@@ -75,9 +75,6 @@ def test_a_member_closes_their_account_through_the_pages(
     expect(page.get_by_role("link", name="Log in").first).to_be_visible()
     assert_no_sideways_scroll(page)
 
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    submit(page, "Log in")
+    submit_login(page, email, PASSWORD)
     expect(page).to_have_url(re.compile(r"/login"))
     expect(page.get_by_text("Invalid email or password.")).to_be_visible()
