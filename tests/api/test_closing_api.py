@@ -5,6 +5,7 @@ still verified, the email free for a new member, and no admin able to reopen it.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -222,3 +223,24 @@ def test_no_admin_can_reactivate_a_closed_account(app, client, admin, alice):
     shown = assert_success(client.get(url, headers=admin))
     assert (shown["isActive"], shown["name"]) == (False, "Closed account")
     assert shown["closedAt"] is not None
+
+
+def test_the_openapi_document_lists_it_with_its_refusals(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    operation = document["paths"]["/users/me/close"]["post"]
+    assert {"204", "401", "403", "409", "422", "429"} <= set(operation["responses"])
+    assert "ACCOUNT_NOT_EMPTY" in json.dumps(document)
+
+
+def test_no_money_goes_into_a_closed_account(app, client, admin, alice, bob):
+    closed_main, bobs = main_account(client, alice), main_account(client, bob)
+    deposit(client, admin, bobs, 5_00)
+    assert close(client, alice).status_code == 204
+    send = {"fromAccountId": bobs, "toAccountId": closed_main, "amount": 1_00}
+    error = assert_error(client.post("/api/v1/transfers", json=send, headers=bob), 404, "NOT_FOUND")
+    assert list(error["details"]) == ["toAccountId"]
+    refused = client.post(
+        f"/api/v1/accounts/{closed_main}/deposits", json={"amount": 1_00}, headers=admin
+    )
+    assert_error(refused, 404, "NOT_FOUND")
+    assert assert_success(client.get(f"/api/v1/accounts/{bobs}", headers=bob))["balance"] == 5_00
