@@ -213,12 +213,14 @@ def test_the_email_registers_again_as_a_new_member(app, client, register, alice)
     assert user_row(app, ALICE).closed_at is None
 
 
-def test_no_admin_can_reactivate_a_closed_account(app, client, admin, alice):
+def test_no_admin_can_reactivate_or_change_a_closed_account(app, client, admin, alice):
     alice_id = user_row(app, ALICE).id
     assert close(client, alice).status_code == 204
     url = f"/api/v1/users/{alice_id}"
     error = assert_error(client.patch(url, json={"isActive": True}, headers=admin), 409, "CONFLICT")
     assert list(error["details"]) == ["isActive"]
+    renamed = client.patch(url, json={"name": "Alice"}, headers=admin)
+    assert list(assert_error(renamed, 409, "CONFLICT")["details"]) == ["name"]
     assert not user_row(app, alice_id).is_active
     shown = assert_success(client.get(url, headers=admin))
     assert (shown["isActive"], shown["name"]) == (False, "Closed account")

@@ -125,6 +125,8 @@ def test_the_admin_pages_show_closed_with_no_reactivate(app, client, page, make_
     assert detail.select_one(".page-head .status").get_text(strip=True) == "Closed"
     assert "Inactive" not in detail.get_text() and "Deactivated" not in detail.get_text()
     assert detail.find("button", string="Reactivate") is None
+    assert detail.find("button", string="Deposit") is None
+    assert detail.find("button", string="Save roles") is None
     refused = admin.post(f"/admin/users/{closed.id}/reactivate", follow_redirects=True)
     assert flashes(soup(refused)) == ["Nothing changed. A closed account stays closed."]
     with app.app_context():

@@ -16,7 +16,7 @@ from webapp.services.users.directory import UserDirectory
 from webapp.services.users.rules import change, check_name, check_roles
 
 LAST_ADMIN = "At least one active admin must remain."
-CLOSED = "This account was closed by its member, so it cannot be reactivated."
+CLOSED = "This account was closed by its member, so it cannot be reactivated or changed."
 
 
 class UserAdminService:
@@ -30,8 +30,9 @@ class UserAdminService:
         name: str | None = None,
     ) -> User:
         """Change roles, activation or name. Deactivation ends every session and every
-        personal access token at once. A change that would leave no active admin is
-        refused (409), however many admins make such changes at the same moment."""
+        personal access token at once. A change that would leave no active admin is refused
+        (409), however many admins make such changes at the same moment; so is any change to
+        a closed account."""
         if roles is not None:
             roles = check_roles(roles)
         if name is not None:
@@ -41,6 +42,7 @@ class UserAdminService:
                 details={"roles" if roles else "is_active": "You cannot lock yourself out."}
             )
         removal = "is_active" if is_active is False else "roles"
+        sent = "is_active" if is_active is not None else "roles" if roles is not None else "name"
         may_remove_an_admin = is_active is False or (roles is not None and ROLE_ADMIN not in roles)
         # Two admins granting the same role at once: the second insert hits the primary key.
         raced = Conflict("This user was changed at the same moment; try again.")
@@ -49,8 +51,8 @@ class UserAdminService:
             if may_remove_an_admin:
                 ensure_another_active_admin(uow, user_id, field=removal)
             user = load_user(uow, user_id)
-            if user.is_closed and is_active:
-                raise Conflict(CLOSED, details={"is_active": "A closed account stays closed."})
+            if user.is_closed:
+                raise Conflict(CLOSED, details={sent: "A closed account stays closed."})
             changes: dict[str, object] = {}
             if roles is not None and roles != user.roles:
                 changes["roles"] = change(user.roles, roles)
