@@ -211,13 +211,18 @@ def new_page(browser: Browser, server: Server) -> Iterator[NewPage]:
         context.close()
 
 
-def login(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
-    """Log in through /login; returns once the page after the login has loaded."""
+def submit_login(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
+    """Send the /login form; returns once the page it leads to has loaded, whatever it is."""
     page.goto("/login")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     with page.expect_navigation():
         page.get_by_role("button", name="Log in").click()
+
+
+def login(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
+    """Log in through /login; returns once the page after the login has loaded."""
+    submit_login(page, email, password)
     assert "/login" not in page.url.split("?")[0] or "/login/verify" in page.url, (
         f"login as {email} failed: still on {page.url}"
     )

@@ -80,6 +80,7 @@ PAGES = [
     ContractPage("settings", "/settings", MEMBER_EMAIL),
     ContractPage("settings-security", "/settings/security", MEMBER_EMAIL),
     ContractPage("settings-tokens", "/settings/tokens", MEMBER_EMAIL),
+    ContractPage("settings-close", "/settings/close", MEMBER_EMAIL),
     ContractPage("admin", "/admin", ADMIN_EMAIL),
     ContractPage("admin-users", "/admin/users", ADMIN_EMAIL),
     ContractPage(

@@ -31,6 +31,9 @@ every later request would be a 401 that says nothing about the API:
 - POST /auth/logout-all: ends every session of the caller, the run's own included.
 - POST /users/{id}/revoke-sessions: ends every session of that user; ids are small
   integers, so the admin's run would soon revoke its own.
+- POST /users/me/close: closes the caller's account given its password (which the fuzzer
+  never guesses); its wrong passwords would spend the current-password limit PATCH
+  /users/me shares. tests/api/test_closing_api.py covers it.
 Not excluded: PATCH /users/{id}, whose only way to end the caller's token is deactivating
 or demoting themselves, which the service refuses ("You cannot lock yourself out.");
 PATCH /users/me, whose password change keeps the caller's session.

@@ -69,6 +69,7 @@ def test_an_answer_is_written_in_camel_case_with_string_ids_and_only_the_models_
         "notifyMoneyReceived": True,
         "createdAt": "2026-11-24T15:00:00Z",
         "updatedAt": "2026-11-24T15:00:00Z",
+        "closedAt": None,
     }
 
 

@@ -88,7 +88,10 @@ RESPONSE_DESCRIPTIONS = {
     ),
     404: "No such route or resource, or one the caller may not see.",
     405: "The path does not take this method (see Allow).",
-    409: "A conflict with the current state (taken, not cancellable, a key in flight).",
+    409: (
+        "A conflict with the current state (taken, not cancellable, a key in flight). "
+        "ACCOUNT_NOT_EMPTY: an account to close still holds money."
+    ),
     413: "The body is over 64 KiB.",
     414: (
         "The request line (method, path and query string) is longer than gunicorn's "

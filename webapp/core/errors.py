@@ -92,6 +92,13 @@ class CartChanged(Conflict):
     message = "Your cart changed since this page was shown. Check it and place the order again."
 
 
+class AccountNotEmpty(Conflict):
+    """An account is closed only once every wallet account of it is empty."""
+
+    code = "ACCOUNT_NOT_EMPTY"
+    message = "Move the money out of your accounts first: an account that holds money stays open."
+
+
 class ValidationError(AppError):
     code = "VALIDATION_ERROR"
     status = 422

@@ -18,7 +18,7 @@ from webapp.core.email_address import MAX_EMAIL_LENGTH, email_key
 
 EMAIL_FIELD = "email"
 MAX_EMAIL_TEXT = 1024  # no address is longer; the rest of a longer text is not read
-PASSWORD_CHECK_FIELDS = ("currentPassword", "newPassword")
+PASSWORD_CHECK_FIELDS = ("currentPassword", "newPassword", "password")
 
 
 def client_ip() -> str:
@@ -67,7 +67,8 @@ def login_email() -> str:
 
 
 def checks_no_password() -> bool:
-    """A profile update without a password change asks nothing of the current password."""
+    """A request that sends no password (a profile update without a password change) asks
+    nothing of the current password; closing the account sends `password`."""
     if is_api_request():
         return not any(field in _json_body() for field in PASSWORD_CHECK_FIELDS)
     return False

@@ -26,6 +26,8 @@ class User(TimestampMixin, Base):
         # Emails are stored lowercased; the unique constraint then makes them
         # unique case-insensitively.
         CheckConstraint("email = lower(email)", name="email_lowercase"),
+        # A closed account is deactivated for good (webapp.services.users.closing).
+        CheckConstraint("closed_at IS NULL OR NOT is_active", name="closed_is_inactive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,6 +45,9 @@ class User(TimestampMixin, Base):
     totp_last_step: Mapped[int | None]
     # Mail the member when money arrives on one of their accounts (a transfer, a deposit).
     notify_money_received: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # When the member closed the account: their personal data is erased, and it stays
+    # inactive for good.
+    closed_at: Mapped[datetime | None]
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user",
@@ -70,6 +75,10 @@ class User(TimestampMixin, Base):
     @property
     def mfa_enabled(self) -> bool:
         return self.totp_enabled_at is not None
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import ColumnElement, and_, false, or_, update
 
 from webapp.models import PaymentRequest
 from webapp.models.payment_request import REQUEST_EXPIRED, REQUEST_PENDING
@@ -79,3 +79,14 @@ class PaymentRequestRepository(Repository[PaymentRequest]):
         return self.find_many(
             where=[PaymentRequest.payer_id == payer_id, is_pending(now)], limit=limit
         )
+
+    def resolve_pending_of(self, user_id: int, direction: str, status: str, now: datetime) -> int:
+        """Give every pending request of the member one way (INCOMING, OUTGOING) the status
+        `status`, resolved now; returns how many there were. A request paid at the same
+        moment keeps `paid`: the update waits on its row lock, then finds it resolved."""
+        statement = (
+            update(PaymentRequest)
+            .where(of_member(user_id, direction), is_pending(now))
+            .values(status=status, resolved_at=now)
+        )
+        return self.session.execute(statement).rowcount or 0

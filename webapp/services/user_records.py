@@ -29,6 +29,7 @@ USER_RECORD_EVENTS = (
     "user.password_reset",
     "user.mfa_enabled",
     "user.mfa_disabled",
+    "user.closed",
 )
 
 

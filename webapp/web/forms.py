@@ -448,3 +448,12 @@ class EventFilterForm(FlaskForm):
         validators=[Optional(), Regexp(rf"^{ID_PATTERN}$", message="Type a user id, like 42.")],
         render_kw={"inputmode": "numeric"},
     )
+
+
+# --- Closing the account ------------------------------------------------------------------
+
+
+class CloseAccountForm(FlaskForm):
+    """Closing the account: the password once more, on the page that is its confirmation."""
+
+    password = PasswordField("Your password", validators=[InputRequired()])

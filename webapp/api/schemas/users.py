@@ -8,7 +8,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from webapp.api.schemas.bases import CursorQuery, PublicSchema, UpdateSchema
+from webapp.api.schemas.bases import CursorQuery, PublicSchema, RequestSchema, UpdateSchema
 from webapp.api.schemas.fields import NewPassword, PublicId, Role, UserName, example
 from webapp.api.schemas.shop import OrderPublic
 from webapp.core.email_address import MAX_EMAIL_LENGTH
@@ -28,6 +28,9 @@ class UserPublic(PublicSchema):
     )
     created_at: datetime
     updated_at: datetime
+    closed_at: datetime | None = Field(
+        None, description="When the member closed the account (null while it is open)."
+    )
 
 
 class UserSelfUpdate(UpdateSchema):
@@ -81,3 +84,11 @@ class UserListQuery(CursorQuery):
 
 class UserWithOrders(UserPublic):
     orders: list[OrderPublic]
+
+
+class AccountClose(RequestSchema):
+    """`{password}`: closing the account asks for it once more."""
+
+    model_config = example({"password": "correct horse battery"})
+
+    password: str

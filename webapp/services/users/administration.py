@@ -16,6 +16,7 @@ from webapp.services.users.directory import UserDirectory
 from webapp.services.users.rules import change, check_name, check_roles
 
 LAST_ADMIN = "At least one active admin must remain."
+CLOSED = "This account was closed by its member, so it cannot be reactivated or changed."
 
 
 class UserAdminService:
@@ -29,8 +30,9 @@ class UserAdminService:
         name: str | None = None,
     ) -> User:
         """Change roles, activation or name. Deactivation ends every session and every
-        personal access token at once. A change that would leave no active admin is
-        refused (409), however many admins make such changes at the same moment."""
+        personal access token at once. A change that would leave no active admin is refused
+        (409), however many admins make such changes at the same moment; so is any change to
+        a closed account."""
         if roles is not None:
             roles = check_roles(roles)
         if name is not None:
@@ -40,14 +42,17 @@ class UserAdminService:
                 details={"roles" if roles else "is_active": "You cannot lock yourself out."}
             )
         removal = "is_active" if is_active is False else "roles"
+        sent = "is_active" if is_active is not None else "roles" if roles is not None else "name"
         may_remove_an_admin = is_active is False or (roles is not None and ROLE_ADMIN not in roles)
         # Two admins granting the same role at once: the second insert hits the primary key.
         raced = Conflict("This user was changed at the same moment; try again.")
 
         def work(uow: UnitOfWork) -> User:
             if may_remove_an_admin:
-                self._ensure_another_active_admin(uow, user_id, field=removal)
+                ensure_another_active_admin(uow, user_id, field=removal)
             user = load_user(uow, user_id)
+            if user.is_closed:
+                raise Conflict(CLOSED, details={sent: "A closed account stays closed."})
             changes: dict[str, object] = {}
             if roles is not None and roles != user.roles:
                 changes["roles"] = change(user.roles, roles)
@@ -77,12 +82,12 @@ class UserAdminService:
         UserDirectory().get(user_id)
         AuthService().logout_everywhere(user_id, actor_id=actor_id)
 
-    # --- inside a unit of work ------------------------------------------------------------
 
-    @staticmethod
-    def _ensure_another_active_admin(uow: UnitOfWork, user_id: int, *, field: str) -> None:
-        """Refuse to remove the last active admin: counted in turn with every other change
-        that may remove one, so two admins removing each other at once leave one."""
-        uow.users.wait_for_admin_changes_turn()
-        if uow.users.active_admin_ids() == {user_id}:
-            raise Conflict(LAST_ADMIN, details={field: "This would leave no active admin."})
+def ensure_another_active_admin(uow: UnitOfWork, user_id: int, *, field: str | None) -> None:
+    """Refuse to remove the last active admin: counted in turn with every other change that
+    may remove one (a deactivation, a role taken away, an account closed), so two admins
+    removing each other at once leave one. `field` names the request's field to blame."""
+    uow.users.wait_for_admin_changes_turn()
+    if uow.users.active_admin_ids() == {user_id}:
+        details = {field: "This would leave no active admin."} if field else None
+        raise Conflict(LAST_ADMIN, details=details)

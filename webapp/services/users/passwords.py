@@ -58,10 +58,12 @@ def set_password(
     )
 
 
-def check_current_password(user: User, current_password: str) -> None:
-    """422 on currentPassword unless it is the user's password."""
+def check_current_password(
+    user: User, current_password: str, *, field: str = "current_password"
+) -> None:
+    """422 on `field` (currentPassword unless told) unless it is the user's password."""
     if not passwords.verify(user.password_hash, current_password):
-        raise ValidationError(details={"current_password": "The current password is incorrect."})
+        raise ValidationError(details={field: "The current password is incorrect."})
 
 
 class PasswordService:

@@ -42,6 +42,7 @@ DEPOSITS_ACCOUNT = "Deposits"  # the system account money enters Tally from
 # Where a money-received mail points: the account, and the setting that turns it off.
 ACCOUNT_PATH = "/accounts/{account_id}"
 SETTINGS_PATH = "/settings"
+NO_MEMBER_ACCOUNT = "No member has an account with this number."
 
 
 def check_amount(amount: int, field: str = "amount") -> int:
@@ -101,10 +102,7 @@ def check_transfer_accounts(
             "No such account.", details={"from_account_id": "You have no account with this number."}
         )
     if target is None or target.kind != KIND_MEMBER:
-        raise NotFound(
-            "No such account.",
-            details={"to_account_id": "No member has an account with this number."},
-        )
+        raise NotFound("No such account.", details={"to_account_id": NO_MEMBER_ACCOUNT})
     if source.currency != target.currency:
         raise CurrencyMismatch(f"Cannot send {source.currency} to an account in {target.currency}.")
     if source.balance < amount:
@@ -114,6 +112,16 @@ def check_transfer_accounts(
             }
         )
     return source, target
+
+
+def require_open_owner(uow: UnitOfWork, account: Account, field: str | None = None) -> None:
+    """Money never goes into a closed member's account: no one could ever take it out. Read
+    under the account's lock, which closing holds too, so a payment and a close never cross.
+    Refused as an account no member has (404), on `field` when given."""
+    owner = uow.users.find_by_id(account.user_id) if account.user_id else None
+    if owner is not None and owner.is_closed:
+        details = {field: NO_MEMBER_ACCOUNT} if field else None
+        raise NotFound("No such account.", details=details)
 
 
 def transfer_fingerprint(
@@ -229,6 +237,7 @@ class LedgerService:
                 raise NotFound("No such account.")
             source = uow.accounts.system_account(DEPOSITS_ACCOUNT, account.currency)
             locked = uow.accounts.lock_for_update([account.id, source.id])
+            require_open_owner(uow, locked[account.id])
             record = uow.ledger.record(
                 transaction_type=TX_DEPOSIT,
                 amount=amount,
@@ -267,6 +276,7 @@ class LedgerService:
             source, target = check_transfer_accounts(
                 sender, locked.get(from_account_id), locked.get(to_account_id), amount
             )
+            require_open_owner(uow, target, "to_account_id")
             record = uow.ledger.record(
                 transaction_type=TX_TRANSFER,
                 amount=amount,
@@ -314,11 +324,8 @@ class LedgerService:
                 amount,
             )
             owner = uow.users.find_by_id(target.user_id) if target.user_id else None
-        if owner is None:
-            raise NotFound(
-                "No such account.",
-                details={"to_account_id": "No member has an account with this number."},
-            )
+        if owner is None or owner.is_closed:
+            raise NotFound("No such account.", details={"to_account_id": NO_MEMBER_ACCOUNT})
         return TransferPreview(
             source=source,
             target=target,
