@@ -54,6 +54,7 @@ def user_record(user: User) -> JsonObject:
         "mfaEnabled": user.mfa_enabled,
         "mfaEnabledAt": moment(user.totp_enabled_at),
         "notifyMoneyReceived": user.notify_money_received,
+        "closedAt": moment(user.closed_at),
         "createdAt": moment(user.created_at),
         "updatedAt": moment(user.updated_at),
     }
