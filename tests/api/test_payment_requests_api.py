@@ -369,11 +369,15 @@ def test_another_currency_is_422_currency_mismatch(client, alice, bob, bob_funde
     assert listed(client, bob)[0]["status"] == "pending"
 
 
-def test_paying_from_someone_elses_account_is_404(client, alice, bob, carol, bob_funded):
+def test_paying_from_someone_elses_account_is_404_naming_it(client, alice, bob, carol, bob_funded):
+    """Another member's account, the requester's own (the one the money would go to) or
+    none: the payer has no such account."""
     request = asked(client, carol)
     for account in (main_account(client, alice), request["accountId"], "999999"):
-        assert_error(pay(client, carol, request["id"], account), 404, "NOT_FOUND")
+        error = assert_error(pay(client, bob, request["id"], account), 404, "NOT_FOUND")
+        assert set(error["details"]) == {"fromAccountId"}
     assert balance(client, bob, bob_funded) == 50_00
+    assert listed(client, carol)[0]["status"] == "pending"
 
 
 @pytest.mark.parametrize("body", [{}, {"fromAccountId": 5}, {"fromAccountId": None}])

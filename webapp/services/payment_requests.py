@@ -33,7 +33,12 @@ from webapp.services.mail import public_link, queue_mail
 from webapp.services.principal import Principal
 from webapp.services.unit_of_work import UnitOfWork, transaction
 from webapp.services.user_rows import Person, load_people, load_user
-from webapp.services.wallet.ledger import LedgerService, check_amount, check_memo
+from webapp.services.wallet.ledger import (
+    LedgerService,
+    check_amount,
+    check_memo,
+    not_the_senders_account,
+)
 
 MAX_PENDING = 20  # pending requests one member may have made at once
 REQUESTS_PATH = "/requests"
@@ -251,6 +256,9 @@ class PaymentRequestService:
         def work(uow: UnitOfWork) -> LedgerTransaction:
             row = held_by(uow.payment_requests.lock(request_id), payer.user_id, "payer_id")
             require_pending(row)
+            if from_account_id == row.account_id:
+                # The requester's account is never the payer's: not "the same account".
+                raise not_the_senders_account()
             record = LedgerService().transfer(
                 payer,
                 from_account_id=from_account_id,

@@ -93,14 +93,18 @@ def check_transfer_request(
     return memo
 
 
+def not_the_senders_account() -> NotFound:
+    return NotFound(
+        "No such account.", details={"from_account_id": "You have no account with this number."}
+    )
+
+
 def check_transfer_accounts(
     sender: Principal, source: Account | None, target: Account | None, amount: int
 ) -> tuple[Account, Account]:
     """The sender's own account pays a member's account in its currency, from its balance."""
     if source is None or source.kind != KIND_MEMBER or source.user_id != sender.user_id:
-        raise NotFound(
-            "No such account.", details={"from_account_id": "You have no account with this number."}
-        )
+        raise not_the_senders_account()
     if target is None or target.kind != KIND_MEMBER:
         raise NotFound("No such account.", details={"to_account_id": NO_MEMBER_ACCOUNT})
     if source.currency != target.currency:
