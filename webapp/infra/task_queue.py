@@ -164,6 +164,15 @@ def enqueue(name: str, *args: Any, delay: float | None = None) -> bool:
     return True
 
 
+def waiting_or_none() -> int | None:
+    """The app's tasks waiting (for /metrics), or None, logged, when the queue is down."""
+    try:
+        return queue_of().waiting()
+    except Exception as exc:
+        log.warning("task queue not read", extra={"fields": {"error": type(exc).__name__}})
+        return None
+
+
 def declared_periodic() -> list[str]:
     return sorted(d.name for d in _DECLARED.values() if d.schedule is not None)
 
