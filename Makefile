@@ -17,10 +17,12 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(PIP) install -r requirements-dev.txt
 	touch $@ $(VENV)/.installed-runtime
 
-## run: migrate, seed the demo data and serve on http://127.0.0.1:5000 (SQLite, no services);
+## run: migrate, seed the demo data and serve on http://127.0.0.1:5000 (SQLite, no services),
+## with one `flask worker` beside gunicorn (gunicorn.conf.py starts it; Ctrl-C stops both);
 ## once it listens it prints the address, the demo logins and where mails are written.
 ## Log lines are text a person reads here (LOG_FORMAT=text); JSON everywhere else.
 run: export LOG_FORMAT ?= text
+run: export TALLY_WITH_WORKER = 1
 run: $(VENV)/.installed-runtime
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo

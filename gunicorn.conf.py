@@ -7,10 +7,17 @@ Metrics add up over the workers: each keeps its values in a file under
 PROMETHEUS_MULTIPROC_DIR (default instance/prometheus-multiproc), a scrape of /metrics
 sums them, and the directory is emptied when gunicorn starts, so a count never carries
 over from an earlier run. Give each gunicorn on one host its own directory.
+
+`make run` sets TALLY_WITH_WORKER=1: once the server listens it starts one `flask worker`
+beside it (the task queue's consumer: mail, the sweep, the purge) and stops it when it
+exits, so one command serves everything and Ctrl-C stops both. `make serve` does not:
+production runs its workers as their own service (docs/deployment.md).
 """
 
 import glob
 import os
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -74,13 +81,33 @@ def on_starting(server):
         os.remove(stale)
 
 
+# `make run`'s worker, while the server runs.
+task_worker = []
+WORKER_STOP_SECONDS = 10
+
+
 def when_ready(server):
     """`make run` (development, text logs), once the server listens: the address, the demo
-    logins and where mails go, in plain words (webapp/ops/banner.py)."""
+    logins and where mails go, in plain words (webapp/ops/banner.py); and its worker."""
     from webapp.ops.banner import ready_banner
 
     if banner := ready_banner(server.cfg.bind[0], os.environ):
         print(f"\n{banner}\n", flush=True)
+    if os.environ.get("TALLY_WITH_WORKER") == "1" and not task_worker:
+        command = [sys.executable, "-m", "flask", "worker"]
+        task_worker.append(subprocess.Popen(command, cwd=Path(__file__).resolve().parent))
+
+
+def on_exit(server):
+    """`make run`'s worker stops with the server: Ctrl-C reached it too, else SIGINT now;
+    it ends its task first, and is killed if that takes too long."""
+    for worker in task_worker:
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGINT)
+        try:
+            worker.wait(WORKER_STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            worker.kill()
 
 
 def child_exit(server, worker):

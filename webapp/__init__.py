@@ -23,6 +23,7 @@ from webapp.edge.static_versions import register_static_versions
 from webapp.edge.text_guard import refuse_unstorable_query_and_form
 from webapp.edge.url_converters import IdConverter
 from webapp.infra import sqlite as _sqlite  # noqa: F401  (registers SQLite connection settings)
+from webapp.infra import task_queue
 from webapp.infra.config import load_config, password_cost
 from webapp.infra.extensions import cache, csrf, db, login_manager, mail, migrate
 from webapp.infra.logging import configure_logging, learn_secret_paths, register_request_logging
@@ -99,6 +100,7 @@ def register_extensions(app: Flask) -> None:
     init_limiter(app)
     cache.init_app(app)
     mail.init_app(app)
+    task_queue.init_app(app)
     passwords.configure(password_cost(app.config))
 
 

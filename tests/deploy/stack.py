@@ -266,7 +266,8 @@ class PgBouncer(Process):
 
 
 class AppHost:
-    """One Tally host: its own gunicorn master and workers on its own loopback address."""
+    """One Tally host: its own gunicorn master and workers on its own loopback address, and
+    one `flask worker` beside them (its own service, as docs/deployment.md runs it)."""
 
     def __init__(self, name: str, address: str, env: dict[str, str], workdir: Path) -> None:
         self.name = name
@@ -276,6 +277,9 @@ class AppHost:
             name=name,
             host=address,
         )
+        self.worker = Process(
+            f"{name}-worker", [str(BIN / "flask"), "worker"], workdir / f"{name}-worker.log", env
+        )
 
     @property
     def upstream(self) -> str:
@@ -283,6 +287,13 @@ class AppHost:
 
     def start(self) -> None:
         self.server.start(timeout=30)
+        self.worker.start()
+        wait_for(lambda: "Huey consumer started" in self.worker.output(), f"{self.name}'s worker")
+
+    def ran(self, task: str) -> int:
+        """How many times this host's worker started the task named `task` ("mail.send")."""
+        lines = self.worker.output().splitlines()
+        return sum("Executing " in line and f".{task}: " in line for line in lines)
 
     def access_lines(self, path: str) -> list[dict[str, Any]]:
         """The app's access log lines for `path`."""
@@ -428,8 +439,8 @@ def running_stack(
             AppHost("host-b", "127.0.0.3", env, workdir),
         ]
         for host in hosts:
+            started.extend([host.server, host.worker])
             host.start()
-            started.append(host.server)
         nginx = Nginx(workdir, [host.upstream for host in hosts])
         nginx.start()
         started.append(nginx)

@@ -13,7 +13,7 @@ import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from stack import PASSWORD, Client, Stack
+from stack import PASSWORD, Client, Stack, wait_for
 
 # Requests in a row that nginx's round robin spreads over both hosts at least twice.
 ROUND = 6
@@ -305,6 +305,32 @@ def test_purge_expired_on_two_hosts_at_once_deletes_each_row_once(stack: Stack):
     assert len(deleted) == 2 and sum(deleted) == 50, outputs
     left = stack.sql("SELECT count(*) FROM idempotency_keys WHERE expires_at < now()")
     assert left == [(0,)]
+
+
+def test_mail_goes_out_through_the_workers_each_mail_once(stack: Stack):
+    emails = [f"mail-{n}-{uuid.uuid4().hex[:8]}@example.com" for n in range(8)]
+    sent_before = sum(host.ran("mail.send") for host in stack.hosts)
+    for email in emails:
+        made = stack.client().post(
+            "/api/v1/auth/register", {"email": email, "password": PASSWORD, "name": "Member"}
+        )
+        assert made.status == 201, made.body
+    mail_folder = stack.workdir / "mail"
+
+    def delivered() -> list[str]:
+        texts = [path.read_text() for path in mail_folder.glob("*.eml")]
+        return [email for email in emails for text in texts if f"To: {email}" in text]
+
+    wait_for(lambda: len(delivered()) >= len(emails), "the mails", timeout=30)
+    time.sleep(1)  # a second copy, were one on its way, would be written by now
+    assert sorted(delivered()) == sorted(emails)  # each once
+    quoted = ", ".join(f"'{email}'" for email in emails)
+    rows = stack.sql(
+        f"SELECT attempts, sent_at IS NOT NULL FROM outbox_mails WHERE recipient IN ({quoted})"
+    )
+    assert rows == [(1, True)] * len(emails)
+    # Sent by the workers (one per host), never by a web process.
+    assert sum(host.ran("mail.send") for host in stack.hosts) - sent_before >= len(emails)
 
 
 def test_sigterm_to_one_host_under_load_costs_the_clients_nothing(stack: Stack):

@@ -103,7 +103,7 @@ def server_environment(tmp: Path, port: int) -> dict[str, str]:
         WEB_CONCURRENCY="1",
         MAIL_BACKEND="file",
         MAIL_FILE_PATH=str(tmp / "mail"),
-        MAIL_DELIVERY="inline",  # the mail is on disk when the request returns
+        TASK_QUEUE_IMMEDIATE="true",  # the mail is on disk when the request returns
         PROMETHEUS_MULTIPROC_DIR=str(tmp / "metrics"),
         LOG_LEVEL="WARNING",
         # Rate limits stay on (the pages that show them are real), but every browser here

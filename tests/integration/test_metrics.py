@@ -14,6 +14,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.clients import PASSWORD, bearer
 from tests.support.envelopes import assert_error, assert_success
+from tests.support.gunicorn_server import free_port
+from tests.support.task_worker import queue_settings
 from webapp import create_app
 from webapp.infra.metrics import UNMATCHED_ENDPOINT, observed_totals
 from webapp.infra.settings import ProductionConfig
@@ -268,3 +270,21 @@ def test_production_serves_metrics_only_with_a_token(migrated_database):
     opened = production_app(migrated_database, METRICS_TOKEN=token).test_client()
     assert opened.get("/metrics").status_code == 404
     assert scrape(opened, {"Authorization": f"Bearer {token}"})[0]
+
+
+def test_tasks_waiting_are_read_at_scrape_time(make_app, tmp_path):
+    app = make_app(**queue_settings(tmp_path))
+    client = app.test_client()
+    assert value(scrape(client)[1], "tally_tasks_queued") == 0
+    for email in ("one@example.com", "two@example.com"):
+        body = {"email": email, "password": PASSWORD, "name": "Member"}
+        assert client.post("/api/v1/auth/register", json=body).status_code == 201
+    text, samples = scrape(client)
+    assert "# TYPE tally_tasks_queued gauge" in text
+    assert value(samples, "tally_tasks_queued") == 2  # one mail each, no worker yet
+
+
+def test_a_queue_that_is_down_leaves_the_gauge_out(make_app):
+    app = make_app(TASK_QUEUE_IMMEDIATE="false", TASK_QUEUE_URL=f"redis://127.0.0.1:{free_port()}")
+    text, _ = scrape(app.test_client())
+    assert "tally_tasks_queued" not in text and "tally_http_requests_total" in text

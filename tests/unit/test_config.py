@@ -266,7 +266,7 @@ def test_a_mailed_link_points_at_the_address_bind_serves_in_development(migrated
             "DATABASE_URL": migrated_database,
             "BIND": "127.0.0.1:5123",
             "MAIL_BACKEND": "locmem",
-            "MAIL_DELIVERY": "inline",
+            "TASK_QUEUE_IMMEDIATE": "true",
         }
     )
     assert type(config) is Config

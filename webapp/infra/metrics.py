@@ -22,6 +22,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
 MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
@@ -116,9 +117,30 @@ def _registry() -> CollectorRegistry:
     return registry
 
 
-def exposition() -> bytes:
-    """The Prometheus text exposition of every metric, summed over the workers."""
-    return generate_latest(_registry())
+class _ReadNow:
+    """A collector of values read at scrape time, not kept between scrapes."""
+
+    def __init__(self, *families: Metric) -> None:
+        self.families = families
+
+    def collect(self) -> tuple[Metric, ...]:
+        return self.families
+
+
+def exposition(tasks_queued: int | None = None) -> bytes:
+    """The Prometheus text exposition of every metric, summed over the workers, and the
+    tasks waiting in the queue (left out when the queue could not be read)."""
+    text = generate_latest(_registry())
+    if tasks_queued is None:
+        return text
+    queued = GaugeMetricFamily(
+        "tally_tasks_queued",
+        "Tasks waiting for a worker, due now or scheduled (a retry), read at scrape time.",
+        value=tasks_queued,
+    )
+    read_now = CollectorRegistry(auto_describe=False)
+    read_now.register(_ReadNow(queued))  # type: ignore[arg-type]
+    return text + generate_latest(read_now)
 
 
 def observed_totals() -> ObservedTotals:

@@ -104,6 +104,11 @@ class Config(EnvironmentSettings):
 
     DATABASE_URL: OptionalStr = None
     REDIS_URL: OptionalStr = None
+    # Where background work waits (webapp/infra/task_queue.py): `sqlite:///<path>` or
+    # `redis://…`; unset, REDIS_URL, else a file beside a SQLite database, else
+    # instance/tasks.db. TASK_QUEUE_IMMEDIATE runs each task as it is queued (the tests).
+    TASK_QUEUE_URL: OptionalStr = None
+    TASK_QUEUE_IMMEDIATE: EnvBool = False
 
     CACHE_DEFAULT_TIMEOUT: ClassVar[int] = 300
     CACHE_KEY_PREFIX: str = "tally:"
@@ -141,9 +146,8 @@ class Config(EnvironmentSettings):
     MAIL_PASSWORD: OptionalStr = None
     MAIL_DEFAULT_SENDER: str = "Tally <no-reply@tally.local>"
     MAIL_TIMEOUT: EnvInt = 10
-    # "background": after the commit a worker thread sends, so no request waits on SMTP;
-    # "inline": sent before the request returns (tests read the mail at once).
-    MAIL_DELIVERY: str = "background"
+    # Seconds a failed mail waits before its next try; the wait doubles, up to an hour.
+    MAIL_FIRST_RETRY: EnvInt = 30
     # The scheme and host that links in mails point to; unset, the address BIND serves.
     PUBLIC_URL: EnvStr = served_url(BIND_WHEN_UNSET)
 
@@ -211,6 +215,19 @@ class Config(EnvironmentSettings):
     def default_database_url(self) -> str:
         return f"sqlite:///{INSTANCE_DIR / 'tally.db'}"
 
+    def task_queue_url(self) -> str:
+        """TASK_QUEUE_URL; unset, REDIS_URL, else `<database file>.tasks` beside a SQLite
+        database, else instance/tasks.db: two apps on two databases never share a queue."""
+        if self.TASK_QUEUE_URL:
+            return self.TASK_QUEUE_URL
+        if self.REDIS_URL:
+            return self.REDIS_URL
+        database = self.SQLALCHEMY_DATABASE_URI
+        path = database.removeprefix("sqlite:///")
+        if database.startswith("sqlite:///") and path and ":memory:" not in path:
+            return f"sqlite:///{path}.tasks"
+        return f"sqlite:///{INSTANCE_DIR / 'tasks.db'}"
+
     def cache_settings(self) -> dict[str, Any]:
         """Flask-Caching's keys: Redis when REDIS_URL is set, else in-process."""
         if self.REDIS_URL:
@@ -237,12 +254,13 @@ class Config(EnvironmentSettings):
         return ours | self._ratelimit_given
 
     def derived_settings(self) -> dict[str, Any]:
-        """The extensions' keys that follow from the fields: database, cache, rate limits."""
+        """The extensions' keys that follow from the fields: database, cache, rate limits, queue."""
         database = {
             "SQLALCHEMY_DATABASE_URI": self.SQLALCHEMY_DATABASE_URI,
             "SQLALCHEMY_ENGINE_OPTIONS": self._engine_options,
         }
-        return database | self.cache_settings() | self.ratelimit_settings()
+        queue = {"TASK_QUEUE_URL": self.task_queue_url()}
+        return database | self.cache_settings() | self.ratelimit_settings() | queue
 
     def __getattr__(self, name: str) -> Any:
         # A derived key reads as an attribute too (config.CACHE_TYPE), as a field does.
@@ -308,7 +326,7 @@ class TestingConfig(Config):
     TESTING: ClassVar[bool] = True
     WTF_CSRF_ENABLED: ClassVar[bool] = False
     MAIL_BACKEND: str = "locmem"
-    MAIL_DELIVERY: str = "inline"
+    TASK_QUEUE_IMMEDIATE: EnvBool = True
     ARGON2_TIME_COST: ClassVar[int] = 1
     ARGON2_MEMORY_COST: ClassVar[int] = 8
     ARGON2_PARALLELISM: ClassVar[int] = 1

@@ -1,5 +1,5 @@
 """Operator commands: `flask create-admin`, `flask reset-second-factor`, `flask seed-demo`,
-`flask verify-ledger`, `flask send-mail`, `flask purge-expired`."""
+`flask verify-ledger`, `flask send-mail`, `flask purge-expired`, `flask worker`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from webapp.core.errors import AppError
+from webapp.infra import task_queue
 from webapp.services import mail
 from webapp.services.demo import DemoService
 from webapp.services.housekeeping import HousekeepingService
@@ -108,9 +109,9 @@ def verify_ledger() -> None:
 @click.command("send-mail")
 @with_appcontext
 def send_mail() -> None:
-    """Send every mail still queued in the outbox (failed before, or never tried); exit 1
-    when some could not be sent (they stay queued for the next run). Safe from cron on
-    every host at once: a mail one sender holds is skipped by the others."""
+    """Send every mail still queued in the outbox (failed before, or never tried), without
+    waiting for its next try; exit 1 when some could not be sent (they stay queued). Safe
+    beside the workers: a mail one sender holds is skipped by the others."""
     report = mail.deliver(retrying=True)
     queued = mail.unsent_count()
     click.echo(f"Sent {report.sent} mails; {report.failed} failed; {queued} still queued.")
@@ -128,11 +129,30 @@ def send_mail() -> None:
 @with_appcontext
 def purge_expired(batch_size: int | None) -> None:
     """Delete expired idempotency keys, and sessions, refresh tokens, mailed links and sent
-    mails ended longer ago than PURGE_RETENTION_DAYS, in short batches. Safe from cron on
-    every host at once: together the runs delete each row once."""
+    mails ended longer ago than PURGE_RETENTION_DAYS, in short batches (the workers do it
+    daily). Safe on every host at once: together the runs delete each row once."""
     report = HousekeepingService().purge_expired(batch_size=batch_size)
     for kind, count in report.deleted.items():
         click.echo(f"{kind}: {count} deleted")
+
+
+@click.command("worker")
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1, max=64),
+    default=1,
+    show_default=True,
+    help="Tasks this worker runs at once.",
+)
+@with_appcontext
+def worker(threads: int) -> None:
+    """Run one consumer of the task queue (TASK_QUEUE_URL): it sends mail and runs the
+    periodic tasks (the mail sweep every minute, the purge daily). Run any number, on any
+    hosts. Ctrl-C (SIGINT) stops it once its tasks end; SIGTERM stops it at once."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config["TASK_QUEUE_IMMEDIATE"]:
+        raise click.ClickException("TASK_QUEUE_IMMEDIATE runs tasks as they are queued: no worker.")
+    task_queue.consumer(app, threads=threads).run()
 
 
 def register_commands(app: Flask) -> None:
@@ -142,3 +162,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(verify_ledger)
     app.cli.add_command(send_mail)
     app.cli.add_command(purge_expired)
+    app.cli.add_command(worker)

@@ -6,7 +6,7 @@ import hmac
 
 from flask import Flask, Response, abort, current_app, request
 
-from webapp.infra import metrics
+from webapp.infra import metrics, task_queue
 from webapp.infra.extensions import limiter
 from webapp.infra.logging import request_seconds, start_request_clock
 from webapp.ops.blueprint import bp
@@ -18,7 +18,8 @@ def metrics_exposition() -> Response:
     if not may_scrape():
         # The same answer as a path that does not exist: nothing to learn by probing.
         abort(404)
-    response = Response(metrics.exposition(), content_type=metrics.EXPOSITION_CONTENT_TYPE)
+    queued = task_queue.waiting_or_none()
+    response = Response(metrics.exposition(queued), content_type=metrics.EXPOSITION_CONTENT_TYPE)
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -1,9 +1,9 @@
-"""Sweeping the tables of expiring rows: `flask purge-expired`.
+"""Sweeping the tables of expiring rows: `flask purge-expired`, and daily on the workers.
 
 Each batch is its own short transaction (a few hundred rows, oldest first), so a sweep never
 holds a long lock and the app keeps writing beside it; on PostgreSQL a batch skips rows
-another sweeper holds, so the command is safe to run from cron on every host at once and
-the counts of all of them together remove each row exactly once.
+another sweeper holds, so the command and the daily `housekeeping.purge` task are safe on
+every host at once and the counts of all of them together remove each row exactly once.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
+from huey import crontab
 
+from webapp.infra import task_queue
 from webapp.models.base import utcnow
 from webapp.services.unit_of_work import UnitOfWork, transaction
 
@@ -61,3 +63,12 @@ class HousekeepingService:
             deleted += removed
             if removed < size:
                 return deleted
+
+
+PURGE_TASK = "housekeeping.purge"
+
+
+@task_queue.periodic_task(PURGE_TASK, crontab(hour="3", minute="17"))
+def purge_daily() -> None:
+    """Every day at 03:17 UTC, on every worker: what `flask purge-expired` does."""
+    HousekeepingService().purge_expired()

@@ -1,32 +1,33 @@
-"""Mail through an outbox: queued with the change that causes it, sent after the commit.
+"""Mail through an outbox: queued with the change that causes it, sent by a worker.
 
     queue_mail(uow, kind="password_reset", to=user.email, user_id=user.id, link=...)
 
 renders `templates/mail/<kind>.txt` and `.html`, and adds the mail to the outbox in the
 caller's transaction: if the change rolls back, no mail exists. Once the transaction
-commits, the mail is handed to the sender: a worker thread of this process
-(MAIL_DELIVERY=background, the default: no request waits on SMTP) or the request itself
-(inline, for tests). Sending leases the row for a while, sends outside any transaction,
-then marks it sent (and empties its bodies, which may hold a single-use link) or records
-the failure with a growing wait. A mail that could not go stays queued: `flask send-mail`
-retries every unsent mail (from cron, say), so an SMTP outage loses nothing and fails no
-request. Failures are logged by mail id and kind, never with a body.
+commits, a `mail.send` task is queued (webapp/infra/task_queue.py) and a worker (`flask
+worker`) sends it: no request waits on SMTP, nor on the queue (a queue that is down is only
+logged). Sending leases the row for a while, so that one attempt runs once whatever the
+number of workers, sends outside any transaction, then marks it sent (and empties its
+bodies, which may hold a single-use link) or records the failure and queues the next try
+after a growing wait (MAIL_FIRST_RETRY, doubling). The outbox stays the truth: the
+`mail.sweep` task, every minute on every worker, sends whatever is due that a crash or a
+queue outage left behind, and `flask send-mail` sends every unsent mail at once. Failures
+are logged by mail id and kind, never with a body.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import threading
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, current_app, render_template
+from flask import current_app, render_template
 from flask_mailman import EmailMultiAlternatives
+from huey import crontab
 
+from webapp.infra import task_queue
 from webapp.models import OutboxMail
 from webapp.models.base import utcnow
 from webapp.models.mail import MAX_MAIL_ATTEMPTS
@@ -44,7 +45,6 @@ SUBJECTS = {
     "payment_requested": "A member asks you for money on Tally",
 }
 LEASE = timedelta(minutes=2)  # longer than any SMTP timeout
-FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
 BATCH = 50
 ERROR_LENGTH = 500
@@ -77,8 +77,25 @@ def queue_mail(
         html_body=html_body,
     )
     mail_id = mail.id
-    uow.on_commit(lambda: sender.deliver_soon([mail_id]))
+    uow.on_commit(lambda: task_queue.enqueue(SEND_TASK, mail_id))
     return mail
+
+
+SEND_TASK = "mail.send"
+SWEEP_TASK = "mail.sweep"
+
+
+@task_queue.task(SEND_TASK)
+def send_queued(mail_id: int) -> None:
+    """A worker's task: send one committed mail, unless another sender has it or sent it."""
+    deliver([mail_id])
+
+
+@task_queue.periodic_task(SWEEP_TASK, crontab(), at_start=True)
+def sweep() -> None:
+    """Every minute, and as a worker starts: send what is due and not held, whatever left
+    it behind (a crash, a queue that was down)."""
+    deliver()
 
 
 @dataclass(frozen=True)
@@ -102,8 +119,9 @@ class DeliveryReport:
 
 
 def retry_wait(attempts: int) -> timedelta:
-    """30 s after the first failure, doubling, at most an hour."""
-    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
+    """MAIL_FIRST_RETRY (30 s) after the first failure, doubling, at most an hour."""
+    first = timedelta(seconds=current_app.config["MAIL_FIRST_RETRY"])
+    return min(first * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
 
 
 def deliver(ids: Iterable[int] | None = None, *, retrying: bool = False) -> DeliveryReport:
@@ -183,6 +201,7 @@ def _send(leased: list[_Leased]) -> DeliveryReport:
         except Exception:  # a connection that never opened may fail to close
             log.debug("mail connection close failed", exc_info=True)
     _record(leased, sent, failed)
+    _queue_retries([mail for mail in leased if mail.id in failed])
     return DeliveryReport(sent=len(sent), failed=len(failed))
 
 
@@ -206,45 +225,12 @@ def _record(leased: list[_Leased], sent: list[int], failed: dict[int, str]) -> N
         transaction(work)
 
 
-class MailSender:
-    """Hands committed mails to one worker thread per process (or sends them inline)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._pool: ThreadPoolExecutor | None = None
-        self._pid: int | None = None
-
-    def deliver_soon(self, ids: list[int]) -> None:
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        if app.config.get("MAIL_DELIVERY") == "inline":
-            deliver(ids)
-            return
-        self._executor().submit(self._deliver_in, app, ids)
-
-    def _executor(self) -> ThreadPoolExecutor:
-        with self._lock:
-            if self._pool is None or self._pid != os.getpid():  # a forked worker starts its own
-                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tally-mail")
-                self._pid = os.getpid()
-            return self._pool
-
-    @staticmethod
-    def _deliver_in(app: Flask, ids: list[int]) -> None:
-        with app.app_context():
-            try:
-                deliver(ids)
-            except Exception:
-                log.exception("mail delivery failed; the mails stay queued for flask send-mail")
-
-    def wait(self) -> None:
-        """Until every mail handed over so far has been tried (tests, shutdown)."""
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True)
-
-
-sender = MailSender()
+def _queue_retries(failed: list[_Leased]) -> None:
+    """The next try of each failed mail, when its wait is over (the sweep would find it too)."""
+    for mail in failed:
+        if mail.attempts < MAX_MAIL_ATTEMPTS:
+            wait = retry_wait(mail.attempts).total_seconds()
+            task_queue.enqueue(SEND_TASK, mail.id, delay=wait)
 
 
 def unsent_count() -> int:
