@@ -10,6 +10,7 @@ PROMETHEUS_MULTIPROC_DIR), counted per endpoint and status.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import re
 import subprocess
@@ -17,10 +18,15 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from http.cookiejar import CookieJar
 from pathlib import Path
+from typing import Any
+from urllib.error import HTTPError
+from urllib.parse import urlencode
+from urllib.request import HTTPCookieProcessor, HTTPRedirectHandler, Request, build_opener
 
 import pytest
-import requests
 from bs4 import BeautifulSoup
 from conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -103,56 +109,97 @@ def until_both_workers(
     pytest.fail(f"the two workers did not both answer {endpoint} {status} in time: {seen}")
 
 
-def browser_session(base: str) -> requests.Session:
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    text: str
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+
+class _NoRedirects(HTTPRedirectHandler):
+    def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
+        return None  # a 302 is an answer to look at, not to follow
+
+
+class Client:
+    """A small HTTP client on the standard library: a cookie jar (a browser's session),
+    no redirects followed, a new connection per request (any worker may take it)."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self._opener = build_opener(HTTPCookieProcessor(CookieJar()), _NoRedirects())
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        form: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Answer:
+        data, sent = None, {"Connection": "close", **(headers or {})}
+        if json_body is not None:
+            data, sent["Content-Type"] = json.dumps(json_body).encode(), "application/json"
+        elif form is not None:
+            data = urlencode(form).encode()
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
+        request = Request(f"{self.base}{path}", data=data, headers=sent, method=method)
+        try:
+            with self._opener.open(request, timeout=10) as response:
+                return Answer(response.status, response.read().decode())
+        except HTTPError as error:
+            return Answer(error.code, error.read().decode())
+
+    def get(self, path: str, **kwargs: Any) -> Answer:
+        return self.send("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Answer:
+        return self.send("POST", path, **kwargs)
+
+
+def browser_session(base: str) -> Client:
     """A logged-in browser: the login form's CSRF token, then its POST."""
-    browser = requests.Session()
-    form = BeautifulSoup(browser.get(f"{base}/login", timeout=10).text, "html.parser")
+    browser = Client(base)
+    form = BeautifulSoup(browser.get("/login").text, "html.parser")
     token = form.find("input", attrs={"name": "csrf_token"})["value"]
-    login = browser.post(
-        f"{base}/login",
-        data={"csrf_token": token, "email": EMAIL, "password": PASSWORD},
-        allow_redirects=False,
-        timeout=10,
-    )
-    assert login.status_code == 302, login.text
+    login = browser.post("/login", form={"csrf_token": token, "email": EMAIL, "password": PASSWORD})
+    assert login.status == 302, login.text
     return browser
 
 
 def test_every_old_credential_is_refused_on_every_worker_at_once(server):
-    base = server.base_url
-    api = requests.Session()
-    api.headers["Connection"] = "close"  # a new connection each time: any worker may take it
+    api = Client(server.base_url)
     register = {"email": EMAIL, "password": PASSWORD, "name": "Leaving"}
-    assert api.post(f"{base}/api/v1/auth/register", json=register, timeout=10).status_code == 201
+    assert api.post("/api/v1/auth/register", json_body=register).status == 201
     credentials = {"email": EMAIL, "password": PASSWORD}
-    pair = api.post(f"{base}/api/v1/auth/login", json=credentials, timeout=10).json()["data"]
+    pair = api.post("/api/v1/auth/login", json_body=credentials).json()["data"]
     access = bearer(pair)
     body = {"name": "script", "scopes": ["read", "write"]}
-    made = api.post(f"{base}/api/v1/tokens", json=body, headers=access, timeout=10)
+    made = api.post("/api/v1/tokens", json_body=body, headers=access)
     personal = bearer(made.json()["data"]["token"])
-    page = browser_session(base)
-    page.headers["Connection"] = "close"
+    page = browser_session(server.base_url)
 
     def me() -> int:
-        return api.get(f"{base}{ME}", headers=access, timeout=10).status_code
+        return api.get(ME, headers=access).status
 
     def accounts() -> int:
-        return api.get(f"{base}{ACCOUNTS}", headers=personal, timeout=10).status_code
+        return api.get(ACCOUNTS, headers=personal).status
 
     def settings() -> int:
-        return page.get(f"{base}{SETTINGS}", allow_redirects=False, timeout=10).status_code
+        return page.get(SETTINGS).status
 
     for send, endpoint in ((me, ME), (accounts, ACCOUNTS), (settings, SETTINGS)):
         assert set(until_both_workers(server, send, endpoint, 200)) == {200}
 
-    closed = api.post(
-        f"{base}/api/v1/users/me/close", json={"password": PASSWORD}, headers=access, timeout=10
-    )
-    assert closed.status_code == 204, closed.text
+    closed = api.post("/api/v1/users/me/close", json_body={"password": PASSWORD}, headers=access)
+    assert closed.status == 204, closed.text
 
     assert set(until_both_workers(server, me, ME, 401)) == {401}
     assert set(until_both_workers(server, accounts, ACCOUNTS, 401)) == {401}
     assert set(until_both_workers(server, settings, SETTINGS, 302)) == {302}
     refresh = {"refreshToken": pair["refreshToken"]}
-    assert api.post(f"{base}/api/v1/auth/refresh", json=refresh, timeout=10).status_code == 401
-    assert api.post(f"{base}/api/v1/auth/login", json=credentials, timeout=10).status_code == 401
+    assert api.post("/api/v1/auth/refresh", json_body=refresh).status == 401
+    assert api.post("/api/v1/auth/login", json_body=credentials).status == 401
