@@ -44,6 +44,8 @@ SUBJECTS = {
     "money_received": "Money arrived in your Tally account",
     "payment_requested": "A member asks you for money on Tally",
 }
+SEND_TASK = "mail.send"
+SWEEP_TASK = "mail.sweep"
 LEASE = timedelta(minutes=2)  # longer than any SMTP timeout
 LONGEST_RETRY = timedelta(hours=1)
 BATCH = 50
@@ -79,10 +81,6 @@ def queue_mail(
     mail_id = mail.id
     uow.on_commit(lambda: task_queue.enqueue(SEND_TASK, mail_id))
     return mail
-
-
-SEND_TASK = "mail.send"
-SWEEP_TASK = "mail.sweep"
 
 
 @task_queue.task(SEND_TASK)

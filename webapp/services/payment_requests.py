@@ -91,15 +91,12 @@ def views(uow: UnitOfWork, rows: Sequence[PaymentRequest]) -> list[PaymentReques
     ]
 
 
-def held_by(row: PaymentRequest | None, user_id: int, side: str) -> PaymentRequest:
-    """The request when `user_id` is its `side` ("payer_id", "requester_id"); anyone else
-    learns nothing, not even that it exists."""
+def pending_held_by(row: PaymentRequest | None, user_id: int, side: str) -> PaymentRequest:
+    """The request when `user_id` is its `side` ("payer_id", "requester_id") and it is still
+    pending. Anyone else learns nothing, not even that it exists (404); its own side learns
+    that it was answered or expired (409)."""
     if row is None or getattr(row, side) != user_id:
         raise NotFound(NO_SUCH_REQUEST)
-    return row
-
-
-def require_pending(row: PaymentRequest) -> None:
     status = row.status_at(utcnow())
     if status != REQUEST_PENDING:
         raise Conflict(
@@ -107,6 +104,7 @@ def require_pending(row: PaymentRequest) -> None:
             " declined or cancelled.",
             details={"status": f"The request is {status}."},
         )
+    return row
 
 
 def event(name: str, row: PaymentRequest, actor: Principal) -> DomainEvent:
@@ -245,8 +243,7 @@ class PaymentRequestService:
         (`as_payer`: pay, decline) or by them (cancel), refused as those would refuse it."""
         side = "payer_id" if as_payer else "requester_id"
         with UnitOfWork() as uow:
-            row = held_by(uow.payment_requests.find_by_id(request_id), actor.user_id, side)
-            require_pending(row)
+            row = pending_held_by(uow.payment_requests.find_by_id(request_id), actor.user_id, side)
             return views(uow, [row])[0]
 
     def pay(self, payer: Principal, request_id: int, *, from_account_id: int) -> LedgerTransaction:
@@ -254,8 +251,7 @@ class PaymentRequestService:
         transfer and `paid` in one transaction."""
 
         def work(uow: UnitOfWork) -> LedgerTransaction:
-            row = held_by(uow.payment_requests.lock(request_id), payer.user_id, "payer_id")
-            require_pending(row)
+            row = pending_held_by(uow.payment_requests.lock(request_id), payer.user_id, "payer_id")
             if from_account_id == row.account_id:
                 # The requester's account is never the payer's: not "the same account".
                 raise not_the_senders_account()
@@ -287,8 +283,7 @@ class PaymentRequestService:
         actor: Principal, request_id: int, side: str, status: str, name: str
     ) -> PaymentRequestView:
         def work(uow: UnitOfWork) -> PaymentRequestView:
-            row = held_by(uow.payment_requests.lock(request_id), actor.user_id, side)
-            require_pending(row)
+            row = pending_held_by(uow.payment_requests.lock(request_id), actor.user_id, side)
             uow.payment_requests.update(row, status=status, resolved_at=utcnow())
             uow.emit(event(name, row, actor))
             return views(uow, [row])[0]

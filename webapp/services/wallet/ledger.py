@@ -327,8 +327,9 @@ class LedgerService:
                 uow.accounts.find_by_id(wanted.to_account_id),
                 amount,
             )
+            require_open_owner(uow, target, "to_account_id")
             owner = uow.users.find_by_id(target.user_id) if target.user_id else None
-        if owner is None or owner.is_closed:
+        if owner is None:
             raise NotFound("No such account.", details={"to_account_id": NO_MEMBER_ACCOUNT})
         return TransferPreview(
             source=source,
